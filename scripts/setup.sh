@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs every system package deeptirp needs on Debian 12. Idempotent: apt-get skips
+# what is already there. Run as root (or with sudo available).
+#
+#   scripts/setup.sh          build and run-time packages
+#   scripts/setup.sh --test   also the Python references used only by tests and benchmarks
+set -euo pipefail
+
+runtime_and_build=(
+  build-essential cmake ninja-build pkg-config
+  libtorch-dev libopenblas0-openmp  # without OpenBLAS, Debian's reference BLAS makes ViT/Swin 5-20x slower
+  libgdcm-dev libgdcm-tools libopencv-dev
+  libxgboost-dev libboost-math-dev libcli11-dev nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev
+  libcpp-httplib-dev libcsv-dev
+)
+test_only=(
+  libgtest-dev libgmock-dev libbenchmark-dev
+  python3 python3-numpy python3-pil python3-torch python3-torchvision python3-sklearn python3-scipy
+  python3-pydicom python3-gdcm
+)
+
+packages=("${runtime_and_build[@]}")
+if [[ "${1:-}" == "--test" ]]; then packages+=("${test_only[@]}"); fi
+
+sudo_cmd=()
+if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "setup: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+echo "setup: installing ${missing[*]}"
+"${sudo_cmd[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

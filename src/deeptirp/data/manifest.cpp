@@ -1,0 +1,187 @@
+#include "deeptirp/data/manifest.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "deeptirp/error.h"
+#include "deeptirp/io/csv.h"
+
+namespace deeptirp {
+namespace {
+
+const char* const kRoiColumns[4] = {"roi_x0", "roi_y0", "roi_x1", "roi_y1"};
+
+bool is_fixed_column(const std::string& name, const std::string& target) {
+  static const std::set<std::string> fixed = {"image",  "patient_id", "subtype", "centre",
+                                              "split",  "roi_x0",     "roi_y0",  "roi_x1",
+                                              "roi_y1"};
+  return name == target || fixed.count(name) > 0;
+}
+
+bool parse_int(const std::string& text, int& out) {
+  try {
+    std::size_t used = 0;
+    double v = std::stod(text, &used);
+    if (used != text.size() || !std::isfinite(v) || v != std::floor(v)) return false;
+    out = static_cast<int>(v);
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
+}  // namespace
+
+bool parse_number(const std::string& text, double& out) {
+  if (text.empty()) return false;
+  try {
+    std::size_t used = 0;
+    out = std::stod(text, &used);
+    return used == text.size() && std::isfinite(out);
+  } catch (...) {
+    return false;
+  }
+}
+
+std::filesystem::path Manifest::image_path(const Case& c) const {
+  std::filesystem::path p(c.image);
+  if (p.is_absolute() || path.empty()) return p;
+  return path.parent_path() / p;
+}
+
+int Manifest::clinical_index(const std::string& column) const {
+  auto it = std::find(clinical_columns.begin(), clinical_columns.end(), column);
+  return it == clinical_columns.end() ? -1 : static_cast<int>(it - clinical_columns.begin());
+}
+
+std::vector<std::string> Manifest::header() const {
+  std::vector<std::string> h = {"image", "patient_id", target, "subtype", "centre", "split"};
+  h.insert(h.end(), std::begin(kRoiColumns), std::end(kRoiColumns));
+  h.insert(h.end(), clinical_columns.begin(), clinical_columns.end());
+  return h;
+}
+
+std::string check_case(const Manifest& m, const Case& c, const StudyConfig& config) {
+  auto at = [&](const std::string& column) {
+    return m.path.string() + " line " + std::to_string(c.line) + ", column '" + column + "': ";
+  };
+  if (c.image.empty()) return at("image") + "empty";
+  if (c.patient_id.empty()) return at("patient_id") + "empty";
+  if (c.label.empty()) return at(m.target) + "empty (every case needs a diagnosis)";
+  if (!config.classes.empty() &&
+      std::find(config.classes.begin(), config.classes.end(), c.label) == config.classes.end()) {
+    std::string known;
+    for (const auto& k : config.classes) known += (known.empty() ? "" : ", ") + k;
+    return at(m.target) + "unknown label '" + c.label + "' (classes: " + known + ")";
+  }
+  if (!c.split.empty() &&
+      std::find(kSplitNames.begin(), kSplitNames.end(), c.split) == kSplitNames.end())
+    return at("split") + "unknown split '" + c.split +
+           "' (train, validation, test, external_test)";
+  if (c.roi && (c.roi->x0 < 0 || c.roi->y0 < 0 || c.roi->x1 <= c.roi->x0 ||
+                c.roi->y1 <= c.roi->y0))
+    return at("roi_x0") + "the ROI box must have 0 <= x0 < x1 and 0 <= y0 < y1";
+  for (const auto& column : config.clinical_features()) {
+    if (m.clinical_index(column) < 0)
+      return m.path.string() + ": no column '" + column + "' (named in " +
+             config.path.string() + " as a clinical feature)";
+  }
+  for (const auto& column : config.numeric_features) {
+    const std::string& v = c.clinical[static_cast<std::size_t>(m.clinical_index(column))];
+    double x = 0;
+    if (!v.empty() && !parse_number(v, x))
+      return at(column) + "'" + v + "' is not a number (leave the cell empty when unknown)";
+  }
+  return "";
+}
+
+Manifest read_manifest(const std::filesystem::path& path, const StudyConfig& config,
+                       const ManifestOptions& options, std::vector<BadRow>* skipped) {
+  CsvTable table = read_csv(path);
+  Manifest m;
+  m.path = path;
+  m.target = config.target;
+  const std::size_t image_col = table.column("image");
+  const std::size_t patient_col = table.column("patient_id");
+  const std::size_t target_col = table.column(config.target);
+  const int subtype_col = table.find_column("subtype");
+  const int centre_col = table.find_column("centre");
+  const int split_col = table.find_column("split");
+  int roi_cols[4];
+  int roi_present = 0;
+  for (int k = 0; k < 4; ++k) roi_present += (roi_cols[k] = table.find_column(kRoiColumns[k])) >= 0;
+  if (roi_present != 0 && roi_present != 4)
+    throw Error(path.string() + ": the ROI box needs all four columns roi_x0, roi_y0, roi_x1, roi_y1");
+  std::vector<std::size_t> clinical_cols;
+  for (std::size_t i = 0; i < table.header.size(); ++i) {
+    if (is_fixed_column(table.header[i], config.target)) continue;
+    m.clinical_columns.push_back(table.header[i]);
+    clinical_cols.push_back(i);
+  }
+
+  for (std::size_t r = 0; r < table.rows.size(); ++r) {
+    const auto& row = table.rows[r];
+    Case c;
+    c.line = table.lines[r];
+    c.image = row[image_col];
+    c.patient_id = row[patient_col];
+    c.label = row[target_col];
+    if (subtype_col >= 0) c.subtype = row[subtype_col];
+    if (centre_col >= 0) c.centre = row[centre_col];
+    if (split_col >= 0) c.split = row[split_col];
+    std::string problem;
+    if (roi_present) {
+      int blank = 0;
+      for (int k = 0; k < 4; ++k) blank += row[roi_cols[k]].empty();
+      if (blank == 0) {
+        int v[4];
+        for (int k = 0; k < 4 && problem.empty(); ++k)
+          if (!parse_int(row[roi_cols[k]], v[k]))
+            problem = table.where(r, kRoiColumns[k]) + ": '" + row[roi_cols[k]] +
+                      "' is not a whole number of pixels";
+        if (problem.empty()) c.roi = RoiBox{v[0], v[1], v[2], v[3]};
+      } else if (blank != 4) {
+        problem = table.where(r, "roi_x0") + ": the ROI box is only partly filled in";
+      }
+    }
+    for (std::size_t i : clinical_cols) c.clinical.push_back(row[i]);
+    if (problem.empty()) problem = check_case(m, c, config);
+    if (!problem.empty()) {
+      if (!options.skip_bad_rows) throw Error(problem);
+      if (skipped) skipped->push_back({c.line, problem});
+      continue;
+    }
+    m.cases.push_back(std::move(c));
+  }
+  return m;
+}
+
+void write_manifest(const std::filesystem::path& path, const Manifest& manifest) {
+  std::vector<std::vector<std::string>> rows;
+  rows.reserve(manifest.cases.size());
+  const auto new_dir = std::filesystem::absolute(path).parent_path();
+  for (const auto& c : manifest.cases) {
+    std::string image_field =
+        std::filesystem::path(c.image).is_absolute()
+            ? c.image
+            : std::filesystem::absolute(manifest.image_path(c)).lexically_normal()
+                  .lexically_relative(new_dir).string();
+    std::vector<std::string> row = {image_field, c.patient_id, c.label, c.subtype, c.centre, c.split};
+    for (int v : {c.roi ? c.roi->x0 : 0, c.roi ? c.roi->y0 : 0, c.roi ? c.roi->x1 : 0,
+                  c.roi ? c.roi->y1 : 0})
+      row.push_back(c.roi ? std::to_string(v) : "");
+    row.insert(row.end(), c.clinical.begin(), c.clinical.end());
+    rows.push_back(std::move(row));
+  }
+  write_csv(path, manifest.header(), rows);
+}
+
+std::string describe_bad_rows(const std::vector<BadRow>& rows) {
+  std::string out = std::to_string(rows.size()) + " skipped row" + (rows.size() == 1 ? "" : "s");
+  out += rows.empty() ? "\n" : ":\n";
+  for (const auto& r : rows) out += "  " + r.reason + "\n";
+  return out;
+}
+
+}  // namespace deeptirp

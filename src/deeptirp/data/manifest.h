@@ -1,0 +1,82 @@
+#pragma once
+// A manifest is a CSV with one row per image: the cases of a study. Its fixed columns are
+//   image, patient_id, <target>, subtype, centre, split, roi_x0, roi_y0, roi_x1, roi_y1
+// and every other column is kept, in order, as a clinical column (age, sex, site, view, ...).
+#include <cstddef>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "deeptirp/data/study_config.h"
+
+namespace deeptirp {
+
+// A lesion's box in pixels of the stored image; x1 and y1 are exclusive.
+struct RoiBox {
+  int x0 = 0, y0 = 0, x1 = 0, y1 = 0;
+  int width() const { return x1 - x0; }
+  int height() const { return y1 - y0; }
+  bool operator==(const RoiBox& o) const {
+    return x0 == o.x0 && y0 == o.y0 && x1 == o.x1 && y1 == o.y1;
+  }
+};
+
+// The split names, in the order reports list them.
+inline const std::vector<std::string> kSplitNames = {"train", "validation", "test",
+                                                     "external_test"};
+
+struct Case {
+  std::string image;       // path as written: relative to the manifest's folder, or absolute
+  std::string patient_id;  // groups a patient's images; never taken from DICOM headers
+  std::string label;       // value of the study's target column
+  std::string subtype;     // second-level diagnosis; may be empty
+  std::string centre;
+  std::string split;       // empty until `deeptirp split`, else one of kSplitNames
+  std::optional<RoiBox> roi;
+  std::vector<std::string> clinical;  // aligned with Manifest::clinical_columns; "" = missing
+  std::size_t line = 0;               // line in the manifest file, for messages
+};
+
+struct Manifest {
+  std::filesystem::path path;  // the file it was read from or will be written to
+  std::string target = "label";
+  std::vector<std::string> clinical_columns;
+  std::vector<Case> cases;
+
+  // The image's path, resolving a relative one against the manifest's folder.
+  std::filesystem::path image_path(const Case& c) const;
+  // Index of a clinical column, or -1.
+  int clinical_index(const std::string& column) const;
+  std::vector<std::string> header() const;
+};
+
+struct BadRow {
+  std::size_t line = 0;
+  std::string reason;  // names the file, line and column
+};
+
+struct ManifestOptions {
+  bool skip_bad_rows = false;  // skip and list malformed rows instead of stopping at the first
+};
+
+// Reads and checks a manifest against the study config: required columns, a known target value,
+// numbers in numeric clinical columns ("" = missing; NaN is not allowed), a whole ROI box inside
+// sensible bounds, a known split name. The first bad row is an Error naming its line and column,
+// unless options.skip_bad_rows, in which case every skipped row is appended to `skipped`.
+Manifest read_manifest(const std::filesystem::path& path, const StudyConfig& config,
+                       const ManifestOptions& options = {}, std::vector<BadRow>* skipped = nullptr);
+
+// Checks one case against the config; returns the problem, or an empty string when it is fine.
+std::string check_case(const Manifest& manifest, const Case& c, const StudyConfig& config);
+
+// Writes atomically, relative image paths rewritten against the new file's folder.
+void write_manifest(const std::filesystem::path& path, const Manifest& manifest);
+
+// A finite number in plain decimal or exponent notation; false for "", "NaN", "12 years".
+bool parse_number(const std::string& text, double& out);
+
+// "N skipped rows:" followed by one line per row, for the summary that --skip-bad-rows prints.
+std::string describe_bad_rows(const std::vector<BadRow>& rows);
+
+}  // namespace deeptirp

@@ -1,0 +1,155 @@
+#include "deeptirp/data/study_config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "deeptirp/error.h"
+
+namespace deeptirp {
+namespace {
+
+class Reader {
+ public:
+  explicit Reader(std::string file) : file_(std::move(file)) {}
+
+  [[noreturn]] void fail(const std::string& key, const std::string& what) const {
+    throw Error(file_ + ": key '" + key + "': " + what);
+  }
+
+  // Rejects keys nobody reads: a typo must not silently fall back to a default.
+  void only_keys(const YAML::Node& node, const std::string& prefix,
+                 const std::set<std::string>& allowed) const {
+    if (!node) return;
+    if (!node.IsMap()) fail(prefix.empty() ? "(top level)" : prefix, "expected a mapping");
+    for (const auto& item : node) {
+      auto key = item.first.as<std::string>();
+      if (!allowed.count(key)) {
+        std::string known;
+        for (const auto& k : allowed) known += (known.empty() ? "" : ", ") + k;
+        fail(prefix.empty() ? key : prefix + "." + key, "unknown key (known: " + known + ")");
+      }
+    }
+  }
+
+  template <typename T>
+  void get(const YAML::Node& node, const std::string& key, const std::string& name, T& out) const {
+    if (!node || !node[key]) return;
+    try {
+      out = node[key].as<T>();
+    } catch (const YAML::Exception&) {
+      fail(name, "cannot read '" + YAML::Dump(node[key]) + "' as the expected type");
+    }
+  }
+
+  void get_list(const YAML::Node& node, const std::string& key, const std::string& name,
+                std::vector<std::string>& out) const {
+    if (!node || !node[key]) return;
+    const YAML::Node& list = node[key];
+    if (list.IsScalar()) {
+      out = {list.as<std::string>()};
+      return;
+    }
+    if (!list.IsSequence()) fail(name, "expected a list");
+    out.clear();
+    for (const auto& item : list) out.push_back(item.as<std::string>());
+  }
+
+ private:
+  std::string file_;
+};
+
+}  // namespace
+
+std::vector<std::string> StudyConfig::clinical_features() const {
+  std::vector<std::string> all = numeric_features;
+  all.insert(all.end(), categorical_features.begin(), categorical_features.end());
+  return all;
+}
+
+StudyConfig parse_study_config(const std::string& yaml_text, const std::filesystem::path& path) {
+  StudyConfig config;
+  config.path = path;
+  Reader r(path.string());
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    throw Error(path.string() + ": not valid YAML: " + e.what());
+  }
+  if (!root || root.IsNull()) return config;
+  r.only_keys(root, "", {"target", "positive", "classes", "clinical", "centres", "split", "image",
+                         "import", "study", "train", "models", "clinical_model", "ensemble",
+                         "evaluate", "readers", "explain", "report"});
+  r.get(root, "target", "target", config.target);
+  r.get(root, "positive", "positive", config.positive);
+  r.get_list(root, "classes", "classes", config.classes);
+
+  const YAML::Node clinical = root["clinical"];
+  r.only_keys(clinical, "clinical", {"numeric", "categorical"});
+  r.get_list(clinical, "numeric", "clinical.numeric", config.numeric_features);
+  r.get_list(clinical, "categorical", "clinical.categorical", config.categorical_features);
+
+  const YAML::Node centres = root["centres"];
+  r.only_keys(centres, "centres", {"external"});
+  r.get_list(centres, "external", "centres.external", config.external_centres);
+
+  const YAML::Node split = root["split"];
+  r.only_keys(split, "split", {"train", "validation", "test", "seed"});
+  r.get(split, "train", "split.train", config.split.train);
+  r.get(split, "validation", "split.validation", config.split.validation);
+  r.get(split, "test", "split.test", config.split.test);
+  r.get(split, "seed", "split.seed", config.seed);
+
+  const YAML::Node image = root["image"];
+  r.only_keys(image, "image", {"size", "channels", "roi_margin", "hflip", "vflip"});
+  r.get(image, "size", "image.size", config.image.size);
+  r.get(image, "channels", "image.channels", config.image.channels);
+  r.get(image, "roi_margin", "image.roi_margin", config.image.roi_margin);
+  r.get(image, "hflip", "image.hflip", config.image.hflip);
+  r.get(image, "vflip", "image.vflip", config.image.vflip);
+
+  const YAML::Node columns = root["import"];
+  r.only_keys(columns, "import", {"image", "patient_id", "centre", "subtype", "roi"});
+  r.get(columns, "image", "import.image", config.import_columns.image);
+  r.get(columns, "patient_id", "import.patient_id", config.import_columns.patient_id);
+  r.get(columns, "centre", "import.centre", config.import_columns.centre);
+  r.get(columns, "subtype", "import.subtype", config.import_columns.subtype);
+  r.get_list(columns, "roi", "import.roi", config.import_columns.roi);
+
+  // Consistency checks, each naming its key.
+  if (config.target.empty()) r.fail("target", "must name a column");
+  if (!config.classes.empty() && !config.positive.empty() &&
+      std::find(config.classes.begin(), config.classes.end(), config.positive) ==
+          config.classes.end())
+    r.fail("positive", "'" + config.positive + "' is not one of classes");
+  const SplitRatios& s = config.split;
+  if (s.train <= 0 || s.validation < 0 || s.test < 0)
+    r.fail("split", "ratios must be positive (train > 0)");
+  if (config.image.size < 8 || config.image.size > 4096)
+    r.fail("image.size", "must be between 8 and 4096 pixels");
+  if (config.image.channels != 1 && config.image.channels != 3)
+    r.fail("image.channels", "must be 1 or 3");
+  if (config.image.roi_margin < 0 || config.image.roi_margin > 2)
+    r.fail("image.roi_margin", "must be between 0 and 2");
+  if (config.import_columns.roi.size() != 4)
+    r.fail("import.roi", "must list four columns: x0, y0, x1, y1");
+  std::set<std::string> seen;
+  for (const auto& f : config.clinical_features())
+    if (!seen.insert(f).second) r.fail("clinical", "column '" + f + "' is listed twice");
+  if (seen.count(config.target)) r.fail("clinical", "the target column cannot be a feature");
+  return config;
+}
+
+StudyConfig load_study_config(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(path.string() + ": cannot open the study config");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_study_config(text.str(), path);
+}
+
+}  // namespace deeptirp

@@ -1,0 +1,56 @@
+#pragma once
+// The study configuration (YAML): what the target is, which columns are clinical features, which
+// centres are external, how to split, and how images are prepared. Later steps add sections.
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace deeptirp {
+
+struct SplitRatios {
+  double train = 0.7;  // the study's 7:1:2 split of hospital 1, by patient
+  double validation = 0.1;
+  double test = 0.2;
+};
+
+struct ImageOptions {
+  int size = 224;           // square model input, as in the study
+  int channels = 3;         // 3 repeats grey for ImageNet-pretrained stems; 1 keeps it grey
+  double roi_margin = 0.1;  // added on every side of the ROI box, as a fraction of its longer side
+  bool hflip = true;        // training flips, p = 0.5 each, as in the study
+  bool vflip = true;
+};
+
+// Where `deeptirp import table` finds the manifest fields in a user's spreadsheet. The target and
+// clinical columns keep their own names.
+struct ImportColumns {
+  std::string image = "image";
+  std::string patient_id = "patient_id";
+  std::string centre = "centre";
+  std::string subtype = "subtype";
+  std::vector<std::string> roi = {"roi_x0", "roi_y0", "roi_x1", "roi_y1"};
+};
+
+struct StudyConfig {
+  std::filesystem::path path;          // the file it came from, for messages
+  std::string target = "label";        // manifest column holding the study's target
+  std::string positive;                // positive class: probabilities are of this class
+  std::vector<std::string> classes;    // every allowed target value; empty = any
+  std::vector<std::string> numeric_features;      // e.g. age
+  std::vector<std::string> categorical_features;  // e.g. sex, site
+  std::vector<std::string> external_centres;      // these centres form the external test set
+  SplitRatios split;
+  std::uint64_t seed = 42;
+  ImageOptions image;
+  ImportColumns import_columns;
+
+  std::vector<std::string> clinical_features() const;  // numeric, then categorical
+};
+
+// Reads a study YAML. Unknown keys, wrong types and inconsistent values are errors that name the
+// key and the file.
+StudyConfig load_study_config(const std::filesystem::path& path);
+StudyConfig parse_study_config(const std::string& yaml_text, const std::filesystem::path& path);
+
+}  // namespace deeptirp

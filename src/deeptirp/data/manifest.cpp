@@ -98,7 +98,12 @@ std::string check_case(const Manifest& m, const Case& c, const StudyConfig& conf
 
 Manifest read_manifest(const std::filesystem::path& path, const StudyConfig& config,
                        const ManifestOptions& options, std::vector<BadRow>* skipped) {
-  CsvTable table = read_csv(path);
+  return manifest_from_table(read_csv(path), path, config, options, skipped);
+}
+
+Manifest manifest_from_table(const CsvTable& table, const std::filesystem::path& path,
+                             const StudyConfig& config, const ManifestOptions& options,
+                             std::vector<BadRow>* skipped) {
   Manifest m;
   m.path = path;
   m.target = config.target;
@@ -162,11 +167,11 @@ void write_manifest(const std::filesystem::path& path, const Manifest& manifest)
   rows.reserve(manifest.cases.size());
   const auto new_dir = std::filesystem::absolute(path).parent_path();
   for (const auto& c : manifest.cases) {
-    std::string image_field =
-        std::filesystem::path(c.image).is_absolute()
-            ? c.image
-            : std::filesystem::absolute(manifest.image_path(c)).lexically_normal()
-                  .lexically_relative(new_dir).string();
+    // Paths inside the manifest's folder are written relative to it, so that the folder can move.
+    auto image = std::filesystem::absolute(manifest.image_path(c)).lexically_normal();
+    auto relative = image.lexically_relative(new_dir);
+    bool inside = !relative.empty() && *relative.begin() != "..";
+    std::string image_field = inside ? relative.string() : image.string();
     std::vector<std::string> row = {image_field, c.patient_id, c.label, c.subtype, c.centre, c.split};
     for (int v : {c.roi ? c.roi->x0 : 0, c.roi ? c.roi->y0 : 0, c.roi ? c.roi->x1 : 0,
                   c.roi ? c.roi->y1 : 0})

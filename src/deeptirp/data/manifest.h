@@ -67,10 +67,17 @@ struct ManifestOptions {
 Manifest read_manifest(const std::filesystem::path& path, const StudyConfig& config,
                        const ManifestOptions& options = {}, std::vector<BadRow>* skipped = nullptr);
 
+struct CsvTable;
+// The same from a table already in memory; `path` is where its relative image paths start.
+Manifest manifest_from_table(const CsvTable& table, const std::filesystem::path& path,
+                             const StudyConfig& config, const ManifestOptions& options = {},
+                             std::vector<BadRow>* skipped = nullptr);
+
 // Checks one case against the config; returns the problem, or an empty string when it is fine.
 std::string check_case(const Manifest& manifest, const Case& c, const StudyConfig& config);
 
-// Writes atomically, relative image paths rewritten against the new file's folder.
+// Writes atomically. Images inside the manifest's folder are written as paths relative to it,
+// others as absolute paths.
 void write_manifest(const std::filesystem::path& path, const Manifest& manifest);
 
 // A finite number in plain decimal or exponent notation; false for "", "NaN", "12 years".

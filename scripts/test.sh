@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# README command 2 (and CI): install what the build and the tests need, build, run every test.
+# Tests that need ../shared (real radiographs, published test vectors) skip with a message when it
+# is absent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh --test
+scripts/build.sh -DDEEPTIRP_BUILD_TESTS=ON -DDEEPTIRP_BUILD_BENCH=ON
+ctest --test-dir build --output-on-failure -j "$(nproc 2>/dev/null || echo 2)" "$@"

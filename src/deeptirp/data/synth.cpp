@@ -1,0 +1,178 @@
+// The synthetic study: patients, their clinical columns, their images, and the study YAML.
+#include "deeptirp/data/synth.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "deeptirp/data/rng.h"
+#include "deeptirp/data/synth_internal.h"
+#include "deeptirp/error.h"
+#include "deeptirp/io/atomic_file.h"
+#include "deeptirp/io/csv.h"
+
+namespace deeptirp {
+namespace {
+
+using synth::Lesion;
+
+const std::vector<std::string> kTumourSubtypes = {"osteosarcoma", "giant cell tumour",
+                                                  "osteochondroma", "chondrosarcoma"};
+const std::vector<double> kTumourSubtypeWeights = {0.35, 0.2, 0.25, 0.2};
+const std::vector<std::string> kInfectionSubtypes = {"acute osteomyelitis", "chronic osteomyelitis",
+                                                     "Brodie abscess"};
+const std::vector<double> kInfectionSubtypeWeights = {0.45, 0.4, 0.15};
+const std::vector<std::string> kSites = {"femur", "tibia", "humerus", "fibula", "radius", "ulna"};
+const std::vector<double> kTumourSiteWeights = {0.42, 0.25, 0.18, 0.07, 0.05, 0.03};
+const std::vector<double> kInfectionSiteWeights = {0.26, 0.34, 0.08, 0.14, 0.09, 0.09};
+const char kCentres[] = {'A', 'B', 'C'};
+const std::vector<double> kCentreWeights = {0.5, 0.3, 0.2};
+constexpr double kTumourShare = 0.6;
+constexpr double kMissingRate = 0.02;  // per clinical cell, like a real spreadsheet
+
+struct Patient {
+  int number = 0;
+  bool tumour = true;
+  std::string subtype;
+  char centre = 'A';
+  int age = 0;
+  bool male = true;
+  std::string site;
+};
+
+// Age carries signal apart from the image: tumours peak in adolescence and at 40-60, infections
+// in young children and the elderly.
+double draw_age(const std::string& subtype, std::mt19937_64& g) {
+  if (subtype == "osteosarcoma")
+    return bernoulli(g, 0.8) ? normal(g, 16, 4) : normal(g, 62, 8);
+  if (subtype == "giant cell tumour") return normal(g, 32, 8);
+  if (subtype == "osteochondroma") return normal(g, 17, 7);
+  if (subtype == "chondrosarcoma") return normal(g, 50, 11);
+  if (subtype == "acute osteomyelitis")
+    return bernoulli(g, 0.6) ? normal(g, 7, 4) : normal(g, 66, 10);
+  if (subtype == "chronic osteomyelitis") return normal(g, 45, 17);
+  return normal(g, 14, 5);  // Brodie abscess
+}
+
+Patient draw_patient(int number, std::mt19937_64& g) {
+  Patient p;
+  p.number = number;
+  p.tumour = bernoulli(g, kTumourShare);
+  p.subtype = p.tumour ? kTumourSubtypes[weighted_index(g, kTumourSubtypeWeights)]
+                       : kInfectionSubtypes[weighted_index(g, kInfectionSubtypeWeights)];
+  p.centre = kCentres[weighted_index(g, kCentreWeights)];
+  p.age = static_cast<int>(std::lround(std::clamp(draw_age(p.subtype, g), 1.0, 90.0)));
+  p.male = bernoulli(g, p.tumour ? 0.55 : 0.68);
+  p.site = kSites[weighted_index(g, p.tumour ? kTumourSiteWeights : kInfectionSiteWeights)];
+  return p;
+}
+
+// "2.25.<integer>" is the UID form for numbers without a registered root (PS3.5 B.2).
+std::string uid(std::uint64_t seed, std::uint64_t a, std::uint64_t b) {
+  std::uint64_t v = mix_seed(mix_seed(seed, a), b);
+  return "2.25." + std::to_string(v == 0 ? 1 : v);
+}
+
+std::string numbered(const char* prefix, int n, int width) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%s%0*d", prefix, width, n);
+  return buf;
+}
+
+std::string study_yaml(const SynthOptions& o) {
+  return "# Synthetic study written by `deeptirp synth --cases " + std::to_string(o.cases) +
+         " --seed " + std::to_string(o.seed) +
+         "`.\n"
+         "# Primary bone tumour (positive) vs bone infection; centre C is the external test.\n"
+         "target: diagnosis\n"
+         "positive: tumour\n"
+         "classes: [infection, tumour]\n"
+         "clinical:\n"
+         "  numeric: [age]\n"
+         "  categorical: [sex, site]\n"
+         "centres:\n"
+         "  external: [C]\n"
+         "split:\n"
+         "  train: 0.7\n"
+         "  validation: 0.1\n"
+         "  test: 0.2\n"
+         "  seed: " +
+         std::to_string(o.seed) +
+         "\n"
+         "image:\n"
+         "  size: 224\n";
+}
+
+}  // namespace
+
+SynthResult synthesise(const SynthOptions& o) {
+  if (o.out.empty()) throw Error("synth: no output folder given");
+  if (o.cases < 1 || o.cases > 100000) throw Error("synth: --cases must be between 1 and 100000");
+  if (o.width < 64 || o.height < 64) throw Error("synth: images must be at least 64x64 pixels");
+  std::error_code ec;
+  std::filesystem::create_directories(o.out / "images", ec);
+  if (ec) throw Error((o.out / "images").string() + ": cannot create the folder: " + ec.message());
+
+  SynthResult result;
+  std::vector<std::vector<std::string>> rows;
+  std::mt19937_64 missing(mix_seed(o.seed, 0xC0FFEE));
+  auto cell = [&](std::string v) { return bernoulli(missing, kMissingRate) ? std::string() : v; };
+  int image_number = 0;
+  for (int number = 1; image_number < o.cases; ++number) {
+    std::mt19937_64 g(mix_seed(o.seed, static_cast<std::uint64_t>(number)));
+    const Patient p = draw_patient(number, g);
+    const Lesion lesion = synth::draw_lesion(p.tumour, p.subtype, g);
+    const int views = std::min(bernoulli(g, 0.5) ? 2 : 1, o.cases - image_number);
+    // The header's identity differs from the spreadsheet's pseudonym on purpose: anything that
+    // prints "SYN-" or "SYNTHETIC" has leaked a DICOM header into its output.
+    const std::string dicom_patient_id =
+        "SYN-" + std::to_string(100000 + mix_seed(o.seed ^ 0x5EED, number) % 900000);
+    ++result.patients;
+    for (int view = 0; view < views; ++view) {
+      ++image_number;
+      std::mt19937_64 gv(mix_seed(mix_seed(o.seed, number), 100 + view));
+      Lesion shown = lesion;
+      if (view == 1) {  // the same lesion seen side-on
+        shown.size *= uniform(gv, 0.85, 1.15);
+        shown.conspicuity = std::clamp(shown.conspicuity * uniform(gv, 0.8, 1.2), 0.03, 1.0);
+      }
+      const synth::Radiograph r = synth::draw_radiograph(shown, p.centre, gv, o.width, o.height);
+      synth::DicomFields f;
+      f.patient_name = "SYNTHETIC^PATIENT" + std::to_string(number);
+      f.patient_id = dicom_patient_id;
+      f.study_uid = uid(o.seed, number, 1);
+      f.series_uid = uid(o.seed, number, 10 + view);
+      f.instance_uid = uid(o.seed, number, 20 + view);
+      f.series_number = view + 1;
+      f.instance_number = 1;
+      f.view_position = view == 0 ? "AP" : "LL";
+      f.body_part = p.site;
+      std::transform(f.body_part.begin(), f.body_part.end(), f.body_part.begin(), ::toupper);
+      f.monochrome1 = bernoulli(gv, 0.2);
+      f.rle = bernoulli(gv, 0.1);
+      const std::string image = "images/" + numbered("img", image_number, 5) + ".dcm";
+      write_file_atomically(o.out / image, synth::encode_dicom(r.stored, f));
+
+      rows.push_back({image, numbered("P", number, 4), p.tumour ? "tumour" : "infection",
+                      p.subtype, std::string(1, p.centre), cell(std::to_string(p.age)),
+                      cell(p.male ? "M" : "F"), cell(p.site), view == 0 ? "frontal" : "lateral",
+                      std::to_string(r.roi.x0), std::to_string(r.roi.y0),
+                      std::to_string(r.roi.x1), std::to_string(r.roi.y1)});
+      ++(p.tumour ? result.tumour_images : result.infection_images);
+      if (o.progress) o.progress(image_number, o.cases);
+    }
+  }
+  result.images = image_number;
+  result.clinical_csv = o.out / "clinical.csv";
+  result.study_yaml = o.out / "study.yaml";
+  write_csv(result.clinical_csv,
+            {"image", "patient_id", "diagnosis", "subtype", "centre", "age", "sex", "site", "view",
+             "roi_x0", "roi_y0", "roi_x1", "roi_y1"},
+            rows);
+  write_file_atomically(result.study_yaml, study_yaml(o));
+  return result;
+}
+
+}  // namespace deeptirp

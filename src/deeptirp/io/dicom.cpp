@@ -72,7 +72,7 @@ std::optional<DicomLut> first_lut(const gdcm::DataSet& ds, const gdcm::Tag& sequ
   const std::string where = name + ": DICOM tag " + tag_name(sequence_tag);
   if (!item.FindDataElement(descriptor_tag) || !item.FindDataElement(data_tag))
     throw Error(where + " lacks its LUT Descriptor (0028,3002) or LUT Data (0028,3006)");
-  gdcm::Attribute<0x0028, 0x3002> descriptor;
+  gdcm::Attribute<0x0028, 0x3002, gdcm::VR::US, gdcm::VM::VM3> descriptor;  // US or SS
   descriptor.SetFromDataSet(item);
   DicomLut lut;
   const size_t entries = descriptor.GetValue(0) == 0 ? 65536 : descriptor.GetValue(0);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <boost/math/distributions/students_t.hpp>
 #include <limits>
 
 #include "deeptirp/error.h"
@@ -37,7 +38,8 @@ double delong_variance(const DelongPlacements& p) {
          covariance(p.controls, p.controls) / static_cast<double>(p.controls.size());
 }
 
-AucComparison compare(double auc_a, double auc_b, double variance, double level) {
+// df infinite: the normal reference of the paired test.
+AucComparison compare(double auc_a, double auc_b, double variance, double df, double level) {
   AucComparison c{};
   c.auc_a = auc_a;
   c.auc_b = auc_b;
@@ -45,8 +47,16 @@ AucComparison compare(double auc_a, double auc_b, double variance, double level)
   c.se = std::sqrt(std::max(variance, 0.0));
   // Identical curves: no difference and no variance; report "no evidence" rather than 0/0.
   c.z = c.se > 0.0 ? c.diff / c.se : 0.0;
-  c.p = two_sided_p(c.z);
-  const double half = normal_quantile_for(level) * c.se;
+  c.df = df;
+  double quantile = normal_quantile_for(level);
+  if (std::isfinite(df)) {
+    const boost::math::students_t t(df);
+    c.p = 2.0 * boost::math::cdf(boost::math::complement(t, std::fabs(c.z)));
+    quantile = boost::math::quantile(boost::math::complement(t, (1.0 - level) / 2.0));
+  } else {
+    c.p = two_sided_p(c.z);
+  }
+  const double half = quantile * c.se;
   c.ci_low = c.diff - half;
   c.ci_high = c.diff + half;
   return c;
@@ -150,13 +160,18 @@ AucComparison delong_paired(const Classes& a, const Classes& b, double level) {
   const double covariance_ab =
       covariance(pa.cases, pb.cases) / m + covariance(pa.controls, pb.controls) / n;
   const double variance = delong_variance(pa) + delong_variance(pb) - 2.0 * covariance_ab;
-  return compare(pa.auc, pb.auc, variance, level);
+  return compare(pa.auc, pb.auc, variance, std::numeric_limits<double>::infinity(), level);
 }
 
 AucComparison delong_unpaired(const Classes& a, const Classes& b, double level) {
   const DelongPlacements pa = delong_placements(a);
   const DelongPlacements pb = delong_placements(b);
-  return compare(pa.auc, pb.auc, delong_variance(pa) + delong_variance(pb), level);
+  const double va = delong_variance(pa);
+  const double vb = delong_variance(pb);
+  const double na = static_cast<double>(a.cases.size() + a.controls.size());
+  const double nb = static_cast<double>(b.cases.size() + b.controls.size());
+  const double df = (va + vb) * (va + vb) / (va * va / (na - 1.0) + vb * vb / (nb - 1.0));
+  return compare(pa.auc, pb.auc, va + vb, df, level);
 }
 
 }  // namespace deeptirp::stats

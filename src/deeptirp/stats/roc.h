@@ -53,13 +53,16 @@ struct AucComparison {
   double diff;  // auc_a - auc_b
   double se;
   double z;
-  double p;  // two-sided
+  double df;  // degrees of freedom of the t reference; infinite (normal) when paired
+  double p;   // two-sided
   double ci_low;  // of the difference
   double ci_high;
 };
 // Paired: the same subjects scored twice (pROC roc.test, method "delong", paired).
 AucComparison delong_paired(const Classes& a, const Classes& b, double level = 0.95);
-// Unpaired: independent sets; the variances add (pROC roc.test, paired = FALSE).
+// Unpaired: independent sets; the variances add and, as in pROC roc.test (paired = FALSE), z is
+// referred to Student's t with Welch-Satterthwaite degrees of freedom
+// (V1 + V2)^2 / (V1^2 / (N1 - 1) + V2^2 / (N2 - 1)), N the subjects of each curve.
 AucComparison delong_unpaired(const Classes& a, const Classes& b, double level = 0.95);
 
 }  // namespace deeptirp::stats

@@ -1,0 +1,41 @@
+// deeptirp synth: a synthetic study (DICOMs, clinical.csv, study.yaml) for the demo and tests.
+#include <iostream>
+
+#include "cli/command.h"
+#include "deeptirp/data/synth.h"
+
+namespace deeptirp::cli {
+namespace {
+
+void add_synth(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "synth",
+      "Write a synthetic study: DICOM radiographs of bone tumours and infections, clinical.csv "
+      "and study.yaml (same seed, same bytes)");
+  auto options = std::make_shared<SynthOptions>();
+  auto quiet = std::make_shared<bool>(false);
+  cmd->add_option("--out", options->out, "Output folder (gets images/, clinical.csv, study.yaml)")
+      ->required();
+  cmd->add_option("--cases", options->cases, "Number of images (1 or 2 views per patient)")
+      ->capture_default_str();
+  cmd->add_option("--seed", options->seed, "Random seed")->capture_default_str();
+  cmd->add_flag("--quiet", *quiet, "No progress line");
+  cmd->callback([options, quiet] {
+    if (!*quiet)
+      options->progress = [](int done, int total) {
+        if (done == total || done % 25 == 0)
+          std::cerr << "\rsynth: " << done << "/" << total << " images" << (done == total ? "\n" : "")
+                    << std::flush;
+      };
+    const SynthResult r = synthesise(*options);
+    std::cout << "wrote " << r.images << " images of " << r.patients << " patients ("
+              << r.tumour_images << " tumour, " << r.infection_images << " infection) to "
+              << options->out.string() << "\n"
+              << "  " << r.clinical_csv.string() << "\n  " << r.study_yaml.string() << "\n";
+  });
+}
+
+const bool registered = register_command(10, add_synth);
+
+}  // namespace
+}  // namespace deeptirp::cli

@@ -1,0 +1,89 @@
+#pragma once
+// Batches of model inputs over one split's cases, filled ahead by a pool of worker threads. The
+// order (a seeded shuffle per epoch) and the flips (a generator per case and epoch) never depend
+// on the number of workers or on which worker was faster.
+#include <ATen/Tensor.h>
+
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "deeptirp/data/image_cache.h"
+#include "deeptirp/data/manifest.h"
+#include "deeptirp/data/preprocess.h"
+
+namespace deeptirp {
+
+struct Batch {
+  at::Tensor images;                 // [N, C, H, W] float32, normalised
+  at::Tensor labels;                 // [N] float32, 1 = the positive class
+  std::vector<std::size_t> indices;  // into Manifest::cases
+};
+
+struct LoaderOptions {
+  int batch_size = 16;
+  bool shuffle = false;  // a new order each epoch, from seed + epoch
+  bool augment = false;  // training flips, as ImageOptions allows
+  bool drop_last = false;
+  int workers = 0;   // 0 = the machine's hardware threads
+  int prefetch = 2;  // batches prepared ahead per worker
+  std::uint64_t seed = 42;
+};
+
+// The cases of one split ("train", ...), in manifest order.
+std::vector<std::size_t> cases_in_split(const Manifest& manifest, const std::string& split);
+
+// One case as a float [C, H, W] tensor.
+at::Tensor image_tensor(const cv::Mat& image, const NormStats& stats, int channels);
+
+class BatchLoader {
+ public:
+  // `manifest` and `cache` must outlive the loader; the cache's options give size and flips.
+  BatchLoader(const Manifest& manifest, std::vector<std::size_t> cases, std::string positive,
+              NormStats stats, ImageCache& cache, LoaderOptions options);
+  ~BatchLoader();
+  BatchLoader(const BatchLoader&) = delete;
+  BatchLoader& operator=(const BatchLoader&) = delete;
+
+  // Starts (or restarts) an epoch: workers begin filling its batches.
+  void start_epoch(int epoch);
+  // The next batch in order, or nothing at the end of the epoch. A worker's failure (an image
+  // that cannot be read) is rethrown here as the Error naming the file.
+  std::optional<Batch> next();
+  std::size_t batches_per_epoch() const;
+  int workers() const { return workers_; }
+
+ private:
+  void stop();
+  void work();
+  Batch build(std::size_t batch) const;
+
+  const Manifest& manifest_;
+  std::vector<std::size_t> cases_;
+  std::string positive_;
+  NormStats stats_;
+  ImageCache& cache_;
+  LoaderOptions options_;
+  int workers_ = 1;
+
+  // Epoch state, guarded by mutex_.
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<std::size_t> order_;
+  int epoch_ = 0;
+  std::size_t next_to_build_ = 0, next_to_return_ = 0, batches_ = 0;
+  bool stopping_ = false;
+  bool started_ = false;
+  std::map<std::size_t, Batch> ready_;
+  std::map<std::size_t, std::exception_ptr> failed_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace deeptirp

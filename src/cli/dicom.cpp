@@ -1,16 +1,17 @@
 // `deeptirp dicom info|convert`: look inside a DICOM radiograph and turn it into a PNG. Prints
 // technical header facts only, never patient identifiers.
+#include "deeptirp/io/dicom.h"
+
 #include <gdcmTrace.h>
-#include <nlohmann/json.hpp>
-#include <opencv2/imgcodecs.hpp>
 
 #include <iostream>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
 #include <sstream>
 
 #include "cli/command.h"
 #include "deeptirp/error.h"
 #include "deeptirp/io/atomic_file.h"
-#include "deeptirp/io/dicom.h"
 
 namespace deeptirp::cli {
 namespace {
@@ -42,8 +43,8 @@ nlohmann::json header_json(const DicomHeader& h) {
 
 void print_header(const DicomHeader& h, std::ostream& out) {
   out << "modality: " << (h.modality.empty() ? "(none)" : h.modality) << "\n"
-      << "size: " << h.columns << " x " << h.rows << " (columns x rows), "
-      << h.number_of_frames << " frame(s), " << h.samples_per_pixel << " sample(s)/pixel\n"
+      << "size: " << h.columns << " x " << h.rows << " (columns x rows), " << h.number_of_frames
+      << " frame(s), " << h.samples_per_pixel << " sample(s)/pixel\n"
       << "bits: " << h.bits_stored << " stored / " << h.bits_allocated << " allocated, "
       << (h.pixel_representation == 1 ? "signed" : "unsigned") << "\n"
       << "photometric interpretation: " << h.photometric_interpretation << "\n"
@@ -72,8 +73,9 @@ void convert(const ConvertOptions& options) {
   cv::Mat out;
   if (options.stored) {
     if (image.stored.depth() != CV_16U)
-      throw Error(options.input + ": --stored needs unsigned stored values; this file holds "
-                                  "signed ones (Pixel Representation 1), which PNG cannot keep");
+      throw Error(options.input +
+                  ": --stored needs unsigned stored values; this file holds "
+                  "signed ones (Pixel Representation 1), which PNG cannot keep");
     out = image.stored;
   } else {
     out = display_image(image);
@@ -96,8 +98,9 @@ void add_dicom(CLI::App& app) {
 
   auto info_file = std::make_shared<std::string>();
   auto as_json = std::make_shared<bool>(false);
-  CLI::App* info = cmd->add_subcommand("info", "Print the image facts of a DICOM file "
-                                               "(never patient identifiers)");
+  CLI::App* info = cmd->add_subcommand("info",
+                                       "Print the image facts of a DICOM file "
+                                       "(never patient identifiers)");
   info->add_option("FILE", *info_file, "DICOM file")->required();
   info->add_flag("--json", *as_json, "Print JSON instead of text");
   info->callback([info_file, as_json] {
@@ -110,7 +113,8 @@ void add_dicom(CLI::App& app) {
 
   auto options = std::make_shared<ConvertOptions>();
   CLI::App* conv = cmd->add_subcommand(
-      "convert", "Write a DICOM radiograph as a 16-bit PNG, display-ready (bone bright) by default");
+      "convert",
+      "Write a DICOM radiograph as a 16-bit PNG, display-ready (bone bright) by default");
   conv->add_option("FILE", options->input, "DICOM file")->required();
   conv->add_option("--out", options->output, "PNG to write (atomically)")->required();
   conv->add_flag("--stored", options->stored,

@@ -1,8 +1,9 @@
 // deeptirp synth: a synthetic study (DICOMs, clinical.csv, study.yaml) for the demo and tests.
+#include "deeptirp/data/synth.h"
+
 #include <iostream>
 
 #include "cli/command.h"
-#include "deeptirp/data/synth.h"
 
 namespace deeptirp::cli {
 namespace {
@@ -24,8 +25,8 @@ void add_synth(CLI::App& app) {
     if (!*quiet)
       options->progress = [](int done, int total) {
         if (done == total || done % 25 == 0)
-          std::cerr << "\rsynth: " << done << "/" << total << " images" << (done == total ? "\n" : "")
-                    << std::flush;
+          std::cerr << "\rsynth: " << done << "/" << total << " images"
+                    << (done == total ? "\n" : "") << std::flush;
       };
     const SynthResult r = synthesise(*options);
     std::cout << "wrote " << r.images << " images of " << r.patients << " patients ("

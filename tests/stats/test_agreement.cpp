@@ -1,5 +1,5 @@
-// Fleiss' kappa against irr::kappam.fleiss (Fleiss 1971 data), Cohen's kappa against SAS PROC FREQ
-// and sklearn, and the properties every kappa has.
+// Fleiss' kappa against irr::kappam.fleiss (Fleiss 1971 data), Cohen's kappa
+// against SAS PROC FREQ and sklearn, and the properties every kappa has.
 #include "deeptirp/error.h"
 #include "deeptirp/io/csv.h"
 #include "deeptirp/stats/agreement.h"
@@ -14,7 +14,7 @@ std::vector<std::vector<std::string>> fleiss_ratings() {
   std::vector<std::string> raters(table.header.begin() + 1, table.header.end());
   const RowSelection rows = select_rows(table, raters, false);
   std::vector<std::vector<std::string>> ratings(rows.rows.size());
-  for (const auto& rater : raters) {
+  for (const auto &rater : raters) {
     const auto column = string_column(table, rater, rows.rows);
     for (std::size_t s = 0; s < column.size(); ++s) ratings[s].push_back(column[s]);
   }
@@ -42,16 +42,16 @@ TEST(Agreement, FleissOnTextRatingsEqualsNumeric) {
   DEEPTIRP_REQUIRE_SHARED();
   auto ratings = fleiss_ratings();
   const FleissKappa numeric = fleiss_kappa(ratings);
-  const std::vector<std::string> names = {"", "depression", "personality", "schizophrenia",
+  const std::vector<std::string> names = {"",         "depression", "personality", "schizophrenia",
                                           "neurosis", "other"};
-  for (auto& subject : ratings)
-    for (auto& r : subject) r = names[std::stoi(r)];
+  for (auto &subject : ratings)
+    for (auto &r : subject) r = names[std::stoi(r)];
   const FleissKappa text = fleiss_kappa(ratings);
   EXPECT_DOUBLE_EQ(text.kappa, numeric.kappa);
   EXPECT_DOUBLE_EQ(text.se, numeric.se);
 }
 
-void cohen_raters(std::vector<std::string>* r1, std::vector<std::string>* r2) {
+void cohen_raters(std::vector<std::string> *r1, std::vector<std::string> *r2) {
   const CsvTable table = read_csv(testing::stats_csv("cohen_sas_table.csv"));
   const RowSelection rows = select_rows(table, {"rater1", "rater2"}, false);
   *r1 = string_column(table, "rater1", rows.rows);
@@ -64,7 +64,7 @@ TEST(Agreement, CohenMatchesSasProcFreq) {
   std::vector<std::string> r1, r2;
   cohen_raters(&r1, &r2);
   const CohenKappa u = cohen_kappa(r1, r2, KappaWeights::kNone);
-  const auto& e = expected["unweighted"];
+  const auto &e = expected["unweighted"];
   EXPECT_DIGITS(u.kappa, e["kappa"]);
   EXPECT_DIGITS(u.ase, e["ase"]);
   EXPECT_DIGITS(u.ci_low, e["ci95"][0]);
@@ -74,7 +74,7 @@ TEST(Agreement, CohenMatchesSasProcFreq) {
   EXPECT_DIGITS(u.p_one_sided, e["p_one_sided"]);
   EXPECT_DIGITS(u.p, e["p_two_sided"]);
   const CohenKappa w = cohen_kappa(r1, r2, KappaWeights::kLinear);
-  const auto& l = expected["linear_weighted"];
+  const auto &l = expected["linear_weighted"];
   EXPECT_DIGITS(w.kappa, l["kappa"]);
   EXPECT_DIGITS(w.ase, l["ase"]);
   EXPECT_DIGITS(w.ci_low, l["ci95"][0]);
@@ -97,8 +97,11 @@ TEST(Agreement, WeightedKappaMatchesSklearn) {
   }
   const auto ref = testing::python_json(
       "import json\nfrom sklearn.metrics import cohen_kappa_score as k\n"
-      "a = [" + la + "]; b = [" + lb + "]\n"
-      "print(json.dumps([k(a, b), k(a, b, weights='linear'), k(a, b, weights='quadratic')]))\n",
+      "a = [" +
+          la + "]; b = [" + lb +
+          "]\n"
+          "print(json.dumps([k(a, b), k(a, b, weights='linear'), k(a, b, "
+          "weights='quadratic')]))\n",
       "cohen-sklearn");
   ASSERT_FALSE(ref.is_null());
   EXPECT_NEAR(cohen_kappa(ra, rb, KappaWeights::kNone).kappa, ref[0].get<double>(), 1e-12);
@@ -112,7 +115,7 @@ TEST(Agreement, IdenticalRatersHaveKappaOne) {
     EXPECT_DOUBLE_EQ(cohen_kappa(r, r, weights).kappa, 1.0);
   }
   std::vector<std::vector<std::string>> ratings;
-  for (const auto& x : r) ratings.push_back({x, x, x});
+  for (const auto &x : r) ratings.push_back({x, x, x});
   const FleissKappa f = fleiss_kappa(ratings);
   EXPECT_DOUBLE_EQ(f.kappa, 1.0);
   for (double k : f.category_kappa) EXPECT_DOUBLE_EQ(k, 1.0);

@@ -1,5 +1,5 @@
-// The stratified bootstrap: reproducible, stratified, and its O(n) replicate AUC equal to the AUC
-// of the resampled data computed the plain way.
+// The stratified bootstrap: reproducible, stratified, and its O(n) replicate
+// AUC equal to the AUC of the resampled data computed the plain way.
 #include <algorithm>
 #include <random>
 
@@ -32,8 +32,8 @@ TEST(Bootstrap, SameSeedSameIntervalAndItContainsTheAuc) {
   EXPECT_DOUBLE_EQ(first.estimate, auc(c));
   EXPECT_LT(first.ci_low, first.estimate);
   EXPECT_GT(first.ci_high, first.estimate);
-  // pROC's DeLong interval on these data is 0.6301-0.8326 (expected.json); 2000 bootstrap
-  // replicates land within a few hundredths of it.
+  // pROC's DeLong interval on these data is 0.6301-0.8326 (expected.json); 2000
+  // bootstrap replicates land within a few hundredths of it.
   const auto delong = testing::stats_expected()["aSAH.csv"]["auc_delong_s100b"]["ci95"];
   EXPECT_NEAR(first.ci_low, delong[0].get<double>(), 0.03);
   EXPECT_NEAR(first.ci_high, delong[1].get<double>(), 0.03);
@@ -44,12 +44,14 @@ TEST(Bootstrap, RankTrickEqualsTheAucOfTheResampledData) {
   Classes c;
   for (int i = 0; i < 80; ++i) c.cases.push_back(static_cast<double>(gen() % 30) + 5);
   for (int j = 0; j < 120; ++j) c.controls.push_back(static_cast<double>(gen() % 30));
-  // The same seed drives the same draws, so a plain statistic over materialised resamples must
-  // give exactly the replicates behind bootstrap_auc.
-  auto plain = [&](const std::vector<std::uint32_t>& cw, const std::vector<std::uint32_t>& kw) {
+  // The same seed drives the same draws, so a plain statistic over materialised
+  // resamples must give exactly the replicates behind bootstrap_auc.
+  auto plain = [&](const std::vector<std::uint32_t> &cw, const std::vector<std::uint32_t> &kw) {
     Classes resample;
-    for (std::size_t i = 0; i < cw.size(); ++i) resample.cases.insert(resample.cases.end(), cw[i], c.cases[i]);
-    for (std::size_t j = 0; j < kw.size(); ++j) resample.controls.insert(resample.controls.end(), kw[j], c.controls[j]);
+    for (std::size_t i = 0; i < cw.size(); ++i)
+      resample.cases.insert(resample.cases.end(), cw[i], c.cases[i]);
+    for (std::size_t j = 0; j < kw.size(); ++j)
+      resample.controls.insert(resample.controls.end(), kw[j], c.controls[j]);
     return auc(resample);
   };
   // bootstrap_auc sorts the scores before resampling; sort here the same way.
@@ -67,7 +69,7 @@ TEST(Bootstrap, RankTrickEqualsTheAucOfTheResampledData) {
 
 TEST(Bootstrap, ResamplingIsStratified) {
   std::size_t calls = 0;
-  stratified_bootstrap(13, 29, 50, 1, [&](const auto& cw, const auto& kw) {
+  stratified_bootstrap(13, 29, 50, 1, [&](const auto &cw, const auto &kw) {
     std::uint32_t cases = 0, controls = 0;
     for (auto w : cw) cases += w;
     for (auto w : kw) controls += w;
@@ -86,12 +88,12 @@ TEST(Bootstrap, PercentileIntervalIsRQuantileType7) {
   EXPECT_DOUBLE_EQ(high, 9.775);
 }
 
-TEST(Bootstrap, BoundedIndexIsInRangeAndUniform) {
-  std::mt19937_64 gen(5);
+TEST(Bootstrap, IndexDrawsAreInRangeAndUniform) {
+  IndexDraws index(5);
   std::vector<int> counts(3, 0);
   const int draws = 300000;
   for (int k = 0; k < draws; ++k) {
-    const auto i = bounded_index(gen, 3);
+    const auto i = index(3);
     ASSERT_LT(i, 3u);
     ++counts[i];
   }

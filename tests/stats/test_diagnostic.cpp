@@ -1,4 +1,5 @@
-// Confusion matrix, Wilson intervals and Youden's threshold against scipy and sklearn.
+// Confusion matrix, Wilson intervals and Youden's threshold against scipy and
+// sklearn.
 #include <random>
 
 #include "deeptirp/io/csv.h"
@@ -16,9 +17,12 @@ TEST(Diagnostic, WilsonMatchesScipy) {
   for (auto [k, n] : cases) list += "(" + std::to_string(k) + "," + std::to_string(n) + "),";
   const auto ref = testing::python_json(
       "import json\nfrom scipy.stats import binomtest\n"
-      "out = []\nfor k, n in [" + list + "]:\n"
-      "    ci = binomtest(k, n).proportion_ci(confidence_level=0.95, method='wilson')\n"
-      "    out.append([ci.low, ci.high])\nprint(json.dumps(out))\n",
+      "out = []\nfor k, n in [" +
+          list +
+          "]:\n"
+          "    ci = binomtest(k, n).proportion_ci(confidence_level=0.95, "
+          "method='wilson')\n"
+          "    out.append([ci.low, ci.high])\nprint(json.dumps(out))\n",
       "wilson");
   ASSERT_FALSE(ref.is_null());
   for (std::size_t i = 0; i < cases.size(); ++i) {
@@ -39,14 +43,19 @@ TEST(Diagnostic, MetricsAndYoudenMatchSklearnOnASah) {
   const auto ref = testing::python_json(
       "import csv, json, numpy as np\n"
       "from sklearn.metrics import confusion_matrix, f1_score, roc_curve\n"
-      "rows = list(csv.DictReader(open('" + csv + "')))\n"
-      "s = np.array([float(r['s100b']) for r in rows]); y = np.array([r['outcome'] == 'Poor' for r in rows])\n"
-      "tn, fp, fn, tp = confusion_matrix(y, s >= 0.2).ravel()\n"
-      "fpr, tpr, thr = roc_curve(y, s, drop_intermediate=False)\n"
-      "k = int(np.argmax(tpr - fpr))\n"
-      "print(json.dumps({'tp': int(tp), 'fp': int(fp), 'tn': int(tn), 'fn': int(fn),"
-      " 'f1': f1_score(y, s >= 0.2), 'sens': tpr[k], 'spec': 1 - fpr[k], 'thr': thr[k],"
-      " 'next': thr[k + 1]}))\n",
+      "rows = list(csv.DictReader(open('" +
+          csv +
+          "')))\n"
+          "s = np.array([float(r['s100b']) for r in rows]); y = "
+          "np.array([r['outcome'] == 'Poor' for r in rows])\n"
+          "tn, fp, fn, tp = confusion_matrix(y, s >= 0.2).ravel()\n"
+          "fpr, tpr, thr = roc_curve(y, s, drop_intermediate=False)\n"
+          "k = int(np.argmax(tpr - fpr))\n"
+          "print(json.dumps({'tp': int(tp), 'fp': int(fp), 'tn': int(tn), "
+          "'fn': int(fn),"
+          " 'f1': f1_score(y, s >= 0.2), 'sens': tpr[k], 'spec': 1 - fpr[k], "
+          "'thr': thr[k],"
+          " 'next': thr[k + 1]}))\n",
       "metrics-sklearn");
   ASSERT_FALSE(ref.is_null());
   const DiagnosticMetrics m = diagnostic_metrics(c, 0.2);
@@ -63,7 +72,8 @@ TEST(Diagnostic, MetricsAndYoudenMatchSklearnOnASah) {
   const RocPoint best = youden_optimal(c);
   EXPECT_NEAR(best.sensitivity, ref["sens"].get<double>(), 1e-12);
   EXPECT_NEAR(best.specificity, ref["spec"].get<double>(), 1e-12);
-  // sklearn's threshold is the lowest score called positive; ours the midpoint below it.
+  // sklearn's threshold is the lowest score called positive; ours the midpoint
+  // below it.
   EXPECT_LE(best.threshold, ref["thr"].get<double>());
   EXPECT_GT(best.threshold, ref["next"].get<double>());
 }

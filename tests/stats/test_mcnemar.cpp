@@ -1,4 +1,5 @@
-// McNemar's test against R's mcnemar.test example and scipy's exact binomial test.
+// McNemar's test against R's mcnemar.test example and scipy's exact binomial
+// test.
 #include "deeptirp/error.h"
 #include "deeptirp/io/csv.h"
 #include "deeptirp/stats/columns.h"
@@ -13,8 +14,8 @@ TEST(McNemar, MatchesR) {
   const auto expected = testing::stats_expected()["mcnemar_survey.csv"];
   const CsvTable table = read_csv(testing::stats_csv("mcnemar_survey.csv"));
   const RowSelection rows = select_rows(table, {"a", "b"}, false);
-  const McNemar m = mcnemar(zero_one_column(table, "a", rows.rows),
-                            zero_one_column(table, "b", rows.rows));
+  const McNemar m =
+      mcnemar(zero_one_column(table, "a", rows.rows), zero_one_column(table, "b", rows.rows));
   EXPECT_EQ(m.both, 794u);
   EXPECT_EQ(m.a_only, 150u);
   EXPECT_EQ(m.b_only, 86u);

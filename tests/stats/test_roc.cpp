@@ -1,4 +1,5 @@
-// AUC and DeLong against pROC's published values on aSAH, sklearn, and the definitions.
+// AUC and DeLong against pROC's published values on aSAH, sklearn, and the
+// definitions.
 #include <random>
 
 #include "deeptirp/error.h"
@@ -12,7 +13,7 @@ namespace {
 
 using testing::stats_csv;
 
-Classes asah_classes(const std::string& score) {
+Classes asah_classes(const std::string &score) {
   const CsvTable table = read_csv(stats_csv("aSAH.csv"));
   const RowSelection rows = select_rows(table, {score, "outcome"}, false);
   return split_by_label(numeric_column(table, score, rows.rows),
@@ -22,7 +23,7 @@ Classes asah_classes(const std::string& score) {
 TEST(Roc, DelongMatchesPRocOnASah) {
   DEEPTIRP_REQUIRE_SHARED();
   const auto expected = testing::stats_expected()["aSAH.csv"];
-  const auto& s100b = expected["auc_delong_s100b"];
+  const auto &s100b = expected["auc_delong_s100b"];
   const AucEstimate e = delong_auc(asah_classes("s100b"));
   EXPECT_DIGITS(e.auc, s100b["auc"]);
   EXPECT_DIGITS(e.variance, s100b["variance"]);
@@ -39,7 +40,7 @@ TEST(Roc, PairedAndUnpairedDelongMatchPRoc) {
   const Classes wfns = asah_classes("wfns");
   const Classes s100b = asah_classes("s100b");
   const AucComparison paired = delong_paired(wfns, s100b);
-  const auto& p = expected["paired_delong_wfns_vs_s100b"];
+  const auto &p = expected["paired_delong_wfns_vs_s100b"];
   EXPECT_DIGITS(paired.z, p["z"]);
   EXPECT_DIGITS(paired.p, p["p_two_sided"]);
   EXPECT_DIGITS(paired.ci_low, p["diff_ci95"][0]);
@@ -63,13 +64,14 @@ Classes random_classes(std::size_t m, std::size_t n, std::uint64_t seed, double 
 TEST(Roc, ReversedScoresGiveOneMinusAuc) {
   Classes c = random_classes(57, 83, 1, 20);
   const double forward = auc(c);
-  for (double& x : c.cases) x = -x;
-  for (double& y : c.controls) y = -y;
+  for (double &x : c.cases) x = -x;
+  for (double &y : c.controls) y = -y;
   EXPECT_NEAR(auc(c), 1.0 - forward, 1e-15);
 }
 
 TEST(Roc, TiesCountOneHalf) {
-  // Pairs (case, control): (1,1) tie, (1,0) win, (2,1) win, (2,0) win -> 3.5 / 4.
+  // Pairs (case, control): (1,1) tie, (1,0) win, (2,1) win, (2,0) win -> 3.5
+  // / 4.
   EXPECT_DOUBLE_EQ(auc({{1.0, 2.0}, {1.0, 0.0}}), 0.875);
   EXPECT_DOUBLE_EQ(auc({{5.0, 5.0, 5.0}, {5.0, 5.0}}), 0.5);
 }
@@ -100,10 +102,13 @@ TEST(Roc, AucAndCurveMatchSklearn) {
   const auto ref = testing::python_json(
       "import json, numpy as np\n"
       "from sklearn.metrics import roc_auc_score, roc_curve\n"
-      "d = np.loadtxt('" + (dir / "s.csv").string() + "', delimiter=',', skiprows=1)\n"
-      "fpr, tpr, thr = roc_curve(d[:,1], d[:,0], drop_intermediate=False)\n"
-      "print(json.dumps({'auc': roc_auc_score(d[:,1], d[:,0]), 'tpr': tpr.tolist(),"
-      " 'fpr': fpr.tolist()}))\n",
+      "d = np.loadtxt('" +
+          (dir / "s.csv").string() +
+          "', delimiter=',', skiprows=1)\n"
+          "fpr, tpr, thr = roc_curve(d[:,1], d[:,0], drop_intermediate=False)\n"
+          "print(json.dumps({'auc': roc_auc_score(d[:,1], d[:,0]), 'tpr': "
+          "tpr.tolist(),"
+          " 'fpr': fpr.tolist()}))\n",
       "roc-sklearn-py");
   ASSERT_FALSE(ref.is_null());
   EXPECT_NEAR(auc(c), ref["auc"].get<double>(), 1e-12);

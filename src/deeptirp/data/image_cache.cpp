@@ -43,7 +43,8 @@ void put_u32(std::string& out, std::uint32_t v) {
 
 std::uint32_t get_u32(const std::string& in, std::size_t at) {
   std::uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v |= static_cast<std::uint32_t>(static_cast<unsigned char>(in[at + i])) << (8 * i);
+  for (int i = 0; i < 4; ++i)
+    v |= static_cast<std::uint32_t>(static_cast<unsigned char>(in[at + i])) << (8 * i);
   return v;
 }
 
@@ -76,8 +77,10 @@ cv::Mat decode_entry(const std::filesystem::path& file, const std::string& key) 
   const std::size_t key_size = get_u32(bytes, 8);
   if (bytes.size() < 20 + key_size || bytes.compare(12, key_size, key) != 0) return {};
   const std::size_t at = 12 + key_size;
-  const int width = static_cast<int>(get_u32(bytes, at)), height = static_cast<int>(get_u32(bytes, at + 4));
-  if (width <= 0 || height <= 0 || bytes.size() != at + 8 + std::size_t(width) * height * 2) return {};
+  const int width = static_cast<int>(get_u32(bytes, at)),
+            height = static_cast<int>(get_u32(bytes, at + 4));
+  if (width <= 0 || height <= 0 || bytes.size() != at + 8 + std::size_t(width) * height * 2)
+    return {};
   cv::Mat image(height, width, CV_16UC1);
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data() + at + 8);
   for (int y = 0; y < height; ++y) {
@@ -94,7 +97,8 @@ ImageCache::ImageCache(ImageOptions options, std::filesystem::path folder)
   if (!folder_.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(folder_, ec);
-    if (ec) throw Error(folder_.string() + ": cannot create the image cache folder: " + ec.message());
+    if (ec)
+      throw Error(folder_.string() + ": cannot create the image cache folder: " + ec.message());
   }
 }
 

@@ -3,14 +3,13 @@
 // optionally, in a cache folder, so epochs never decode a DICOM again and a rerun reuses the
 // folder. The folder's key covers everything the crop depends on, so a changed file, ROI or
 // option is decoded afresh rather than read stale.
-#include <opencv2/core.hpp>
-
 #include <atomic>
 #include <cstddef>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <opencv2/core.hpp>
 #include <optional>
 #include <string>
 

@@ -71,7 +71,8 @@ void BatchLoader::start_epoch(int epoch) {
   failed_.clear();
   stopping_ = false;
   started_ = true;
-  const int n = static_cast<int>(std::min<std::size_t>(workers_, std::max<std::size_t>(batches_, 1)));
+  const int n =
+      static_cast<int>(std::min<std::size_t>(workers_, std::max<std::size_t>(batches_, 1)));
   for (int i = 0; i < n; ++i) threads_.emplace_back([this] { work(); });
 }
 

@@ -1,11 +1,10 @@
 #include "deeptirp/data/preprocess.h"
 
-#include <nlohmann/json.hpp>
-#include <opencv2/imgproc.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "deeptirp/data/image_cache.h"
 #include "deeptirp/data/rng.h"
@@ -23,8 +22,8 @@ cv::Rect crop_rect(cv::Size size, const std::optional<RoiBox>& roi, double margi
   if (roi->x0 >= size.width || roi->y0 >= size.height || x1 <= x0 || y1 <= y0)
     throw Error(name + ": the ROI box (" + std::to_string(roi->x0) + ", " +
                 std::to_string(roi->y0) + ")-(" + std::to_string(roi->x1) + ", " +
-                std::to_string(roi->y1) + ") lies outside the " + std::to_string(size.width) +
-                "x" + std::to_string(size.height) + " image");
+                std::to_string(roi->y1) + ") lies outside the " + std::to_string(size.width) + "x" +
+                std::to_string(size.height) + " image");
   return cv::Rect(x0, y0, x1 - x0, y1 - y0);
 }
 

@@ -2,10 +2,9 @@
 // What the model sees: the ROI crop (box plus margin) resized to the study's square input,
 // 16-bit until the final normalisation; the normalisation statistics of the training split; the
 // training flips; and the float [C,H,W] layout of a model input.
-#include <opencv2/core.hpp>
-
 #include <cstddef>
 #include <filesystem>
+#include <opencv2/core.hpp>
 #include <optional>
 #include <random>
 #include <string>

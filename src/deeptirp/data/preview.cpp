@@ -1,9 +1,8 @@
 #include "deeptirp/data/preview.h"
 
+#include <algorithm>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
-
-#include <algorithm>
 #include <set>
 #include <vector>
 
@@ -72,16 +71,16 @@ PreviewResult write_preview(const Manifest& manifest, const StudyConfig& config,
       cv::resize(crop, small, cv::Size(cell, cell), 0, 0,
                  crop.cols >= cell ? cv::INTER_AREA : cv::INTER_LINEAR);
       small.convertTo(eight, CV_8U, 1.0 / 257.0);
-      eight.copyTo(sheet(cv::Rect(label_width + gap + static_cast<int>(k) * (cell + gap), top,
-                                  cell, cell)));
+      eight.copyTo(
+          sheet(cv::Rect(label_width + gap + static_cast<int>(k) * (cell + gap), top, cell, cell)));
       ++result.crops;
     }
     ++result.rows;
   }
   std::vector<unsigned char> png;
   if (!cv::imencode(".png", sheet, png)) throw Error(options.out.string() + ": cannot encode PNG");
-  write_file_atomically(options.out, std::string_view(reinterpret_cast<const char*>(png.data()),
-                                                      png.size()));
+  write_file_atomically(options.out,
+                        std::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
   return result;
 }
 

@@ -2,9 +2,14 @@
 #include "deeptirp/data/synth.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <exception>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "deeptirp/data/rng.h"
@@ -45,8 +50,7 @@ struct Patient {
 // Age carries signal apart from the image: tumours peak in adolescence and at 40-60, infections
 // in young children and the elderly.
 double draw_age(const std::string& subtype, std::mt19937_64& g) {
-  if (subtype == "osteosarcoma")
-    return bernoulli(g, 0.8) ? normal(g, 16, 4) : normal(g, 62, 8);
+  if (subtype == "osteosarcoma") return bernoulli(g, 0.8) ? normal(g, 16, 4) : normal(g, 62, 8);
   if (subtype == "giant cell tumour") return normal(g, 32, 8);
   if (subtype == "osteochondroma") return normal(g, 17, 7);
   if (subtype == "chondrosarcoma") return normal(g, 50, 11);
@@ -79,6 +83,39 @@ std::string numbered(const char* prefix, int n, int width) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%s%0*d", prefix, width, n);
   return buf;
+}
+
+std::string image_name(int image_number) {
+  return "images/" + numbered("img", image_number, 5) + ".dcm";
+}
+
+// Draws and writes one view of a patient's lesion; returns its ROI box.
+RoiBox write_image(const SynthOptions& o, const Patient& p, const Lesion& lesion, int view,
+                   int image_number) {
+  std::mt19937_64 g(mix_seed(mix_seed(o.seed, p.number), 100 + view));
+  Lesion shown = lesion;
+  if (view == 1) {  // the same lesion seen side-on
+    shown.size *= uniform(g, 0.85, 1.15);
+    shown.conspicuity = std::clamp(shown.conspicuity * uniform(g, 0.8, 1.2), 0.03, 1.0);
+  }
+  const synth::Radiograph r = synth::draw_radiograph(shown, p.centre, g, o.width, o.height);
+  synth::DicomFields f;
+  // The header's identity differs from the spreadsheet's pseudonym on purpose: anything that
+  // prints "SYN-" or "SYNTHETIC" has leaked a DICOM header into its output.
+  f.patient_name = "SYNTHETIC^PATIENT" + std::to_string(p.number);
+  f.patient_id = "SYN-" + std::to_string(100000 + mix_seed(o.seed ^ 0x5EED, p.number) % 900000);
+  f.study_uid = uid(o.seed, p.number, 1);
+  f.series_uid = uid(o.seed, p.number, 10 + view);
+  f.instance_uid = uid(o.seed, p.number, 20 + view);
+  f.series_number = view + 1;
+  f.instance_number = 1;
+  f.view_position = view == 0 ? "AP" : "LL";
+  f.body_part = p.site;
+  for (char& ch : f.body_part) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  f.monochrome1 = bernoulli(g, 0.2);
+  f.rle = bernoulli(g, 0.1);
+  write_file_atomically(o.out / image_name(image_number), synth::encode_dicom(r.stored, f));
+  return r.roi;
 }
 
 std::string study_yaml(const SynthOptions& o) {
@@ -115,55 +152,65 @@ SynthResult synthesise(const SynthOptions& o) {
   std::filesystem::create_directories(o.out / "images", ec);
   if (ec) throw Error((o.out / "images").string() + ": cannot create the folder: " + ec.message());
 
+  // Patients first (cheap, in order), then the images in parallel: each image has its own
+  // generator, so the bytes do not depend on the number of threads.
+  struct Job {
+    Patient patient;
+    Lesion lesion;
+    int view = 0;
+    int image_number = 0;
+    RoiBox roi;
+  };
   SynthResult result;
-  std::vector<std::vector<std::string>> rows;
-  std::mt19937_64 missing(mix_seed(o.seed, 0xC0FFEE));
-  auto cell = [&](std::string v) { return bernoulli(missing, kMissingRate) ? std::string() : v; };
-  int image_number = 0;
-  for (int number = 1; image_number < o.cases; ++number) {
+  std::vector<Job> jobs;
+  for (int number = 1; static_cast<int>(jobs.size()) < o.cases; ++number) {
     std::mt19937_64 g(mix_seed(o.seed, static_cast<std::uint64_t>(number)));
     const Patient p = draw_patient(number, g);
     const Lesion lesion = synth::draw_lesion(p.tumour, p.subtype, g);
-    const int views = std::min(bernoulli(g, 0.5) ? 2 : 1, o.cases - image_number);
-    // The header's identity differs from the spreadsheet's pseudonym on purpose: anything that
-    // prints "SYN-" or "SYNTHETIC" has leaked a DICOM header into its output.
-    const std::string dicom_patient_id =
-        "SYN-" + std::to_string(100000 + mix_seed(o.seed ^ 0x5EED, number) % 900000);
+    const int views = std::min(bernoulli(g, 0.5) ? 2 : 1, o.cases - static_cast<int>(jobs.size()));
     ++result.patients;
-    for (int view = 0; view < views; ++view) {
-      ++image_number;
-      std::mt19937_64 gv(mix_seed(mix_seed(o.seed, number), 100 + view));
-      Lesion shown = lesion;
-      if (view == 1) {  // the same lesion seen side-on
-        shown.size *= uniform(gv, 0.85, 1.15);
-        shown.conspicuity = std::clamp(shown.conspicuity * uniform(gv, 0.8, 1.2), 0.03, 1.0);
-      }
-      const synth::Radiograph r = synth::draw_radiograph(shown, p.centre, gv, o.width, o.height);
-      synth::DicomFields f;
-      f.patient_name = "SYNTHETIC^PATIENT" + std::to_string(number);
-      f.patient_id = dicom_patient_id;
-      f.study_uid = uid(o.seed, number, 1);
-      f.series_uid = uid(o.seed, number, 10 + view);
-      f.instance_uid = uid(o.seed, number, 20 + view);
-      f.series_number = view + 1;
-      f.instance_number = 1;
-      f.view_position = view == 0 ? "AP" : "LL";
-      f.body_part = p.site;
-      std::transform(f.body_part.begin(), f.body_part.end(), f.body_part.begin(), ::toupper);
-      f.monochrome1 = bernoulli(gv, 0.2);
-      f.rle = bernoulli(gv, 0.1);
-      const std::string image = "images/" + numbered("img", image_number, 5) + ".dcm";
-      write_file_atomically(o.out / image, synth::encode_dicom(r.stored, f));
-
-      rows.push_back({image, numbered("P", number, 4), p.tumour ? "tumour" : "infection",
-                      p.subtype, std::string(1, p.centre), cell(std::to_string(p.age)),
-                      cell(p.male ? "M" : "F"), cell(p.site), view == 0 ? "frontal" : "lateral",
-                      std::to_string(r.roi.x0), std::to_string(r.roi.y0),
-                      std::to_string(r.roi.x1), std::to_string(r.roi.y1)});
-      ++(p.tumour ? result.tumour_images : result.infection_images);
-      if (o.progress) o.progress(image_number, o.cases);
-    }
+    for (int view = 0; view < views; ++view)
+      jobs.push_back({p, lesion, view, static_cast<int>(jobs.size()) + 1, {}});
   }
+  std::atomic<std::size_t> next{0};
+  std::atomic<int> done{0};
+  std::mutex mutex;
+  std::exception_ptr failure;
+  auto work = [&] {
+    for (std::size_t i; (i = next++) < jobs.size();) {
+      try {
+        jobs[i].roi =
+            write_image(o, jobs[i].patient, jobs[i].lesion, jobs[i].view, jobs[i].image_number);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (!failure) failure = std::current_exception();
+        next = jobs.size();
+      }
+      const int finished = ++done;
+      std::lock_guard<std::mutex> lock(mutex);
+      if (o.progress) o.progress(finished, o.cases);
+    }
+  };
+  std::vector<std::thread> threads;
+  const unsigned workers = std::max(1u, std::min(std::thread::hardware_concurrency(), 8u));
+  for (unsigned t = 1; t < workers; ++t) threads.emplace_back(work);
+  work();
+  for (auto& t : threads) t.join();
+  if (failure) std::rethrow_exception(failure);
+
+  std::vector<std::vector<std::string>> rows;
+  std::mt19937_64 missing(mix_seed(o.seed, 0xC0FFEE));
+  auto cell = [&](std::string v) { return bernoulli(missing, kMissingRate) ? std::string() : v; };
+  for (const Job& j : jobs) {
+    const Patient& p = j.patient;
+    rows.push_back({image_name(j.image_number), numbered("P", p.number, 4),
+                    p.tumour ? "tumour" : "infection", p.subtype, std::string(1, p.centre),
+                    cell(std::to_string(p.age)), cell(p.male ? "M" : "F"), cell(p.site),
+                    j.view == 0 ? "frontal" : "lateral", std::to_string(j.roi.x0),
+                    std::to_string(j.roi.y0), std::to_string(j.roi.x1), std::to_string(j.roi.y1)});
+    ++(p.tumour ? result.tumour_images : result.infection_images);
+  }
+  const int image_number = static_cast<int>(jobs.size());
   result.images = image_number;
   result.clinical_csv = o.out / "clinical.csv";
   result.study_yaml = o.out / "study.yaml";

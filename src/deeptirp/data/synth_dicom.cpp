@@ -83,6 +83,8 @@ std::string encode_dicom(const cv::Mat& stored, const DicomFields& f) {
   put(ds, 0x0020, 0x0010, "SH", "1");
   put(ds, 0x0020, 0x0011, "IS", std::to_string(f.series_number));
   put(ds, 0x0020, 0x0013, "IS", std::to_string(f.instance_number));
+  // GDCM's writer consults the data set for this before it fills in the image's own attributes.
+  put(ds, 0x0028, 0x0004, "CS", f.monochrome1 ? "MONOCHROME1" : "MONOCHROME2");
   put(ds, 0x0028, 0x1050, "DS", "2048");  // the whole 12-bit range
   put(ds, 0x0028, 0x1051, "DS", "4096");
 

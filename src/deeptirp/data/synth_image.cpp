@@ -1,10 +1,9 @@
 // Drawing of one synthetic radiograph: a long bone (cortex brighter than medulla) in soft tissue,
 // with a lesion whose signs depend on the diagnosis but overlap between classes, film noise, and a
 // per-centre look. Values are a float image in [0, 1] (bone bright), stored as 12 bits.
-#include <opencv2/imgproc.hpp>
-
 #include <algorithm>
 #include <cmath>
+#include <opencv2/imgproc.hpp>
 
 #include "deeptirp/data/rng.h"
 #include "deeptirp/data/synth_internal.h"
@@ -100,8 +99,8 @@ cv::Mat_<float> lesion_layer(const Lesion& l, const Bone& b, double lx, double l
   if (l.outgrowth) {  // osteochondroma: a dense stalk pointing away from the joint
     const double dir = ly > b.flare_y ? 1.0 : -1.0;
     const cv::Point c(cvRound(b.axis(ly) + side * (hw + 0.6 * rx)), cvRound(ly + dir * 0.5 * ry));
-    cv::ellipse(marks, c, cv::Size(cvRound(0.9 * rx), cvRound(0.45 * ry)), dir * side * 35, 0,
-                360, cv::Scalar(0.42), cv::FILLED, cv::LINE_AA);
+    cv::ellipse(marks, c, cv::Size(cvRound(0.9 * rx), cvRound(0.45 * ry)), dir * side * 35, 0, 360,
+                cv::Scalar(0.42), cv::FILLED, cv::LINE_AA);
   }
   cv::GaussianBlur(marks, marks, cv::Size(0, 0), l.sharp ? 0.7 : 1.3);
   layer += marks;
@@ -194,9 +193,8 @@ Radiograph draw_radiograph(const Lesion& lesion, char centre, std::mt19937_64& g
   cv::Mat_<float> img(height, width);
   for (int y = 0; y < height; ++y) {
     const double a = b.axis(y), h = b.half(y), t = b.cortex * (0.6 + 0.4 * h / b.half_width / 1.55);
-    const double swell = lesion.swelling
-                             ? lesion.conspicuity * 14 * std::exp(-std::pow((y - ly) / swell_ry, 2))
-                             : 0;
+    const double swell =
+        lesion.swelling ? lesion.conspicuity * 14 * std::exp(-std::pow((y - ly) / swell_ry, 2)) : 0;
     for (int x = 0; x < width; ++x) {
       const double d = std::abs(x - a);
       const double soft = 0.22 * sigmoid((b.tissue_half + swell - d) / 3.0);
@@ -209,13 +207,16 @@ Radiograph draw_radiograph(const Lesion& lesion, char centre, std::mt19937_64& g
   out.roi = box_of(layer, g, width, height);
   img += lesion.conspicuity * layer;
 
-  // Heel effect and mottle, then the centre's equipment.
+  // Heel effect and mottle, then film's characteristic curve (no clipping of dense bone), then
+  // the centre's equipment.
   const double heel = uniform(g, -0.06, 0.06);
   cv::Mat_<float> mottle = noise_field(g, height, width, 3.0);
-  for (int y = 0; y < height; ++y)
-    for (int x = 0; x < width; ++x)
-      img(y, x) = static_cast<float>(img(y, x) * (1 + heel * (y / double(height) - 0.5)) +
-                                     0.012 * mottle(y, x));
+  for (int y = 0; y < height; ++y) {
+    for (int x = 0; x < width; ++x) {
+      const double t = img(y, x) * (1 + heel * (y / double(height) - 0.5)) + 0.012 * mottle(y, x);
+      img(y, x) = static_cast<float>(1.0 - std::exp(-1.8 * std::max(t, 0.0)));
+    }
+  }
   centre_look(img, centre, g);
   out.stored.create(height, width, CV_16UC1);
   for (int y = 0; y < height; ++y)

@@ -1,7 +1,6 @@
 #pragma once
 // Pieces of the synthetic-study generator shared by synth.cpp, synth_image.cpp, synth_dicom.cpp.
 #include <opencv2/core.hpp>
-
 #include <random>
 #include <string>
 
@@ -45,8 +44,8 @@ struct DicomFields {
   int instance_number = 1;
   std::string view_position;  // AP or LL
   std::string body_part;
-  bool monochrome1 = false;   // store inverted values (0 = white), as some CR systems do
-  bool rle = false;           // RLE Lossless instead of explicit VR little endian
+  bool monochrome1 = false;  // store inverted values (0 = white), as some CR systems do
+  bool rle = false;          // RLE Lossless instead of explicit VR little endian
 };
 
 // The bytes of a DICOM file holding `stored` (12 bits stored in 16; bone bright).

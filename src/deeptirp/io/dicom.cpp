@@ -1,138 +1,41 @@
 #include "deeptirp/io/dicom.h"
 
-#include <gdcmAttribute.h>
 #include <gdcmImageReader.h>
 #include <gdcmReader.h>
-#include <gdcmSequenceOfItems.h>
-#include <gdcmUIDs.h>
-
-#include <opencv2/imgproc.hpp>
+#include <gdcmSequenceOfFragments.h>
 
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
+#include <opencv2/imgproc.hpp>
 
 #include "deeptirp/error.h"
 #include "deeptirp/io/byte_source.h"
+#include "deeptirp/io/dicom_rle.h"
+#include "deeptirp/io/dicom_tags.h"
 
 namespace deeptirp {
 namespace {
-
-const gdcm::Tag kPixelData(0x7fe0, 0x0010);
-const gdcm::Tag kModalityLutSequence(0x0028, 0x3000);
-const gdcm::Tag kVoiLutSequence(0x0028, 0x3010);
-
-std::string tag_name(const gdcm::Tag& tag) {
-  char text[16];
-  std::snprintf(text, sizeof text, "(%04X,%04X)", tag.GetGroup(), tag.GetElement());
-  return text;
-}
-
-// Text VRs (CS, DS, IS, LO, UI) are padded with spaces or NUL to an even length.
-std::optional<std::string> text_value(const gdcm::DataSet& ds, const gdcm::Tag& tag) {
-  if (!ds.FindDataElement(tag)) return std::nullopt;
-  const gdcm::ByteValue* value = ds.GetDataElement(tag).GetByteValue();
-  if (!value) return std::nullopt;
-  std::string text(value->GetPointer(), value->GetLength());
-  const auto first = text.find_first_not_of(" \0", 0, 2);
-  if (first == std::string::npos) return std::nullopt;
-  return text.substr(first, text.find_last_not_of(" \0", std::string::npos, 2) - first + 1);
-}
-
-// First value of a DS or IS element (they may hold several, separated by '\').
-std::optional<double> number_value(const gdcm::DataSet& ds, const gdcm::Tag& tag,
-                                   const std::string& name) {
-  const auto text = text_value(ds, tag);
-  if (!text) return std::nullopt;
-  const std::string first = text->substr(0, text->find('\\'));
-  char* end = nullptr;
-  const double value = std::strtod(first.c_str(), &end);
-  if (end == first.c_str() || first.find_first_not_of(" ", end - first.c_str()) != std::string::npos)
-    throw Error(name + ": DICOM tag " + tag_name(tag) + " holds '" + first + "', not a number");
-  return value;
-}
-
-template <uint16_t Group, uint16_t Element>
-std::optional<int> us_value(const gdcm::DataSet& ds) {
-  gdcm::Attribute<Group, Element> attribute;
-  if (!ds.FindDataElement(attribute.GetTag()) || ds.GetDataElement(attribute.GetTag()).IsEmpty())
-    return std::nullopt;
-  attribute.SetFromDataSet(ds);
-  return static_cast<int>(attribute.GetValue());
-}
-
-std::optional<DicomLut> first_lut(const gdcm::DataSet& ds, const gdcm::Tag& sequence_tag,
-                                  bool signed_input, const std::string& name) {
-  if (!ds.FindDataElement(sequence_tag)) return std::nullopt;
-  const gdcm::SmartPointer<gdcm::SequenceOfItems> items =
-      ds.GetDataElement(sequence_tag).GetValueAsSQ();
-  if (!items || items->GetNumberOfItems() == 0) return std::nullopt;
-  const gdcm::DataSet& item = items->GetItem(1).GetNestedDataSet();
-  const gdcm::Tag descriptor_tag(0x0028, 0x3002), data_tag(0x0028, 0x3006);
-  const std::string where = name + ": DICOM tag " + tag_name(sequence_tag);
-  if (!item.FindDataElement(descriptor_tag) || !item.FindDataElement(data_tag))
-    throw Error(where + " lacks its LUT Descriptor (0028,3002) or LUT Data (0028,3006)");
-  gdcm::Attribute<0x0028, 0x3002, gdcm::VR::US, gdcm::VM::VM3> descriptor;  // US or SS
-  descriptor.SetFromDataSet(item);
-  DicomLut lut;
-  const size_t entries = descriptor.GetValue(0) == 0 ? 65536 : descriptor.GetValue(0);
-  const uint16_t first = descriptor.GetValue(1);
-  lut.first_mapped = signed_input ? static_cast<int16_t>(first) : first;
-  lut.bits = descriptor.GetValue(2);
-  const gdcm::ByteValue* data = item.GetDataElement(data_tag).GetByteValue();
-  if (!data) throw Error(where + ": LUT Data (0028,3006) is empty");
-  const auto* bytes = reinterpret_cast<const uint8_t*>(data->GetPointer());
-  // 8-bit LUTs may be packed one entry per byte (PS3.3 C.11.1.1.1); otherwise one per 16-bit word.
-  if (lut.bits <= 8 && data->GetLength() == entries) {
-    lut.data.assign(bytes, bytes + entries);
-  } else {
-    if (data->GetLength() < 2 * entries)
-      throw Error(where + ": LUT Data holds fewer entries than its descriptor's " +
-                  std::to_string(entries));
-    lut.data.resize(entries);
-    for (size_t i = 0; i < entries; ++i) lut.data[i] = uint16_t(bytes[2 * i] | bytes[2 * i + 1] << 8);
-  }
-  return lut;
-}
-
-DicomHeader header_from_file(const gdcm::File& file, const std::string& name) {
-  const gdcm::DataSet& ds = file.GetDataSet();
-  DicomHeader header;
-  header.modality = text_value(ds, gdcm::Tag(0x0008, 0x0060)).value_or("");
-  header.rows = us_value<0x0028, 0x0010>(ds).value_or(0);
-  header.columns = us_value<0x0028, 0x0011>(ds).value_or(0);
-  header.samples_per_pixel = us_value<0x0028, 0x0002>(ds).value_or(1);
-  header.bits_allocated = us_value<0x0028, 0x0100>(ds).value_or(0);
-  header.bits_stored = us_value<0x0028, 0x0101>(ds).value_or(header.bits_allocated);
-  header.pixel_representation = us_value<0x0028, 0x0103>(ds).value_or(0);
-  header.photometric_interpretation = text_value(ds, gdcm::Tag(0x0028, 0x0004)).value_or("");
-  const gdcm::TransferSyntax& ts = file.GetHeader().GetDataSetTransferSyntax();
-  header.transfer_syntax_uid = ts.IsValid() ? ts.GetString() : "";
-  gdcm::UIDs uid;
-  if (uid.SetFromUID(header.transfer_syntax_uid.c_str())) header.transfer_syntax_name = uid.GetName();
-  header.rescale_slope = number_value(ds, gdcm::Tag(0x0028, 0x1053), name).value_or(1.0);
-  header.rescale_intercept = number_value(ds, gdcm::Tag(0x0028, 0x1052), name).value_or(0.0);
-  header.window_center = number_value(ds, gdcm::Tag(0x0028, 0x1050), name);
-  header.window_width = number_value(ds, gdcm::Tag(0x0028, 0x1051), name);
-  header.voi_lut_function = text_value(ds, gdcm::Tag(0x0028, 0x1056)).value_or("LINEAR");
-  header.number_of_frames =
-      static_cast<int>(number_value(ds, gdcm::Tag(0x0028, 0x0008), name).value_or(1.0));
-  header.has_modality_lut = ds.FindDataElement(kModalityLutSequence);
-  header.has_voi_lut = ds.FindDataElement(kVoiLutSequence);
-  header.has_pixel_data = ds.FindDataElement(kPixelData);
-  return header;
-}
-
-std::string not_dicom_message(const std::string& name, std::string_view bytes) {
-  if (bytes.empty()) return name + ": empty file, not a DICOM file";
-  return name + ": not a DICOM file, or a truncated or corrupt one (GDCM could not parse it)";
-}
 
 void require_image_header(const DicomHeader& header, const std::string& name) {
   if (!header.has_pixel_data)
     throw Error(name + ": DICOM file holds no pixel data (7FE0,0010); it is not an image");
   if (header.rows <= 0 || header.columns <= 0)
     throw Error(name + ": DICOM Rows (0028,0010) or Columns (0028,0011) missing or zero");
+  using PI = gdcm::PhotometricInterpretation;
+  switch (PI::GetPIType(header.photometric_interpretation.c_str())) {
+    case PI::MONOCHROME1:
+    case PI::MONOCHROME2:
+    case PI::RGB:
+    case PI::YBR_FULL:
+    case PI::YBR_FULL_422:
+    case PI::YBR_PARTIAL_422:
+    case PI::YBR_PARTIAL_420:
+    case PI::YBR_ICT:
+    case PI::YBR_RCT:
+      break;
+    default:
+      throw Error(name + ": unsupported DICOM photometric interpretation '" +
+                  header.photometric_interpretation + "' (0028,0004)");
+  }
   if (header.bits_allocated != 8 && header.bits_allocated != 16)
     throw Error(name + ": DICOM Bits Allocated (0028,0100) is " +
                 std::to_string(header.bits_allocated) + "; only 8 and 16 are supported");
@@ -145,6 +48,8 @@ cv::Mat colour_to_grey(const cv::Mat& colour, gdcm::PhotometricInterpretation::P
   cv::Mat grey;
   switch (pi) {
     case PI::RGB:
+    case PI::YBR_ICT:  // JPEG 2000's component transform: OpenJPEG already returns RGB
+    case PI::YBR_RCT:
       cv::cvtColor(colour, grey, cv::COLOR_RGB2GRAY);
       return grey;
     case PI::YBR_FULL:
@@ -153,82 +58,105 @@ cv::Mat colour_to_grey(const cv::Mat& colour, gdcm::PhotometricInterpretation::P
       return grey;
     case PI::YBR_PARTIAL_422:
     case PI::YBR_PARTIAL_420: {
-      cv::extractChannel(colour, grey, 0);  // Y in 16..235 (8 bit), PS3.3 C.7.6.3.1.2
-      const double top = colour.depth() == CV_8U ? 255.0 : 65535.0;
-      grey.convertTo(grey, -1, top / (219.0 / 255.0 * top), -16.0 / 219.0 * top);
+      // Y spans 16..235 of 255 levels (PS3.3 C.7.6.3.1.2); stretch it to the full range.
+      cv::extractChannel(colour, grey, 0);
+      const double level = colour.depth() == CV_8U ? 1.0 : 257.0;
+      grey.convertTo(grey, -1, 255.0 / 219.0, -16.0 * level * 255.0 / 219.0);
       return grey;
     }
     default:
-      throw Error(name + ": unsupported DICOM photometric interpretation " +
-                  PI::GetPIString(pi) + " (0028,0004)");
+      throw Error(name + ": unsupported DICOM photometric interpretation " + PI::GetPIString(pi) +
+                  " (0028,0004)");
   }
 }
 
-cv::Mat decode_first_frame(const gdcm::Image& image, const DicomHeader& header,
-                           const std::string& name) {
-  const gdcm::PixelFormat& format = image.GetPixelFormat();
-  const int samples = format.GetSamplesPerPixel();
-  const bool is_signed = format.GetPixelRepresentation() == 1;
-  const int depth = format.GetBitsAllocated() == 8 ? (is_signed ? CV_8S : CV_8U)
-                                                   : (is_signed ? CV_16S : CV_16U);
-  const unsigned int* dims = image.GetDimensions();
-  const int columns = static_cast<int>(dims[0]), rows = static_cast<int>(dims[1]);
-  const int frames = image.GetNumberOfDimensions() > 2 ? static_cast<int>(dims[2]) : 1;
-  if (rows != header.rows || columns != header.columns || samples < 1 || samples > 4)
-    throw Error(name + ": DICOM image geometry is inconsistent with its header");
-  // GDCM decodes every frame in one call; decode straight into the matrix (no extra copy).
-  cv::Mat all(rows * frames, columns, CV_MAKETYPE(depth, samples));
-  if (image.GetBufferLength() != all.total() * all.elemSize())
-    throw Error(name + ": DICOM pixel data length does not match Rows x Columns x Bits Allocated");
-  if (!image.GetBuffer(reinterpret_cast<char*>(all.data)))
-    throw Error(name + ": cannot decode the pixel data (" + header.transfer_syntax_name +
-                "); it may be truncated or corrupt");
-  cv::Mat frame = frames > 1 ? all.rowRange(0, rows).clone() : all;
-  if (samples == 3 && image.GetPlanarConfiguration() == 1) {
-    cv::Mat planes = frame.reshape(1, 3 * rows);  // R plane, G plane, B plane
-    cv::merge(std::vector<cv::Mat>{planes.rowRange(0, rows), planes.rowRange(rows, 2 * rows),
-                                   planes.rowRange(2 * rows, 3 * rows)},
-              frame);
-  }
-  const auto pi = image.GetPhotometricInterpretation().GetType();
+// Stored samples as GDCM and our RLE decoder lay them out.
+int stored_type(const DicomHeader& header) {
+  const bool is_signed = header.pixel_representation == 1;
+  const int depth =
+      header.bits_allocated == 8 ? (is_signed ? CV_8S : CV_8U) : (is_signed ? CV_16S : CV_16U);
+  return CV_MAKETYPE(depth, header.samples_per_pixel);
+}
+
+// Monochrome frames pass through (8-bit widened to 16, values unchanged); colour becomes grey.
+cv::Mat to_grey(cv::Mat frame, const std::string& photometric, const std::string& name) {
   using PI = gdcm::PhotometricInterpretation;
-  if (samples == 3) {
+  const PI::PIType pi = PI::GetPIType(photometric.c_str());
+  if (frame.channels() == 3) {
     frame = colour_to_grey(frame, pi, name);
-  } else if (samples != 1 || (pi != PI::MONOCHROME1 && pi != PI::MONOCHROME2)) {
-    throw Error(name + ": unsupported DICOM photometric interpretation '" +
-                header.photometric_interpretation + "' (0028,0004)");
+  } else if (frame.channels() != 1 || (pi != PI::MONOCHROME1 && pi != PI::MONOCHROME2)) {
+    throw Error(name + ": unsupported DICOM photometric interpretation '" + photometric +
+                "' (0028,0004)");
   }
   if (frame.depth() == CV_8U) frame.convertTo(frame, CV_16U);
   if (frame.depth() == CV_8S) frame.convertTo(frame, CV_16S);
   return frame;
 }
 
-// Why ImageReader failed: a complete data set without pixel data is a different error from a
-// file that GDCM cannot parse at all (not DICOM, truncated). Only runs on the error path.
-[[noreturn]] void explain_failure(std::string_view bytes, const std::string& name) {
-  MemoryStream stream(bytes);
-  gdcm::Reader reader;
-  reader.SetStream(stream);
-  if (reader.Read() && !reader.GetFile().GetDataSet().IsEmpty())
-    require_image_header(header_from_file(reader.GetFile(), name), name);
-  throw Error(not_dicom_message(name, bytes));
+// RLE Lossless monochrome single-frame data goes to our decoder (dicom_rle.h), straight from the
+// parsed fragments: GDCM's ImageReader would run its slow RLE decoder once while reading (to set
+// its lossy flag) and again for the pixels. Returns an empty matrix for the other cases.
+cv::Mat decode_rle_fast(const gdcm::DataSet& ds, const DicomHeader& header,
+                        const std::string& name) {
+  if (header.transfer_syntax_uid !=
+          gdcm::TransferSyntax::GetTSString(gdcm::TransferSyntax::RLELossless) ||
+      header.number_of_frames != 1 || header.samples_per_pixel != 1)
+    return cv::Mat();
+  const gdcm::SequenceOfFragments* fragments =
+      ds.GetDataElement(kPixelData).GetSequenceOfFragments();
+  if (!fragments || fragments->GetNumberOfFragments() == 0) return cv::Mat();
+  std::string joined;  // a frame split over several fragments (D_CLUNIE_CT1_RLE_FRAGS)
+  std::string_view frame;
+  for (size_t i = 0; i < fragments->GetNumberOfFragments(); ++i) {
+    const gdcm::ByteValue* bytes = fragments->GetFragment(i).GetByteValue();
+    if (!bytes) throw Error(name + ": empty RLE fragment in the pixel data");
+    frame = std::string_view(bytes->GetPointer(), bytes->GetLength());
+    if (fragments->GetNumberOfFragments() > 1) joined.append(frame);
+  }
+  if (fragments->GetNumberOfFragments() > 1) frame = joined;
+  cv::Mat out(header.rows, header.columns, stored_type(header));
+  decode_rle_frame(frame, out, name);
+  return out;
 }
 
-DicomImage decode_dicom_stream(std::istream& stream, std::string_view bytes,
-                               const std::string& name) {
+cv::Mat decode_with_gdcm(std::string_view bytes, const DicomHeader& header,
+                         const std::string& name) {
+  MemoryStream stream(bytes);
   gdcm::ImageReader reader;
   reader.SetStream(stream);
-  if (!reader.Read()) explain_failure(bytes, name);
-  DicomImage result;
-  result.name = name;
-  const gdcm::DataSet& ds = reader.GetFile().GetDataSet();
-  result.header = header_from_file(reader.GetFile(), name);
-  require_image_header(result.header, name);
-  const bool signed_input = result.header.pixel_representation == 1;
-  result.modality_lut = first_lut(ds, kModalityLutSequence, signed_input, name);
-  result.voi_lut = first_lut(ds, kVoiLutSequence, signed_input, name);
-  result.stored = decode_first_frame(reader.GetImage(), result.header, name);
-  return result;
+  if (!reader.Read())
+    throw Error(name + ": GDCM cannot read the image (" + header.transfer_syntax_name +
+                "); the file may be truncated or corrupt");
+  const gdcm::Image& image = reader.GetImage();
+  const unsigned int* dims = image.GetDimensions();
+  const int frames = image.GetNumberOfDimensions() > 2 ? static_cast<int>(dims[2]) : 1;
+  if (int(dims[0]) != header.columns || int(dims[1]) != header.rows ||
+      image.GetPixelFormat().GetSamplesPerPixel() != header.samples_per_pixel)
+    throw Error(name + ": DICOM image geometry is inconsistent with its header");
+  // GDCM decodes every frame in one call; decode straight into the matrix (no extra copy).
+  cv::Mat all(header.rows * frames, header.columns, stored_type(header));
+  if (image.GetBufferLength() != all.total() * all.elemSize())
+    throw Error(name + ": DICOM pixel data length does not match Rows x Columns x Bits Allocated");
+  if (!image.GetBuffer(reinterpret_cast<char*>(all.data)))
+    throw Error(name + ": cannot decode the pixel data (" + header.transfer_syntax_name +
+                "); it may be truncated or corrupt");
+  cv::Mat frame = frames > 1 ? all.rowRange(0, header.rows).clone() : all;
+  if (frame.channels() == 3 && image.GetPlanarConfiguration() == 1) {
+    const int rows = header.rows;
+    cv::Mat planes = frame.reshape(1, 3 * rows);  // colour by plane (PS3.3 C.7.6.3.1.3)
+    cv::merge(std::vector<cv::Mat>{planes.rowRange(0, rows), planes.rowRange(rows, 2 * rows),
+                                   planes.rowRange(2 * rows, 3 * rows)},
+              frame);
+  }
+  // The decoder may have changed the colour space (JPEG 2000 YBR_ICT -> RGB): ask GDCM.
+  return to_grey(frame, image.GetPhotometricInterpretation().GetString(), name);
+}
+
+// Parses the data set (GDCM), or throws naming the file.
+void parse(gdcm::Reader& reader, std::string_view bytes, const std::string& name) {
+  if (bytes.empty()) throw Error(name + ": empty file, not a DICOM file");
+  if (!reader.Read() || reader.GetFile().GetDataSet().IsEmpty())
+    throw Error(name + ": not a DICOM file, or a truncated or corrupt one (GDCM cannot parse it)");
 }
 
 }  // namespace
@@ -250,8 +178,7 @@ DicomHeader parse_dicom_header(std::string_view bytes, const std::string& name) 
   MemoryStream stream(bytes);
   gdcm::Reader reader;
   reader.SetStream(stream);
-  const bool read = reader.Read();
-  if (!read || reader.GetFile().GetDataSet().IsEmpty()) throw Error(not_dicom_message(name, bytes));
+  parse(reader, bytes, name);
   return header_from_file(reader.GetFile(), name);
 }
 
@@ -261,7 +188,21 @@ DicomHeader read_dicom_header(const std::filesystem::path& path) {
 
 DicomImage decode_dicom(std::string_view bytes, const std::string& name) {
   MemoryStream stream(bytes);
-  return decode_dicom_stream(stream, bytes, name);
+  gdcm::Reader reader;
+  reader.SetStream(stream);
+  parse(reader, bytes, name);
+  DicomImage result;
+  result.name = name;
+  result.header = header_from_file(reader.GetFile(), name);
+  require_image_header(result.header, name);
+  const gdcm::DataSet& ds = reader.GetFile().GetDataSet();
+  const bool signed_input = result.header.pixel_representation == 1;
+  result.modality_lut = first_lut(ds, kModalityLutSequence, signed_input, name);
+  result.voi_lut = first_lut(ds, kVoiLutSequence, signed_input, name);
+  cv::Mat frame = decode_rle_fast(ds, result.header, name);
+  result.stored = frame.empty() ? decode_with_gdcm(bytes, result.header, name)
+                                : to_grey(frame, result.header.photometric_interpretation, name);
+  return result;
 }
 
 DicomImage read_dicom(const std::filesystem::path& path) {

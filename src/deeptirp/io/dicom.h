@@ -12,12 +12,11 @@
 // inside a 65536-entry lookup table.
 //
 // Every function is thread-safe (no shared mutable state) and throws deeptirp::Error whose message
-// names the file (or the `name` given with bytes) and, where it helps, the DICOM tag. Messages never
-// contain patient identifiers.
-#include <opencv2/core.hpp>
-
+// names the file (or the `name` given with bytes) and, where it helps, the DICOM tag. Messages
+// never contain patient identifiers.
 #include <cstdint>
 #include <filesystem>
+#include <opencv2/core.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,25 +25,25 @@
 namespace deeptirp {
 
 struct DicomHeader {
-  std::string modality;                     // (0008,0060), empty when absent
-  int rows = 0;                             // (0028,0010)
-  int columns = 0;                          // (0028,0011)
-  int samples_per_pixel = 1;                // (0028,0002)
-  int bits_allocated = 0;                   // (0028,0100)
-  int bits_stored = 0;                      // (0028,0101)
-  int pixel_representation = 0;             // (0028,0103): 0 unsigned, 1 two's complement
-  std::string photometric_interpretation;   // (0028,0004), e.g. MONOCHROME1
-  std::string transfer_syntax_uid;          // (0002,0010), or what GDCM inferred without meta
-  std::string transfer_syntax_name;         // e.g. "JPEG-LS Lossless Image Compression"
-  double rescale_slope = 1.0;               // (0028,1053), 1 when absent
-  double rescale_intercept = 0.0;           // (0028,1052), 0 when absent
-  std::optional<double> window_center;      // first value of (0028,1050)
-  std::optional<double> window_width;       // first value of (0028,1051)
-  std::string voi_lut_function;             // (0028,1056): LINEAR (default), LINEAR_EXACT, SIGMOID
-  int number_of_frames = 1;                 // (0028,0008)
-  bool has_modality_lut = false;            // Modality LUT Sequence (0028,3000) present
-  bool has_voi_lut = false;                 // VOI LUT Sequence (0028,3010) present
-  bool has_pixel_data = false;              // (7FE0,0010) present
+  std::string modality;                    // (0008,0060), empty when absent
+  int rows = 0;                            // (0028,0010)
+  int columns = 0;                         // (0028,0011)
+  int samples_per_pixel = 1;               // (0028,0002)
+  int bits_allocated = 0;                  // (0028,0100)
+  int bits_stored = 0;                     // (0028,0101)
+  int pixel_representation = 0;            // (0028,0103): 0 unsigned, 1 two's complement
+  std::string photometric_interpretation;  // (0028,0004), e.g. MONOCHROME1
+  std::string transfer_syntax_uid;         // (0002,0010), or what GDCM inferred without meta
+  std::string transfer_syntax_name;        // e.g. "JPEG-LS Lossless Image Compression"
+  double rescale_slope = 1.0;              // (0028,1053), 1 when absent
+  double rescale_intercept = 0.0;          // (0028,1052), 0 when absent
+  std::optional<double> window_center;     // first value of (0028,1050)
+  std::optional<double> window_width;      // first value of (0028,1051)
+  std::string voi_lut_function;            // (0028,1056): LINEAR (default), LINEAR_EXACT, SIGMOID
+  int number_of_frames = 1;                // (0028,0008)
+  bool has_modality_lut = false;           // Modality LUT Sequence (0028,3000) present
+  bool has_voi_lut = false;                // VOI LUT Sequence (0028,3010) present
+  bool has_pixel_data = false;             // (7FE0,0010) present
 };
 
 // A LUT as PS3.3 C.11.1.1 describes it: values below `first_mapped` map to the first entry,
@@ -59,9 +58,9 @@ struct DicomLut {
 struct DicomImage {
   std::string name;  // the path or the name given with the bytes, for error messages
   DicomHeader header;
-  cv::Mat stored;                         // see the top of this file for its type
-  std::optional<DicomLut> modality_lut;   // first item of (0028,3000)
-  std::optional<DicomLut> voi_lut;        // first item of (0028,3010)
+  cv::Mat stored;                        // see the top of this file for its type
+  std::optional<DicomLut> modality_lut;  // first item of (0028,3000)
+  std::optional<DicomLut> voi_lut;       // first item of (0028,3010)
 };
 
 // True when the bytes start like DICOM: a 128-byte preamble and "DICM", or a data set without

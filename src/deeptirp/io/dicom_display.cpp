@@ -68,8 +68,10 @@ class VoiStage {
                                             : stored_histogram<uint16_t>(image_.stored, range);
     std::vector<std::pair<double, int64_t>> histogram;
     for (size_t i = 0; i < counts.size(); ++i)
-      if (counts[i] > 0) histogram.emplace_back(modality_value(image_, range.low + int(i)), counts[i]);
-    const auto [low, high] = percentile_window(std::move(histogram), kPercentileLow, kPercentileHigh);
+      if (counts[i] > 0)
+        histogram.emplace_back(modality_value(image_, range.low + int(i)), counts[i]);
+    const auto [low, high] =
+        percentile_window(std::move(histogram), kPercentileLow, kPercentileHigh);
     // A LINEAR_EXACT window from `low` (black) to `high` (white).
     function_ = VoiFunction::kLinearExact;
     width_ = std::max(high - low, 1e-6);
@@ -103,7 +105,8 @@ void apply_table(const cv::Mat& stored, const std::vector<Out>& table, int low, 
 void require_stored_type(const DicomImage& image) {
   const cv::Mat& stored = image.stored;
   if (stored.empty() || (stored.type() != CV_16UC1 && stored.type() != CV_16SC1))
-    throw Error(image.name + ": DICOM stored values must be a non-empty CV_16UC1 or CV_16SC1 image");
+    throw Error(image.name +
+                ": DICOM stored values must be a non-empty CV_16UC1 or CV_16SC1 image");
 }
 
 }  // namespace

@@ -28,11 +28,20 @@ cv::Mat decode_picture(std::string_view bytes, const std::string& name) {
     throw Error(name + ": only 8- and 16-bit images are supported");
   cv::Mat grey;
   switch (image.channels()) {
-    case 1: grey = image; break;
-    case 2: cv::extractChannel(image, grey, 0); break;  // grey + alpha
-    case 3: cv::cvtColor(image, grey, cv::COLOR_BGR2GRAY); break;
-    case 4: cv::cvtColor(image, grey, cv::COLOR_BGRA2GRAY); break;
-    default: throw Error(name + ": unsupported number of channels");
+    case 1:
+      grey = image;
+      break;
+    case 2:
+      cv::extractChannel(image, grey, 0);
+      break;  // grey + alpha
+    case 3:
+      cv::cvtColor(image, grey, cv::COLOR_BGR2GRAY);
+      break;
+    case 4:
+      cv::cvtColor(image, grey, cv::COLOR_BGRA2GRAY);
+      break;
+    default:
+      throw Error(name + ": unsupported number of channels");
   }
   if (grey.depth() == CV_8U) grey.convertTo(grey, CV_16U, 257.0);  // 255 -> 65535 exactly
   return grey;

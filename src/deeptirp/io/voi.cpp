@@ -43,7 +43,7 @@ std::pair<double, double> percentile_window(std::vector<std::pair<double, int64_
   bool low_found = false;
   for (const auto& [value, count] : histogram) {
     seen += count;
-    if (!low_found && double(seen) > low_count) low = value, low_found = true;
+    if (!low_found && double(seen) >= low_count) low = value, low_found = true;
     high = value;
     if (double(seen) >= high_count) break;
   }

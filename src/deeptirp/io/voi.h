@@ -17,8 +17,9 @@ VoiFunction parse_voi_function(const std::string& text, const std::string& name)
 // (SIGMOID). Returns a value in [0, 1].
 double apply_window(double x, double center, double width, VoiFunction function);
 
-// The values below which `low_fraction` and `high_fraction` of the pixels lie, from a weighted
-// list of (modality value, pixel count) pairs (a histogram). Used when a file carries no window.
+// For each fraction q, the smallest value v with at least q of the pixels <= v (the inverted
+// empirical CDF, numpy's method="inverted_cdf"), from (modality value, pixel count) pairs.
+// Used when a file carries no window.
 std::pair<double, double> percentile_window(std::vector<std::pair<double, int64_t>> histogram,
                                             double low_fraction, double high_fraction);
 

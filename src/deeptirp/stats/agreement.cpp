@@ -10,27 +10,27 @@
 
 namespace deeptirp::stats {
 
-std::size_t Categories::index_of(const std::string& rating) const {
+std::size_t Categories::index_of(const std::string &rating) const {
   for (std::size_t k = 0; k < names.size(); ++k)
     if (same_value(names[k], rating)) return k;
   throw Error("rating '" + rating + "' is not among the categories");
 }
 
-Categories ordered_categories(const std::vector<std::string>& ratings) {
+Categories ordered_categories(const std::vector<std::string> &ratings) {
   bool numeric = true;
-  for (const auto& r : ratings) numeric = numeric && parse_number(r).has_value();
+  for (const auto &r : ratings) numeric = numeric && parse_number(r).has_value();
   Categories c;
   if (numeric) {
     std::map<double, std::string> by_value;  // "1" and "1.0" are one category
-    for (const auto& r : ratings) by_value.emplace(*parse_number(r), r);
-    for (const auto& [value, name] : by_value) {
+    for (const auto &r : ratings) by_value.emplace(*parse_number(r), r);
+    for (const auto &[value, name] : by_value) {
       c.names.push_back(name);
       c.scores.push_back(value);
     }
   } else {
     std::map<std::string, int> by_name;
-    for (const auto& r : ratings) by_name.emplace(r, 0);
-    for (const auto& [name, unused] : by_name) {
+    for (const auto &r : ratings) by_name.emplace(r, 0);
+    for (const auto &[name, unused] : by_name) {
       c.names.push_back(name);
       c.scores.push_back(static_cast<double>(c.names.size()));
     }
@@ -38,13 +38,13 @@ Categories ordered_categories(const std::vector<std::string>& ratings) {
   return c;
 }
 
-FleissKappa fleiss_kappa(const std::vector<std::vector<std::string>>& ratings, double level) {
+FleissKappa fleiss_kappa(const std::vector<std::vector<std::string>> &ratings, double level) {
   if (ratings.empty()) throw Error("Fleiss' kappa needs at least one subject");
   const std::size_t raters = ratings.front().size();
-  if (raters < 2) throw Error("Fleiss' kappa needs at least two raters, got " +
-                              std::to_string(raters));
+  if (raters < 2)
+    throw Error("Fleiss' kappa needs at least two raters, got " + std::to_string(raters));
   std::vector<std::string> all;
-  for (const auto& subject : ratings) {
+  for (const auto &subject : ratings) {
     if (subject.size() != raters) throw Error("every subject needs the same number of raters");
     all.insert(all.end(), subject.begin(), subject.end());
   }
@@ -59,9 +59,9 @@ FleissKappa fleiss_kappa(const std::vector<std::vector<std::string>>& ratings, d
   f.category_totals.assign(k, 0);
   std::vector<double> disagreement(k, 0.0);  // sum over subjects of n_ij (nr - n_ij)
   double agreement = 0.0;
-  for (const auto& subject : ratings) {
+  for (const auto &subject : ratings) {
     std::vector<std::size_t> counts(k, 0);
-    for (const auto& r : subject) ++counts[f.categories.index_of(r)];
+    for (const auto &r : subject) ++counts[f.categories.index_of(r)];
     double squares = 0.0;
     for (std::size_t j = 0; j < k; ++j) {
       const double n = static_cast<double>(counts[j]);
@@ -92,7 +92,7 @@ FleissKappa fleiss_kappa(const std::vector<std::vector<std::string>>& ratings, d
   return f;
 }
 
-KappaWeights parse_kappa_weights(const std::string& name) {
+KappaWeights parse_kappa_weights(const std::string &name) {
   if (name == "none") return KappaWeights::kNone;
   if (name == "linear") return KappaWeights::kLinear;
   if (name == "quadratic") return KappaWeights::kQuadratic;
@@ -101,7 +101,7 @@ KappaWeights parse_kappa_weights(const std::string& name) {
 
 namespace {
 
-std::vector<std::vector<double>> agreement_weights(const Categories& c, KappaWeights kind) {
+std::vector<std::vector<double>> agreement_weights(const Categories &c, KappaWeights kind) {
   const std::size_t k = c.scores.size();
   const double range = c.scores.back() - c.scores.front();
   std::vector<std::vector<double>> w(k, std::vector<double>(k, 0.0));
@@ -118,9 +118,8 @@ std::vector<std::vector<double>> agreement_weights(const Categories& c, KappaWei
 
 }  // namespace
 
-CohenKappa cohen_kappa(const std::vector<std::string>& rater1,
-                       const std::vector<std::string>& rater2, KappaWeights weights,
-                       double level) {
+CohenKappa cohen_kappa(const std::vector<std::string> &rater1,
+                       const std::vector<std::string> &rater2, KappaWeights weights, double level) {
   if (rater1.size() != rater2.size()) throw Error("the two raters rated different numbers");
   if (rater1.empty()) throw Error("Cohen's kappa needs at least one subject");
   std::vector<std::string> all = rater1;
@@ -143,8 +142,8 @@ CohenKappa cohen_kappa(const std::vector<std::string>& rater1,
     }
   }
   const auto w = agreement_weights(c.categories, weights);
-  // Notation of the SAS PROC FREQ documentation (Kappa Statistics, weighted kappa); with
-  // identity weights these reduce to its simple-kappa formulas.
+  // Notation of the SAS PROC FREQ documentation (Kappa Statistics, weighted
+  // kappa); with identity weights these reduce to its simple-kappa formulas.
   std::vector<double> w_row(k, 0.0), w_col(k, 0.0);
   double observed = 0.0, expected = 0.0;
   for (std::size_t i = 0; i < k; ++i) {

@@ -19,10 +19,10 @@ double logit(double p) {
 
 double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 
-// Maximum likelihood of  logit P(y) = a + b·x  by Newton-Raphson; with `fit_slope` false the slope
-// stays at 1 (an offset) and only a is fitted.
-void fit_logistic(const std::vector<double>& x, const std::vector<int>& y, bool fit_slope,
-                  double* a, double* b) {
+// Maximum likelihood of  logit P(y) = a + b·x  by Newton-Raphson; with
+// `fit_slope` false the slope stays at 1 (an offset) and only a is fitted.
+void fit_logistic(const std::vector<double> &x, const std::vector<int> &y, bool fit_slope,
+                  double *a, double *b) {
   *a = 0.0;
   *b = 1.0;
   for (int step = 0; step < kMaxNewtonSteps; ++step) {
@@ -57,8 +57,8 @@ void fit_logistic(const std::vector<double>& x, const std::vector<int>& y, bool 
               " has no finite estimate: the scores separate the labels perfectly");
 }
 
-std::vector<ReliabilityBin> reliability_bins(const std::vector<double>& p,
-                                             const std::vector<int>& y, std::size_t bins) {
+std::vector<ReliabilityBin> reliability_bins(const std::vector<double> &p,
+                                             const std::vector<int> &y, std::size_t bins) {
   std::vector<ReliabilityBin> out;
   std::vector<double> sum_p(bins, 0.0), sum_y(bins, 0.0);
   std::vector<std::size_t> n(bins, 0);
@@ -80,9 +80,10 @@ std::vector<ReliabilityBin> reliability_bins(const std::vector<double>& p,
 
 }  // namespace
 
-Calibration calibration(const std::vector<double>& probabilities, const std::vector<int>& labels,
+Calibration calibration(const std::vector<double> &probabilities, const std::vector<int> &labels,
                         std::size_t bins) {
-  if (probabilities.size() != labels.size()) throw Error("probabilities and labels differ in length");
+  if (probabilities.size() != labels.size())
+    throw Error("probabilities and labels differ in length");
   if (probabilities.empty()) throw Error("calibration needs at least one prediction");
   if (bins == 0) throw Error("calibration needs at least one bin");
   std::vector<double> logits;

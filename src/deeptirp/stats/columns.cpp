@@ -19,7 +19,7 @@ std::string_view trim(std::string_view s) {
 
 std::string lower(std::string_view s) {
   std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char &c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
 
@@ -33,7 +33,7 @@ bool is_missing(std::string_view cell) {
 std::optional<double> parse_number(std::string_view cell) {
   const std::string text(trim(cell));
   if (text.empty()) return std::nullopt;
-  char* end = nullptr;
+  char *end = nullptr;
   const double value = std::strtod(text.c_str(), &end);
   if (end != text.c_str() + text.size() || !std::isfinite(value)) return std::nullopt;
   return value;
@@ -46,10 +46,10 @@ bool same_value(std::string_view cell, std::string_view value) {
   return a && b && *a == *b;
 }
 
-RowSelection select_rows(const CsvTable& table, const std::vector<std::string>& columns,
+RowSelection select_rows(const CsvTable &table, const std::vector<std::string> &columns,
                          bool drop_missing) {
   std::vector<std::size_t> index;
-  for (const auto& name : columns) index.push_back(table.column(name));
+  for (const auto &name : columns) index.push_back(table.column(name));
   RowSelection selection;
   for (std::size_t r = 0; r < table.rows.size(); ++r) {
     bool complete = true;
@@ -71,8 +71,8 @@ RowSelection select_rows(const CsvTable& table, const std::vector<std::string>& 
   return selection;
 }
 
-std::vector<double> numeric_column(const CsvTable& table, std::string_view column,
-                                   const std::vector<std::size_t>& rows) {
+std::vector<double> numeric_column(const CsvTable &table, std::string_view column,
+                                   const std::vector<std::size_t> &rows) {
   const std::size_t c = table.column(column);
   std::vector<double> values;
   values.reserve(rows.size());
@@ -86,8 +86,8 @@ std::vector<double> numeric_column(const CsvTable& table, std::string_view colum
   return values;
 }
 
-std::vector<std::string> string_column(const CsvTable& table, std::string_view column,
-                                       const std::vector<std::size_t>& rows) {
+std::vector<std::string> string_column(const CsvTable &table, std::string_view column,
+                                       const std::vector<std::size_t> &rows) {
   const std::size_t c = table.column(column);
   std::vector<std::string> values;
   values.reserve(rows.size());
@@ -95,8 +95,8 @@ std::vector<std::string> string_column(const CsvTable& table, std::string_view c
   return values;
 }
 
-std::vector<double> probability_column(const CsvTable& table, std::string_view column,
-                                       const std::vector<std::size_t>& rows) {
+std::vector<double> probability_column(const CsvTable &table, std::string_view column,
+                                       const std::vector<std::size_t> &rows) {
   std::vector<double> values = numeric_column(table, column, rows);
   for (std::size_t i = 0; i < values.size(); ++i) {
     if (values[i] < 0.0 || values[i] > 1.0) {
@@ -107,40 +107,43 @@ std::vector<double> probability_column(const CsvTable& table, std::string_view c
   return values;
 }
 
-std::vector<int> binary_labels(const CsvTable& table, std::string_view column,
-                               std::string_view positive, const std::vector<std::size_t>& rows) {
+std::vector<int> binary_labels(const CsvTable &table, std::string_view column,
+                               std::string_view positive, const std::vector<std::size_t> &rows) {
   const std::size_t c = table.column(column);
   std::vector<int> labels;
-  std::set<std::string> others;
+  std::vector<std::pair<std::string, std::size_t>> others;  // other classes, first row of each
   labels.reserve(rows.size());
   for (std::size_t r : rows) {
     const std::string_view cell = trim(table.rows[r][c]);
     const bool is_positive = same_value(cell, positive);
-    if (!is_positive) {
-      others.emplace(cell);
-      if (others.size() > 1) {
-        throw Error(table.where(r, column) + ": a third class '" + std::string(cell) +
-                    "' besides '" + std::string(positive) + "' and '" + *others.begin() +
-                    "'; the label must have exactly two classes");
-      }
+    if (!is_positive && std::none_of(others.begin(), others.end(),
+                                     [&](const auto &o) { return o.first == cell; })) {
+      others.emplace_back(cell, r);
     }
     labels.push_back(is_positive ? 1 : 0);
   }
-  const std::size_t n_pos = std::count(labels.begin(), labels.end(), 1);
   const std::string where = table.source + ", column '" + std::string(column) + "'";
+  const std::size_t n_pos = std::count(labels.begin(), labels.end(), 1);
   if (n_pos == 0) {
+    std::string values;
+    for (const auto &o : others) values += (values.empty() ? "" : ", ") + o.first;
     throw Error(where + ": no row has the positive value '" + std::string(positive) +
-                "', so the label has a single class");
+                "' (values: " + values + ")" + (others.size() < 2 ? "; a single class" : ""));
   }
-  if (n_pos == labels.size()) {
+  if (others.empty()) {
     throw Error(where + ": every row has the positive value '" + std::string(positive) +
                 "', so the label has a single class");
+  }
+  if (others.size() > 1) {
+    throw Error(table.where(others[1].second, column) + ": a third class '" + others[1].first +
+                "' besides '" + std::string(positive) + "' and '" + others[0].first +
+                "'; the label must have exactly two classes");
   }
   return labels;
 }
 
-std::vector<int> zero_one_column(const CsvTable& table, std::string_view column,
-                                 const std::vector<std::size_t>& rows) {
+std::vector<int> zero_one_column(const CsvTable &table, std::string_view column,
+                                 const std::vector<std::size_t> &rows) {
   const std::size_t c = table.column(column);
   std::vector<int> values;
   values.reserve(rows.size());

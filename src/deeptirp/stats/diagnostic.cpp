@@ -18,20 +18,20 @@ double ratio(std::size_t k, std::size_t n) {
 double f1_from_jaccard(double j) { return 2.0 * j / (1.0 + j); }
 
 // The point values of every metric, in the order of DiagnosticMetrics.
-std::vector<double> point_values(const ConfusionMatrix& c) {
+std::vector<double> point_values(const ConfusionMatrix &c) {
   const std::size_t n = c.tp + c.fp + c.tn + c.fn;
-  return {ratio(c.tp + c.tn, n),        ratio(c.tp, c.tp + c.fn), ratio(c.tn, c.tn + c.fp),
-          ratio(c.tp, c.tp + c.fp),     ratio(c.tn, c.tn + c.fn),
-          ratio(2 * c.tp, 2 * c.tp + c.fp + c.fn)};
+  return {ratio(c.tp + c.tn, n),    ratio(c.tp, c.tp + c.fn),
+          ratio(c.tn, c.tn + c.fp), ratio(c.tp, c.tp + c.fp),
+          ratio(c.tn, c.tn + c.fn), ratio(2 * c.tp, 2 * c.tp + c.fp + c.fn)};
 }
 
-DiagnosticMetrics assemble(const ConfusionMatrix& m, const std::vector<Interval>& v) {
+DiagnosticMetrics assemble(const ConfusionMatrix &m, const std::vector<Interval> &v) {
   return {m, v[0], v[1], v[2], v[3], v[4], v[5]};
 }
 
 }  // namespace
 
-ConfusionMatrix confusion_matrix(const Classes& classes, double threshold) {
+ConfusionMatrix confusion_matrix(const Classes &classes, double threshold) {
   ConfusionMatrix m;
   for (double x : classes.cases) (x >= threshold ? m.tp : m.fn)++;
   for (double y : classes.controls) (y >= threshold ? m.fp : m.tn)++;
@@ -52,28 +52,30 @@ Interval wilson_interval(std::size_t k, std::size_t n, double level) {
   return {p, std::max(0.0, centre - half), std::min(1.0, centre + half)};
 }
 
-DiagnosticMetrics diagnostic_metrics(const Classes& classes, double threshold, double level) {
+DiagnosticMetrics diagnostic_metrics(const Classes &classes, double threshold, double level) {
   const ConfusionMatrix c = confusion_matrix(classes, threshold);
   const std::size_t n = c.tp + c.fp + c.tn + c.fn;
   const Interval jaccard = wilson_interval(c.tp, c.tp + c.fp + c.fn, level);
-  const std::vector<Interval> v = {
-      wilson_interval(c.tp + c.tn, n, level),    wilson_interval(c.tp, c.tp + c.fn, level),
-      wilson_interval(c.tn, c.tn + c.fp, level), wilson_interval(c.tp, c.tp + c.fp, level),
-      wilson_interval(c.tn, c.tn + c.fn, level),
-      {f1_from_jaccard(jaccard.value), f1_from_jaccard(jaccard.ci_low),
-       f1_from_jaccard(jaccard.ci_high)}};
+  const std::vector<Interval> v = {wilson_interval(c.tp + c.tn, n, level),
+                                   wilson_interval(c.tp, c.tp + c.fn, level),
+                                   wilson_interval(c.tn, c.tn + c.fp, level),
+                                   wilson_interval(c.tp, c.tp + c.fp, level),
+                                   wilson_interval(c.tn, c.tn + c.fn, level),
+                                   {f1_from_jaccard(jaccard.value), f1_from_jaccard(jaccard.ci_low),
+                                    f1_from_jaccard(jaccard.ci_high)}};
   return assemble(c, v);
 }
 
-DiagnosticMetrics bootstrap_diagnostic_metrics(const Classes& classes, double threshold,
+DiagnosticMetrics bootstrap_diagnostic_metrics(const Classes &classes, double threshold,
                                                std::size_t replicates, std::uint64_t seed,
                                                double level) {
   const ConfusionMatrix c = confusion_matrix(classes, threshold);
   const std::vector<double> point = point_values(c);
-  // One bootstrap stream for all metrics, so that they come from the same replicates.
+  // One bootstrap stream for all metrics, so that they come from the same
+  // replicates.
   std::vector<std::vector<double>> per_metric(point.size());
-  auto replicate = [&](const std::vector<std::uint32_t>& case_weights,
-                       const std::vector<std::uint32_t>& control_weights) {
+  auto replicate = [&](const std::vector<std::uint32_t> &case_weights,
+                       const std::vector<std::uint32_t> &control_weights) {
     ConfusionMatrix r;
     for (std::size_t i = 0; i < case_weights.size(); ++i) {
       (classes.cases[i] >= threshold ? r.tp : r.fn) += case_weights[i];
@@ -100,10 +102,10 @@ DiagnosticMetrics bootstrap_diagnostic_metrics(const Classes& classes, double th
   return assemble(c, v);
 }
 
-RocPoint youden_optimal(const Classes& classes) {
+RocPoint youden_optimal(const Classes &classes) {
   const std::vector<RocPoint> curve = roc_curve(classes);
   RocPoint best = curve.front();
-  for (const RocPoint& p : curve) {
+  for (const RocPoint &p : curve) {
     if (p.sensitivity + p.specificity >= best.sensitivity + best.specificity) best = p;
   }
   return best;

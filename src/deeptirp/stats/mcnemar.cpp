@@ -18,7 +18,7 @@ double chi_squared_1_upper(double statistic) {
 
 }  // namespace
 
-McNemar mcnemar(const std::vector<int>& a, const std::vector<int>& b) {
+McNemar mcnemar(const std::vector<int> &a, const std::vector<int> &b) {
   if (a.size() != b.size()) throw Error("McNemar's test needs paired outcomes of equal length");
   McNemar m{};
   for (std::size_t i = 0; i < a.size(); ++i) {

@@ -1,6 +1,7 @@
 #pragma once
-// McNemar's test for paired binary outcomes (McNemar, Psychometrika 1947), as R's
-// stats::mcnemar.test, plus the exact binomial test on the discordant pairs.
+// McNemar's test for paired binary outcomes (McNemar, Psychometrika 1947), as
+// R's stats::mcnemar.test, plus the exact binomial test on the discordant
+// pairs.
 #include <cstddef>
 #include <vector>
 
@@ -17,8 +18,8 @@ struct McNemar {
   double p_uncorrected;
   double p_exact;  // two-sided binomial test of b against Bin(b + c, 1/2)
 };
-// Outcomes are 0 or 1. Without discordant pairs there is no evidence of a difference: statistics
-// 0 and p-values 1 (where R would print NaN).
-McNemar mcnemar(const std::vector<int>& a, const std::vector<int>& b);
+// Outcomes are 0 or 1. Without discordant pairs there is no evidence of a
+// difference: statistics 0 and p-values 1 (where R would print NaN).
+McNemar mcnemar(const std::vector<int> &a, const std::vector<int> &b);
 
 }  // namespace deeptirp::stats

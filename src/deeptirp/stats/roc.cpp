@@ -1,8 +1,8 @@
 #include "deeptirp/stats/roc.h"
 
 #include <algorithm>
-#include <cmath>
 #include <boost/math/distributions/students_t.hpp>
+#include <cmath>
 #include <limits>
 
 #include "deeptirp/error.h"
@@ -11,20 +11,20 @@
 namespace deeptirp::stats {
 namespace {
 
-void require_both_classes(const Classes& classes) {
+void require_both_classes(const Classes &classes) {
   if (classes.cases.empty() || classes.controls.empty()) {
     throw Error("ROC analysis needs both cases and controls, but one class is empty");
   }
 }
 
-double mean(const std::vector<double>& v) {
+double mean(const std::vector<double> &v) {
   double sum = 0.0;
   for (double x : v) sum += x;
   return sum / static_cast<double>(v.size());
 }
 
 // Sample covariance (denominator n - 1), as R's var/cov that pROC uses.
-double covariance(const std::vector<double>& a, const std::vector<double>& b) {
+double covariance(const std::vector<double> &a, const std::vector<double> &b) {
   if (a.size() < 2) return 0.0;
   const double ma = mean(a);
   const double mb = mean(b);
@@ -33,7 +33,7 @@ double covariance(const std::vector<double>& a, const std::vector<double>& b) {
   return sum / static_cast<double>(a.size() - 1);
 }
 
-double delong_variance(const DelongPlacements& p) {
+double delong_variance(const DelongPlacements &p) {
   return covariance(p.cases, p.cases) / static_cast<double>(p.cases.size()) +
          covariance(p.controls, p.controls) / static_cast<double>(p.controls.size());
 }
@@ -45,7 +45,8 @@ AucComparison compare(double auc_a, double auc_b, double variance, double df, do
   c.auc_b = auc_b;
   c.diff = auc_a - auc_b;
   c.se = std::sqrt(std::max(variance, 0.0));
-  // Identical curves: no difference and no variance; report "no evidence" rather than 0/0.
+  // Identical curves: no difference and no variance; report "no evidence"
+  // rather than 0/0.
   c.z = c.se > 0.0 ? c.diff / c.se : 0.0;
   c.df = df;
   double quantile = normal_quantile_for(level);
@@ -64,7 +65,7 @@ AucComparison compare(double auc_a, double auc_b, double variance, double df, do
 
 }  // namespace
 
-Classes split_by_label(const std::vector<double>& scores, const std::vector<int>& labels) {
+Classes split_by_label(const std::vector<double> &scores, const std::vector<int> &labels) {
   if (scores.size() != labels.size()) throw Error("scores and labels differ in length");
   Classes classes;
   for (std::size_t i = 0; i < scores.size(); ++i) {
@@ -74,7 +75,7 @@ Classes split_by_label(const std::vector<double>& scores, const std::vector<int>
   return classes;
 }
 
-std::vector<RocPoint> roc_curve(const Classes& classes) {
+std::vector<RocPoint> roc_curve(const Classes &classes) {
   require_both_classes(classes);
   std::vector<double> cases = classes.cases;
   std::vector<double> controls = classes.controls;
@@ -99,13 +100,13 @@ std::vector<RocPoint> roc_curve(const Classes& classes) {
     const auto below_cases = std::lower_bound(cases.begin(), cases.end(), t) - cases.begin();
     const auto below_controls =
         std::lower_bound(controls.begin(), controls.end(), t) - controls.begin();
-    curve.push_back({t, (m - static_cast<double>(below_cases)) / m,
-                     static_cast<double>(below_controls) / n});
+    curve.push_back(
+        {t, (m - static_cast<double>(below_cases)) / m, static_cast<double>(below_controls) / n});
   }
   return curve;
 }
 
-DelongPlacements delong_placements(const Classes& classes) {
+DelongPlacements delong_placements(const Classes &classes) {
   require_both_classes(classes);
   std::vector<double> cases = classes.cases;
   std::vector<double> controls = classes.controls;
@@ -133,9 +134,9 @@ DelongPlacements delong_placements(const Classes& classes) {
   return p;
 }
 
-double auc(const Classes& classes) { return delong_placements(classes).auc; }
+double auc(const Classes &classes) { return delong_placements(classes).auc; }
 
-AucEstimate delong_auc(const Classes& classes, double level) {
+AucEstimate delong_auc(const Classes &classes, double level) {
   const DelongPlacements p = delong_placements(classes);
   AucEstimate e{};
   e.auc = p.auc;
@@ -149,9 +150,11 @@ AucEstimate delong_auc(const Classes& classes, double level) {
   return e;
 }
 
-AucComparison delong_paired(const Classes& a, const Classes& b, double level) {
+AucComparison delong_paired(const Classes &a, const Classes &b, double level) {
   if (a.cases.size() != b.cases.size() || a.controls.size() != b.controls.size()) {
-    throw Error("a paired comparison needs both scores for the same cases and controls");
+    throw Error(
+        "a paired comparison needs both scores for the same cases and "
+        "controls");
   }
   const DelongPlacements pa = delong_placements(a);
   const DelongPlacements pb = delong_placements(b);
@@ -163,7 +166,7 @@ AucComparison delong_paired(const Classes& a, const Classes& b, double level) {
   return compare(pa.auc, pb.auc, variance, std::numeric_limits<double>::infinity(), level);
 }
 
-AucComparison delong_unpaired(const Classes& a, const Classes& b, double level) {
+AucComparison delong_unpaired(const Classes &a, const Classes &b, double level) {
   const DelongPlacements pa = delong_placements(a);
   const DelongPlacements pb = delong_placements(b);
   const double va = delong_variance(pa);

@@ -1,0 +1,86 @@
+// Inference throughput of one architecture at 224x224 on 2 threads, fp32 or bf16, with the
+// process's peak resident memory. Compare with bench/models_reference.py (torchvision, same
+// machine, same run) through bench/run_models.sh; run one architecture per process so that the
+// peak memory is that architecture's.
+//
+//   bench_models --arch A [--precision fp32|bf16] [--batch 1,16] [--seconds S] [--threads 2]
+//   prints "cpp<TAB>A<TAB>precision<TAB>batch<TAB>images_per_s<TAB>peak_rss_mib" per batch size
+#include <ATen/Parallel.h>
+#include <sys/resource.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "deeptirp/error.h"
+#include "deeptirp/models/inference.h"
+#include "deeptirp/models/registry.h"
+
+namespace {
+
+double peak_rss_mib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss / 1024.0;  // kilobytes on Linux
+}
+
+double images_per_second(deeptirp::ImageModel& model, const torch::Tensor& batch, double seconds) {
+  using clock = std::chrono::steady_clock;
+  deeptirp::predict_logits(model, batch);  // warm-up: oneDNN primitives, allocator
+  int runs = 0;
+  const auto start = clock::now();
+  double elapsed = 0;
+  while (runs < 2 || elapsed < seconds) {
+    deeptirp::predict_logits(model, batch);
+    ++runs;
+    elapsed = std::chrono::duration<double>(clock::now() - start).count();
+  }
+  return runs * batch.size(0) / elapsed;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string arch, precision = "fp32", batches = "1,16";
+  double seconds = 5;
+  int threads = 2;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i], value = argv[i + 1];
+    if (flag == "--arch") arch = value;
+    else if (flag == "--precision") precision = value;
+    else if (flag == "--batch") batches = value;
+    else if (flag == "--seconds") seconds = std::stod(value);
+    else if (flag == "--threads") threads = std::stoi(value);
+    else {
+      std::cerr << "bench_models: unknown option " << flag << "\n";
+      return 2;
+    }
+  }
+  try {
+    at::set_num_threads(threads);
+    torch::manual_seed(0);
+    auto model = deeptirp::create_model(arch, {1000, 3, 224});
+    std::string note;
+    auto used = deeptirp::prepare_for_inference(*model, deeptirp::parse_precision(precision), &note);
+    if (!note.empty()) std::cerr << "bench_models: " << note << "\n";
+    std::stringstream list(batches);
+    std::string item;
+    while (std::getline(list, item, ',')) {
+      const int64_t batch = std::stoll(item);
+      auto input = torch::randn({batch, 3, 224, 224});
+      const double rate = images_per_second(*model, input, seconds);
+      std::printf("cpp\t%s\t%s\t%lld\t%.3f\t%.0f\n", arch.c_str(),
+                  deeptirp::precision_name(used).c_str(), static_cast<long long>(batch), rate,
+                  peak_rss_mib());
+      std::fflush(stdout);
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "bench_models: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,42 @@
+#!/bin/bash
+# Inference images/s of the image models, C++ (bench_models) against torchvision (Python eager,
+# as users run it), fp32 and bf16, batch 1 and 16, 224x224, 2 threads, in one run on this machine.
+#
+#   bench/run_models.sh BUILD_DIR [ARCH...]     (default: all eight study architectures)
+#   SECONDS_PER_POINT=5 (minimum timing per point)
+set -euo pipefail
+build=${1:?usage: run_models.sh BUILD_DIR [ARCH...]}
+shift
+archs=("$@")
+[ ${#archs[@]} -eq 0 ] && archs=(efficientnet_b3 efficientnet_b4 vit_b_16 vit_s_16 vit_ti_16 swin_t swin_s swin_b)
+here=$(cd "$(dirname "$0")" && pwd)
+seconds=${SECONDS_PER_POINT:-5}
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
+for arch in "${archs[@]}"; do
+  for precision in fp32 bf16; do
+    /usr/bin/python3 "$here/models_reference.py" --arch "$arch" --precision "$precision" \
+      --seconds "$seconds" >> "$results"
+    "$build/bench/bench_models" --arch "$arch" --precision "$precision" \
+      --seconds "$seconds" >> "$results"
+  done
+done
+/usr/bin/python3 - "$results" <<'PY'
+import sys
+rows = {}
+for line in open(sys.argv[1]):
+    impl, arch, prec, batch, rate, mib = line.split("\t")
+    rows[(arch, int(batch), impl, prec)] = (float(rate), float(mib))
+keys = sorted({(a, b) for a, b, _, _ in rows}, key=lambda k: (list(dict.fromkeys(
+    a for a, *_ in rows)).index(k[0]), k[1]))
+print("| arch | batch | py fp32 | py bf16 | C++ fp32 | C++ bf16 | C++ fp32 / py fp32 | "
+      "C++ bf16 / py fp32 | peak MiB py fp32 / C++ fp32 / C++ bf16 |")
+print("|---|---|---|---|---|---|---|---|---|")
+for arch, batch in keys:
+    g = lambda impl, prec: rows.get((arch, batch, impl, prec), (float("nan"), float("nan")))
+    pf, pb, cf, cb = g("python", "fp32"), g("python", "bf16"), g("cpp", "fp32"), g("cpp", "bf16")
+    print(f"| {arch} | {batch} | {pf[0]:.2f} | {pb[0]:.2f} | {cf[0]:.2f} | {cb[0]:.2f} | "
+          f"{cf[0] / pf[0]:.2f}x | {cb[0] / pf[0]:.2f}x | {pf[1]:.0f} / {cf[1]:.0f} / {cb[1]:.0f} |")
+print("images/s, 224x224, 2 threads; peak = getrusage ru_maxrss of each process "
+      "(one architecture and precision per process)")
+PY

@@ -1,0 +1,31 @@
+#pragma once
+// The `clinical_model` section of the study YAML:
+//   clinical_model:
+//     models: [rf, lr, dt, knn, ada, xgb, svm]   # candidates; the best CV AUC is kept
+//     folds: 5                                  # patient-grouped, stratified CV on train
+//     imputation: median                        # median/mode, or random (draws from train values)
+//     seed: 42                                  # default: the study's seed
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace deeptirp::clinical {
+
+struct ClinicalConfig {
+  std::vector<std::string> models;  // empty = every kind
+  int folds = 5;
+  std::string imputation = "median";
+  std::uint64_t seed = 42;
+};
+
+// Reads the section strictly: an unknown key, a wrong type or an unknown model kind is an Error
+// naming the key and the file. `default_seed` is the study's seed.
+ClinicalConfig parse_clinical_config(const std::string& yaml_text, const std::filesystem::path& path,
+                                     std::uint64_t default_seed);
+ClinicalConfig load_clinical_config(const std::filesystem::path& path, std::uint64_t default_seed);
+
+// Splits "rf,lr" and checks every name against the known kinds.
+std::vector<std::string> parse_model_list(const std::string& list, const std::string& where);
+
+}  // namespace deeptirp::clinical

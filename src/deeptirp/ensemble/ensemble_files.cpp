@@ -1,0 +1,135 @@
+// `deeptirp ensemble fit` and `deeptirp ensemble predict` on files.
+#include <cstdio>
+#include <set>
+
+#include "deeptirp/clinical/clinical_model.h"
+#include "deeptirp/data/study_config.h"
+#include "deeptirp/ensemble/ensemble.h"
+#include "deeptirp/error.h"
+#include "deeptirp/io/csv.h"
+
+namespace deeptirp::ensemble {
+namespace {
+
+void check_names(const std::vector<ImageSource>& images, const std::string& target) {
+  if (images.empty()) throw Error("ensemble: give at least one --image NAME=predictions.csv");
+  std::set<std::string> seen;
+  const std::set<std::string> reserved = {"clinical", "ensemble", "image", "patient_id",
+                                          "split", "images", target};
+  for (const auto& s : images) {
+    if (reserved.count(s.name))
+      throw Error("--image " + s.name + "=...: the name '" + s.name + "' is reserved");
+    if (!seen.insert(s.name).second)
+      throw Error("--image " + s.name + "=...: the name '" + s.name + "' is given twice");
+  }
+}
+
+Components gather(const Manifest& m, const std::vector<std::size_t>& rows,
+                  const std::vector<ImageSource>& images, const clinical::ClinicalModel& clinical,
+                  const std::string& positive) {
+  Components d;
+  d.rows = rows;
+  std::vector<std::vector<double>> columns;
+  for (const auto& s : images) {
+    d.names.push_back(s.name);
+    columns.push_back(image_probabilities(s, m, rows));
+  }
+  d.names.push_back("clinical");
+  columns.push_back(clinical.predict(m, rows));
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    std::vector<double> p;
+    for (const auto& c : columns) p.push_back(c[i]);
+    d.p.push_back(p);
+    d.labels.push_back(clinical::positive_label(m.cases[rows[i]], positive));
+    d.patients.push_back(m.cases[rows[i]].patient_id);
+  }
+  return d;
+}
+
+std::string number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.8f", v);
+  return buf;
+}
+
+}  // namespace
+
+EnsembleModel fit_ensemble_files(const EnsembleFitRequest& r) {
+  const StudyConfig study = load_study_config(r.config);
+  EnsembleConfig config = load_ensemble_config(r.config, study.seed);
+  if (!r.kinds.empty()) {
+    for (const auto& k : r.kinds) check_ensemble_kind(k, "--kinds");
+    config.kinds = r.kinds;
+  }
+  if (study.positive.empty())
+    throw Error(r.config.string() + ": key 'positive': the study names no positive class");
+  check_names(r.images, study.target);
+  const Manifest m = read_manifest(r.manifest, study);
+  const clinical::ClinicalModel clinical = clinical::ClinicalModel::load(r.clinical);
+  if (clinical.target() != study.target || clinical.positive() != study.positive)
+    throw Error(r.clinical.string() + ": the clinical model predicts '" + clinical.positive() +
+                "' of '" + clinical.target() + "', the study '" + study.positive + "' of '" +
+                study.target + "'");
+  std::vector<std::size_t> validation;
+  for (std::size_t i = 0; i < m.cases.size(); ++i)
+    if (m.cases[i].split == "validation") validation.push_back(i);
+  if (validation.empty())
+    throw Error(r.manifest.string() + ": no case in the validation split to fit the ensemble on");
+  const Components d = gather(m, validation, r.images, clinical, study.positive);
+  EnsembleModel model = fit_ensemble(d, config, r.observer);
+  model.target = study.target;
+  model.positive = study.positive;
+  model.save(r.out);
+  return model;
+}
+
+std::size_t predict_ensemble_files(const EnsemblePredictRequest& r) {
+  const EnsembleModel model = EnsembleModel::load(r.model);
+  check_names(r.images, model.target);
+  std::vector<std::string> given;
+  for (const auto& s : r.images) given.push_back(s.name);
+  given.push_back("clinical");
+  if (given != model.names) {
+    std::string expected;
+    for (std::size_t j = 0; j + 1 < model.names.size(); ++j) expected += " --image " + model.names[j] + "=...";
+    throw Error(r.model.string() + ": the ensemble was fitted on image models" + expected +
+                " (in this order)");
+  }
+  StudyConfig study;
+  study.target = model.target;
+  const Manifest m = read_manifest(r.manifest, study);
+  const clinical::ClinicalModel clinical = clinical::ClinicalModel::load(r.clinical);
+  std::vector<std::size_t> rows;
+  for (std::size_t i = 0; i < m.cases.size(); ++i)
+    if (r.split.empty() || m.cases[i].split == r.split) rows.push_back(i);
+  if (rows.empty()) throw Error(r.manifest.string() + ": no cases in split '" + r.split + "'");
+  const Components d = gather(m, rows, r.images, clinical, model.positive);
+  std::vector<ScoredRow> scored;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const Case& c = m.cases[rows[i]];
+    ScoredRow s{c.image, c.patient_id, c.split, c.label, d.p[i], 1};
+    s.scores.push_back(model.combine(d.p[i]));
+    scored.push_back(std::move(s));
+  }
+  std::vector<std::string> header = {"image", "patient_id", "split", model.target};
+  if (r.per_patient) {
+    Aggregate how = r.aggregate.empty() ? model.aggregate : parse_aggregate(r.aggregate, "--aggregate");
+    if (how == Aggregate::kNone) how = Aggregate::kMean;
+    scored = aggregate_by_patient(scored, how);
+    header = {"patient_id", "split", model.target, "images"};
+  }
+  header.insert(header.end(), model.names.begin(), model.names.end());
+  header.push_back("ensemble");
+  std::vector<std::vector<std::string>> table;
+  for (const ScoredRow& s : scored) {
+    std::vector<std::string> row;
+    if (r.per_patient) row = {s.patient_id, s.split, s.label, std::to_string(s.images)};
+    else row = {s.image, s.patient_id, s.split, s.label};
+    for (double v : s.scores) row.push_back(number(v));
+    table.push_back(std::move(row));
+  }
+  write_csv(r.out, header, table);
+  return table.size();
+}
+
+}  // namespace deeptirp::ensemble

@@ -1,0 +1,49 @@
+#pragma once
+// The interface every image classifier shares: images in, logits out, with the hooks that the
+// weight import and inference preparation need. Parameter names follow torchvision's state_dict.
+#include <torch/nn/module.h>
+#include <torch/types.h>
+
+#include "deeptirp/models/state_dict.h"
+
+namespace deeptirp {
+
+struct ModelOptions {
+  int64_t num_classes = 1;  // 1: one logit for a sigmoid (binary); k > 1: k logits
+  int64_t in_chans = 3;     // 1 (greyscale radiographs) or 3
+  int64_t image_size = 0;   // 0: the architecture's default input size
+};
+
+class ImageModel : public torch::nn::Module {
+ public:
+  // images [N, C, H, W] -> logits [N, num_classes], in the dtype of the model's parameters.
+  virtual torch::Tensor forward(torch::Tensor images) = 0;
+
+  // Reshapes checkpoint tensors that legitimately differ for this configuration (e.g. ViT position
+  // embeddings for another input size) before they are checked and copied.
+  virtual void adapt_weights(StateDict& /*weights*/) const {}
+
+  // For inference only, after the weights are loaded: folds batch norm into the convolutions and
+  // converts to `dtype`. Training must not follow.
+  virtual void prepare_inference(torch::ScalarType dtype) { convert_floating(dtype); }
+
+  const ModelOptions& options() const { return options_; }
+
+ protected:
+  explicit ImageModel(ModelOptions options) : options_(options) {}
+
+  // Module::to(dtype) would also turn integer buffers (Swin's relative position index, batch
+  // norm's counter) into floats; only floating-point tensors change here.
+  void convert_floating(torch::ScalarType dtype) {
+    torch::NoGradGuard no_grad;
+    for (auto& tensor : parameters()) {
+      if (tensor.is_floating_point()) tensor.set_data(tensor.to(dtype));
+    }
+    for (auto& tensor : buffers()) {
+      if (tensor.is_floating_point()) tensor.set_data(tensor.to(dtype));
+    }
+  }
+  ModelOptions options_;
+};
+
+}  // namespace deeptirp

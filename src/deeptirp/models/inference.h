@@ -1,0 +1,31 @@
+#pragma once
+// Running a loaded model for inference: batch norm folded, the precision chosen, no autograd.
+// Nothing here is global: several threads may call predict_logits on one prepared model with
+// separate inputs.
+#include <string>
+#include <string_view>
+
+#include "deeptirp/models/image_model.h"
+
+namespace deeptirp {
+
+enum class Precision { kFloat32, kBFloat16 };
+
+// "fp32" or "bf16"; throws Error otherwise.
+Precision parse_precision(const std::string& text);
+std::string precision_name(Precision precision);
+
+// bf16 inference pays off only with native bf16 instructions (AVX-512 BF16 or AMX); without
+// them oneDNN emulates bf16 more slowly than fp32. `cpuinfo` is the text of /proc/cpuinfo.
+bool cpuinfo_has_bf16(std::string_view cpuinfo);
+bool cpu_supports_bf16();
+
+// Puts the model in eval mode, folds batch norm and converts it. Returns the precision used:
+// fp32 when bf16 was asked for on a CPU without native bf16 (`note`, if given, says so).
+Precision prepare_for_inference(ImageModel& model, Precision requested,
+                                std::string* note = nullptr);
+
+// images [N, C, H, W] float32 -> logits [N, K] float32, under torch::InferenceMode.
+torch::Tensor predict_logits(ImageModel& model, const torch::Tensor& images);
+
+}  // namespace deeptirp

@@ -1,0 +1,237 @@
+#include "deeptirp/models/swin.h"
+
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/normalization.h>
+
+#include <map>
+
+#include "deeptirp/error.h"
+
+namespace deeptirp {
+namespace {
+
+namespace nn = torch::nn;
+constexpr int64_t kPatch = 4;
+constexpr int64_t kWindow = 7;
+constexpr double kLayerNormEps = 1e-5;
+
+nn::LayerNorm layer_norm(int64_t dim) {
+  return nn::LayerNorm(nn::LayerNormOptions({dim}).eps(kLayerNormEps));
+}
+
+// Index into the (2W-1)^2 bias table for every pair of positions in a window (torchvision's
+// define_relative_position_index).
+torch::Tensor relative_position_index() {
+  auto coords = at::stack(at::meshgrid({torch::arange(kWindow), torch::arange(kWindow)}, "ij"))
+                    .flatten(1);                                     // 2, W*W
+  auto relative = (coords.unsqueeze(2) - coords.unsqueeze(1)).permute({1, 2, 0}).contiguous();
+  relative += kWindow - 1;
+  relative.select(2, 0).mul_(2 * kWindow - 1);
+  return relative.sum(-1).flatten();
+}
+
+// The shifted-window mask: positions from different regions of the rolled map get -100.
+torch::Tensor shift_mask(int64_t height, int64_t width, int64_t shift_h, int64_t shift_w,
+                         const torch::TensorOptions& options) {
+  auto regions = torch::zeros({height, width}, options);
+  // torchvision's slices (0, -W), (-W, -s), (-s, None) with Python's meaning of -0: with no shift
+  // along an axis, the middle slice is empty and the last one covers the whole axis.
+  const int64_t hs[] = {0, height - kWindow, shift_h ? height - shift_h : 0, height};
+  const int64_t ws[] = {0, width - kWindow, shift_w ? width - shift_w : 0, width};
+  int64_t count = 0;
+  for (int i = 0; i < 3; ++i) {
+    for (int j = 0; j < 3; ++j) {
+      const int64_t h0 = i == 2 ? hs[2] : hs[i], h1 = i == 1 ? std::max(hs[1], hs[2]) : hs[i + 1];
+      const int64_t w0 = j == 2 ? ws[2] : ws[j], w1 = j == 1 ? std::max(ws[1], ws[2]) : ws[j + 1];
+      regions.slice(0, h0, h1).slice(1, w0, w1).fill_(count++);
+    }
+  }
+  auto windows = regions.view({height / kWindow, kWindow, width / kWindow, kWindow})
+                     .permute({0, 2, 1, 3})
+                     .reshape({-1, kWindow * kWindow});
+  auto differs = windows.unsqueeze(1) - windows.unsqueeze(2);
+  return torch::zeros_like(differs).masked_fill_(differs != 0, -100.0);
+}
+
+class WindowAttention : public nn::Module {
+ public:
+  WindowAttention(int64_t dim, int64_t heads, int64_t shift) : heads_(heads), shift_(shift) {
+    qkv_ = register_module("qkv", nn::Linear(dim, 3 * dim));
+    proj_ = register_module("proj", nn::Linear(dim, dim));
+    table_ = register_parameter("relative_position_bias_table",
+                                torch::zeros({(2 * kWindow - 1) * (2 * kWindow - 1), heads}));
+    index_ = register_buffer("relative_position_index", relative_position_index());
+  }
+
+  // x: [B, H, W, C] -> same.
+  torch::Tensor forward(const torch::Tensor& input) {
+    const int64_t batch = input.size(0), height = input.size(1), width = input.size(2),
+                  channels = input.size(3);
+    const int64_t pad_b = (kWindow - height % kWindow) % kWindow;
+    const int64_t pad_r = (kWindow - width % kWindow) % kWindow;
+    auto x = (pad_b || pad_r) ? at::constant_pad_nd(input, {0, 0, 0, pad_r, 0, pad_b}) : input;
+    const int64_t ph = height + pad_b, pw = width + pad_r;
+    const int64_t shift_h = kWindow >= ph ? 0 : shift_, shift_w = kWindow >= pw ? 0 : shift_;
+    const bool shifted = shift_h + shift_w > 0;
+    if (shifted) x = at::roll(x, {-shift_h, -shift_w}, {1, 2});
+    const int64_t windows = (ph / kWindow) * (pw / kWindow), tokens = kWindow * kWindow;
+    x = x.view({batch, ph / kWindow, kWindow, pw / kWindow, kWindow, channels})
+            .permute({0, 1, 3, 2, 4, 5})
+            .reshape({batch * windows, tokens, channels});
+    auto qkv = qkv_->forward(x)
+                   .reshape({x.size(0), tokens, 3, heads_, channels / heads_})
+                   .permute({2, 0, 3, 1, 4});
+    auto q = qkv[0] * std::pow(static_cast<double>(channels / heads_), -0.5);
+    auto attention = at::matmul(q, qkv[1].transpose(-2, -1));
+    auto bias = table_.index_select(0, index_).view({tokens, tokens, -1}).permute({2, 0, 1});
+    attention = attention + bias.unsqueeze(0);
+    if (shifted) {
+      auto mask = shift_mask(ph, pw, shift_h, shift_w, attention.options());
+      attention = attention.view({batch, windows, heads_, tokens, tokens}) +
+                  mask.unsqueeze(1).unsqueeze(0);
+      attention = attention.view({-1, heads_, tokens, tokens});
+    }
+    attention = at::softmax(attention, -1);
+    x = at::matmul(attention, qkv[2]).transpose(1, 2).reshape({x.size(0), tokens, channels});
+    x = proj_->forward(x)
+            .view({batch, ph / kWindow, pw / kWindow, kWindow, kWindow, channels})
+            .permute({0, 1, 3, 2, 4, 5})
+            .reshape({batch, ph, pw, channels});
+    if (shifted) x = at::roll(x, {shift_h, shift_w}, {1, 2});
+    return x.slice(1, 0, height).slice(2, 0, width).contiguous();
+  }
+
+ private:
+  int64_t heads_, shift_;
+  nn::Linear qkv_{nullptr}, proj_{nullptr};
+  torch::Tensor table_, index_;
+};
+
+// SwinTransformerBlock: pre-norm window attention and MLP ("0", GELU, "3"), each residual;
+// stochastic depth and dropout are the identity in eval mode.
+class SwinBlock : public nn::Module {
+ public:
+  SwinBlock(int64_t dim, int64_t heads, int64_t shift) {
+    norm1_ = register_module("norm1", layer_norm(dim));
+    attention_ = register_module("attn", std::make_shared<WindowAttention>(dim, heads, shift));
+    norm2_ = register_module("norm2", layer_norm(dim));
+    auto mlp = register_module("mlp", nn::ModuleList());
+    fc1_ = nn::Linear(dim, 4 * dim);
+    fc2_ = nn::Linear(4 * dim, dim);
+    mlp->push_back(fc1_);
+    mlp->push_back(nn::Identity());
+    mlp->push_back(nn::Identity());
+    mlp->push_back(fc2_);
+  }
+
+  torch::Tensor forward(torch::Tensor x) {
+    x = x + attention_->forward(norm1_->forward(x));
+    auto y = fc1_->forward(norm2_->forward(x));
+    return x.add_(fc2_->forward(at::gelu_(y)));
+  }
+
+ private:
+  nn::LayerNorm norm1_{nullptr}, norm2_{nullptr};
+  std::shared_ptr<WindowAttention> attention_;
+  nn::Linear fc1_{nullptr}, fc2_{nullptr};
+};
+
+// PatchMerging: 2x2 neighbours concatenated (order x0 x1 x2 x3 as torchvision), norm, reduce.
+class PatchMerging : public nn::Module {
+ public:
+  explicit PatchMerging(int64_t dim) {
+    reduction_ = register_module("reduction", nn::Linear(nn::LinearOptions(4 * dim, 2 * dim).bias(false)));
+    norm_ = register_module("norm", layer_norm(4 * dim));
+  }
+
+  torch::Tensor forward(const torch::Tensor& x) {
+    using torch::indexing::Slice;
+    auto even = Slice(0, torch::indexing::None, 2), odd = Slice(1, torch::indexing::None, 2);
+    auto merged = at::cat({x.index({Slice(), even, even}), x.index({Slice(), odd, even}),
+                           x.index({Slice(), even, odd}), x.index({Slice(), odd, odd})},
+                          -1);
+    return reduction_->forward(norm_->forward(merged));
+  }
+
+ private:
+  nn::Linear reduction_{nullptr};
+  nn::LayerNorm norm_{nullptr};
+};
+
+class SwinTransformer : public ImageModel {
+ public:
+  SwinTransformer(const SwinSize& size, const ModelOptions& options) : ImageModel(options) {
+    check_swin_input_size(options.image_size, options.image_size);
+    auto features = register_module("features", nn::ModuleList());
+    auto stem = nn::ModuleList();
+    patch_embed_ = nn::Conv2d(nn::Conv2dOptions(options.in_chans, size.embed_dim, kPatch).stride(kPatch));
+    stem->push_back(patch_embed_);
+    stem->push_back(nn::Identity());  // Permute to NHWC
+    stem_norm_ = layer_norm(size.embed_dim);
+    stem->push_back(stem_norm_);
+    features->push_back(stem);
+    for (int stage = 0; stage < 4; ++stage) {
+      const int64_t dim = size.embed_dim << stage;
+      auto blocks = nn::ModuleList();
+      for (int64_t i = 0; i < size.depths[stage]; ++i) {
+        auto block = std::make_shared<SwinBlock>(dim, size.heads[stage], i % 2 ? kWindow / 2 : 0);
+        blocks->push_back(block);
+        stages_[stage].push_back(block);
+      }
+      features->push_back(blocks);
+      if (stage < 3) {
+        merges_[stage] = std::make_shared<PatchMerging>(dim);
+        features->push_back(merges_[stage]);
+      }
+    }
+    norm_ = register_module("norm", layer_norm(size.embed_dim << 3));
+    head_ = register_module("head", nn::Linear(size.embed_dim << 3, options.num_classes));
+  }
+
+  torch::Tensor forward(torch::Tensor x) override {
+    check_swin_input_size(x.size(2), x.size(3));
+    x = stem_norm_->forward(patch_embed_->forward(x).permute({0, 2, 3, 1}));
+    for (int stage = 0; stage < 4; ++stage) {
+      for (const auto& block : stages_[stage]) x = block->forward(x);
+      if (stage < 3) x = merges_[stage]->forward(x);
+    }
+    return head_->forward(at::mean(norm_->forward(x), {1, 2}));
+  }
+
+ private:
+  nn::Conv2d patch_embed_{nullptr};
+  nn::LayerNorm stem_norm_{nullptr}, norm_{nullptr};
+  std::vector<std::shared_ptr<SwinBlock>> stages_[4];
+  std::shared_ptr<PatchMerging> merges_[3];
+  nn::Linear head_{nullptr};
+};
+
+}  // namespace
+
+void check_swin_input_size(int64_t height, int64_t width) {
+  if (height <= 0 || width <= 0 || height % kSwinSizeMultiple != 0 ||
+      width % kSwinSizeMultiple != 0) {
+    throw Error("Swin needs an input size that is a multiple of " +
+                std::to_string(kSwinSizeMultiple) + " (patch 4, three 2x patch merges), e.g. "
+                "192, 224, 256 or 384; got " + std::to_string(height) + "x" +
+                std::to_string(width));
+  }
+}
+
+SwinSize swin_size(const std::string& variant) {
+  static const std::map<std::string, SwinSize> sizes = {
+      {"t", {96, {2, 2, 6, 2}, {3, 6, 12, 24}}},
+      {"s", {96, {2, 2, 18, 2}, {3, 6, 12, 24}}},
+      {"b", {128, {2, 2, 18, 2}, {4, 8, 16, 32}}}};
+  auto it = sizes.find(variant);
+  if (it == sizes.end()) throw Error("unknown Swin size '" + variant + "' (t, s, b)");
+  return it->second;
+}
+
+std::shared_ptr<ImageModel> make_swin(const SwinSize& size, const ModelOptions& options) {
+  return std::make_shared<SwinTransformer>(size, options);
+}
+
+}  // namespace deeptirp

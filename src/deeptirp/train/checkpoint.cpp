@@ -1,0 +1,170 @@
+#include "deeptirp/train/checkpoint.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/optim/adamw.h>
+#include <torch/optim/sgd.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "deeptirp/error.h"
+#include "deeptirp/io/atomic_file.h"
+#include "deeptirp/models/state_dict.h"
+
+namespace deeptirp {
+namespace {
+
+StateDict model_tensors(torch::nn::Module& model) {
+  StateDict out;
+  for (const auto& p : model.named_parameters()) out.emplace_back(p.key(), p.value().detach().cpu());
+  for (const auto& b : model.named_buffers()) out.emplace_back(b.key(), b.value().detach().cpu());
+  return out;
+}
+
+// The optimiser's per-parameter state under "<kind>.<parameter name>". torch::optim keys its
+// state by the parameter's TensorImpl address, so names are matched through the model.
+StateDict optimizer_tensors(torch::nn::Module& model, torch::optim::Optimizer& optimizer) {
+  StateDict out;
+  auto& state = optimizer.state();
+  for (const auto& p : model.named_parameters()) {
+    auto it = state.find(c10::guts::to_string(p.value().unsafeGetTensorImpl()));
+    if (it == state.end()) continue;
+    if (auto* sgd = dynamic_cast<torch::optim::SGDParamState*>(it->second.get())) {
+      out.emplace_back("momentum_buffer." + p.key(), sgd->momentum_buffer().cpu());
+    } else if (auto* adam = dynamic_cast<torch::optim::AdamWParamState*>(it->second.get())) {
+      out.emplace_back("exp_avg." + p.key(), adam->exp_avg().cpu());
+      out.emplace_back("exp_avg_sq." + p.key(), adam->exp_avg_sq().cpu());
+      out.emplace_back("step." + p.key(), torch::tensor({static_cast<int64_t>(adam->step())}));
+    }
+  }
+  return out;
+}
+
+void restore_optimizer(torch::nn::Module& model, torch::optim::Optimizer& optimizer,
+                       const StateDict& saved) {
+  std::map<std::string, torch::Tensor> by_name(saved.begin(), saved.end());
+  auto& state = optimizer.state();
+  const bool sgd = dynamic_cast<torch::optim::SGD*>(&optimizer) != nullptr;
+  for (const auto& p : model.named_parameters()) {
+    const auto key = c10::guts::to_string(p.value().unsafeGetTensorImpl());
+    const auto device = p.value().device();
+    if (sgd) {
+      auto it = by_name.find("momentum_buffer." + p.key());
+      if (it == by_name.end()) continue;
+      auto s = std::make_unique<torch::optim::SGDParamState>();
+      s->momentum_buffer(it->second.to(device));
+      state[key] = std::move(s);
+    } else {
+      auto avg = by_name.find("exp_avg." + p.key());
+      if (avg == by_name.end()) continue;
+      auto s = std::make_unique<torch::optim::AdamWParamState>();
+      s->exp_avg(avg->second.to(device));
+      s->exp_avg_sq(by_name.at("exp_avg_sq." + p.key()).to(device));
+      s->step(by_name.at("step." + p.key()).item<int64_t>());
+      state[key] = std::move(s);
+    }
+  }
+}
+
+void write_json(const std::filesystem::path& path, const nlohmann::json& j) {
+  write_file_atomically(path, j.dump(2) + "\n");
+}
+
+nlohmann::json read_json(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(path.string() + ": cannot open");
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(path.string() + ": not valid JSON (" + e.what() + ")");
+  }
+}
+
+std::string rng_state_hex() {
+  auto gen = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  at::Tensor state = gen.get_state();
+  const auto* bytes = state.data_ptr<uint8_t>();
+  std::string hex;
+  char buf[3];
+  for (int64_t i = 0; i < state.numel(); ++i) {
+    std::snprintf(buf, sizeof buf, "%02x", bytes[i]);
+    hex += buf;
+  }
+  return hex;
+}
+
+void restore_rng(const std::string& hex) {
+  if (hex.empty()) return;
+  at::Tensor state = torch::empty({static_cast<int64_t>(hex.size() / 2)}, torch::kUInt8);
+  auto* bytes = state.data_ptr<uint8_t>();
+  for (std::size_t i = 0; i < hex.size() / 2; ++i)
+    bytes[i] = static_cast<uint8_t>(std::stoi(hex.substr(2 * i, 2), nullptr, 16));
+  auto gen = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_state(state);
+}
+
+}  // namespace
+
+void save_checkpoint(const std::filesystem::path& run, torch::nn::Module& model,
+                     torch::optim::Optimizer& optimizer, const CheckpointState& state,
+                     const nlohmann::json& model_card, bool is_best) {
+  char name[32];
+  std::snprintf(name, sizeof name, "epoch-%03d", state.epoch);
+  const auto folder = run / "checkpoints" / name;
+  std::filesystem::create_directories(folder);
+  write_safetensors(folder / "model.safetensors", model_tensors(model));
+  write_json(folder / "model.json", model_card);
+  write_safetensors(folder / "optimizer.safetensors", optimizer_tensors(model, optimizer));
+  nlohmann::json j = {{"epoch", state.epoch},
+                      {"best_epoch", state.best_epoch},
+                      {"best_metric", state.best_metric},
+                      {"history", state.history},
+                      {"torch_rng", rng_state_hex()}};
+  write_json(folder / "state.json", j);  // written last: its presence marks a complete folder
+
+  const nlohmann::json pointer = {{"folder", std::string("checkpoints/") + name},
+                                  {"epoch", state.epoch}};
+  write_json(run / "last.json", pointer);
+  if (is_best) write_json(run / "best.json", pointer);
+
+  std::set<std::filesystem::path> keep;
+  for (const char* which : {"last", "best"})
+    if (auto f = checkpoint_folder(run, which)) keep.insert(f->filename());
+  for (const auto& entry : std::filesystem::directory_iterator(run / "checkpoints"))
+    if (!keep.count(entry.path().filename())) std::filesystem::remove_all(entry.path());
+}
+
+std::optional<std::filesystem::path> checkpoint_folder(const std::filesystem::path& run,
+                                                       const std::string& which) {
+  const auto pointer = run / (which + ".json");
+  if (!std::filesystem::exists(pointer)) return std::nullopt;
+  const auto folder = run / read_json(pointer).at("folder").get<std::string>();
+  if (!std::filesystem::exists(folder / "state.json"))
+    throw Error(pointer.string() + " names " + folder.string() + ", which is incomplete");
+  return folder;
+}
+
+void load_checkpoint_weights(const std::filesystem::path& folder, torch::nn::Module& model) {
+  LoadOptions exact;
+  exact.replace_head = false;
+  load_state_dict(model, read_safetensors(folder / "model.safetensors"), exact,
+                  (folder / "model.safetensors").string());
+}
+
+CheckpointState load_checkpoint(const std::filesystem::path& folder, torch::nn::Module& model,
+                                torch::optim::Optimizer& optimizer) {
+  load_checkpoint_weights(folder, model);
+  restore_optimizer(model, optimizer, read_safetensors(folder / "optimizer.safetensors"));
+  const nlohmann::json j = read_json(folder / "state.json");
+  CheckpointState state;
+  state.epoch = j.at("epoch");
+  state.best_epoch = j.at("best_epoch");
+  state.best_metric = j.at("best_metric");
+  state.history = j.at("history");
+  restore_rng(j.value("torch_rng", ""));
+  return state;
+}
+
+}  // namespace deeptirp

@@ -1,0 +1,40 @@
+#pragma once
+// Training checkpoints. Each lives in its own folder, checkpoints/epoch-NNN/ (weights, optimiser
+// state, and a JSON of the epoch, the best so far, the history and the torch RNG state); the small
+// pointer files last.json and best.json name the current ones and are replaced by rename. A kill -9
+// at any moment leaves the previous pointer, and the folder it names, intact.
+#include <torch/nn/module.h>
+#include <torch/optim/optimizer.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+namespace deeptirp {
+
+struct CheckpointState {
+  int epoch = 0;           // epochs completed
+  int best_epoch = -1;     // 1-based epoch of the best checkpoint so far, -1 = none yet
+  double best_metric = 0;
+  nlohmann::json history = nlohmann::json::array();  // one object per completed epoch
+};
+
+// Writes checkpoints/epoch-NNN and points last.json (and best.json when `is_best`) at it, then
+// removes checkpoint folders that neither pointer names.
+void save_checkpoint(const std::filesystem::path& run, torch::nn::Module& model,
+                     torch::optim::Optimizer& optimizer, const CheckpointState& state,
+                     const nlohmann::json& model_card, bool is_best);
+
+// The folder last.json or best.json names (which = "last" | "best"), or nothing.
+std::optional<std::filesystem::path> checkpoint_folder(const std::filesystem::path& run,
+                                                       const std::string& which);
+
+// Restores model, optimiser and the torch RNG from a checkpoint folder; returns its state.
+CheckpointState load_checkpoint(const std::filesystem::path& folder, torch::nn::Module& model,
+                                torch::optim::Optimizer& optimizer);
+
+// Weights only (for prediction).
+void load_checkpoint_weights(const std::filesystem::path& folder, torch::nn::Module& model);
+
+}  // namespace deeptirp

@@ -1,0 +1,81 @@
+#include "deeptirp/train/evaluate.h"
+
+#include <ATen/autocast_mode.h>
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "deeptirp/data/loader.h"
+#include "deeptirp/stats/roc.h"
+
+namespace deeptirp {
+
+Evaluation evaluate(ImageModel& model, const Manifest& manifest,
+                    const std::vector<std::size_t>& cases, const std::string& positive,
+                    const NormStats& norm, ImageCache& cache, const torch::Device& device,
+                    int workers, const std::string& precision, bool flip_tta) {
+  Evaluation e;
+  if (cases.empty()) return e;
+  LoaderOptions lo;
+  lo.batch_size = 32;
+  lo.workers = workers;
+  BatchLoader loader(manifest, cases, positive, norm, cache, lo);
+  loader.start_epoch(0);
+  const bool was_training = model.is_training();
+  model.eval();
+  torch::NoGradGuard no_grad;
+  const bool autocast = precision != "fp32";
+  if (autocast && device.is_cpu()) {
+    at::autocast::set_cpu_enabled(true);
+    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+  } else if (autocast) {
+    at::autocast::set_enabled(true);
+    at::autocast::set_autocast_gpu_dtype(precision == "fp16" ? at::kHalf : at::kBFloat16);
+  }
+  while (auto batch = loader.next()) {
+    auto images = batch->images.to(device);
+    auto logits = model.forward(images).reshape({-1}).to(torch::kFloat32);
+    if (flip_tta) {
+      logits = logits + model.forward(images.flip({3})).reshape({-1}).to(torch::kFloat32) +
+               model.forward(images.flip({2})).reshape({-1}).to(torch::kFloat32) +
+               model.forward(images.flip({2, 3})).reshape({-1}).to(torch::kFloat32);
+      logits = logits / 4;
+    }
+    auto cpu = logits.cpu();
+    for (int64_t k = 0; k < cpu.size(0); ++k) e.logits.push_back(cpu[k].item<double>());
+  }
+  if (autocast) {
+    if (device.is_cpu()) at::autocast::set_cpu_enabled(false);
+    else at::autocast::set_enabled(false);
+    at::autocast::clear_cache();
+  }
+  if (was_training) model.train();
+
+  std::vector<double> scores;
+  std::vector<int> labels;
+  double loss = 0;
+  std::size_t correct = 0;
+  for (std::size_t k = 0; k < cases.size(); ++k) {
+    const double z = e.logits[k];
+    const double p = 1.0 / (1.0 + std::exp(-z));
+    e.probabilities.push_back(p);
+    const std::string& label = manifest.cases[cases[k]].label;
+    if (label.empty()) continue;
+    const int y = label == positive;
+    // log(1 + exp(-|z|)) keeps the loss finite for large logits.
+    loss += std::max(z, 0.0) - z * y + std::log1p(std::exp(-std::abs(z)));
+    correct += (p >= 0.5) == (y == 1);
+    scores.push_back(z);  // logits, not probabilities: no ties from a saturated sigmoid
+    labels.push_back(y);
+  }
+  if (!labels.empty()) {
+    e.loss = loss / labels.size();
+    e.accuracy = static_cast<double>(correct) / labels.size();
+    const auto pos = std::count(labels.begin(), labels.end(), 1);
+    if (pos > 0 && pos < static_cast<long>(labels.size()))
+      e.auc = stats::auc(stats::split_by_label(scores, labels));
+  }
+  return e;
+}
+
+}  // namespace deeptirp

@@ -1,0 +1,30 @@
+#pragma once
+// A model's outputs on a set of cases, and the validation figures the trainer tracks.
+#include <torch/types.h>
+
+#include <string>
+#include <vector>
+
+#include "deeptirp/data/image_cache.h"
+#include "deeptirp/data/manifest.h"
+#include "deeptirp/data/preprocess.h"
+#include "deeptirp/models/image_model.h"
+
+namespace deeptirp {
+
+struct Evaluation {
+  std::vector<double> logits;         // one per case, in the order of `cases`
+  std::vector<double> probabilities;  // sigmoid of the logits
+  double loss = 0;                    // mean BCE, when every case has a label
+  double auc = 0;                     // 0 when a class is absent
+  double accuracy = 0;                // at probability 0.5
+};
+
+
+// Eval mode, no gradients. Cases whose label is empty count as unlabelled (no loss/AUC).
+Evaluation evaluate(ImageModel& model, const Manifest& manifest,
+                    const std::vector<std::size_t>& cases, const std::string& positive,
+                    const NormStats& norm, ImageCache& cache, const torch::Device& device,
+                    int workers, const std::string& precision, bool flip_tta = false);
+
+}  // namespace deeptirp

@@ -1,0 +1,188 @@
+#include "deeptirp/train/train_config.h"
+
+#include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
+
+#include "deeptirp/data/manifest.h"
+#include "deeptirp/error.h"
+
+namespace deeptirp {
+namespace {
+
+template <typename T>
+TrainField field(std::string name, std::string help, T TrainConfig::*member) {
+  TrainField f;
+  f.name = name;
+  f.help = std::move(help);
+  f.set = [name, member](TrainConfig& c, const std::string& text) {
+    if constexpr (std::is_same_v<T, std::string>) {
+      c.*member = text;
+    } else if constexpr (std::is_same_v<T, bool>) {
+      if (text == "true" || text == "1" || text == "yes") c.*member = true;
+      else if (text == "false" || text == "0" || text == "no") c.*member = false;
+      else throw Error("train." + name + ": expected true or false, got '" + text + "'");
+    } else {
+      double v = 0;
+      if (!parse_number(text, v)) throw Error("train." + name + ": '" + text + "' is not a number");
+      if (std::is_integral_v<T> && v != static_cast<double>(static_cast<long long>(v)))
+        throw Error("train." + name + ": expected a whole number, got '" + text + "'");
+      if (std::is_unsigned_v<T> && v < 0)
+        throw Error("train." + name + ": expected a non-negative number, got '" + text + "'");
+      c.*member = static_cast<T>(v);
+    }
+  };
+  f.get = [member](const TrainConfig& c) {
+    if constexpr (std::is_same_v<T, std::string>) return c.*member;
+    else if constexpr (std::is_same_v<T, bool>) return std::string(c.*member ? "true" : "false");
+    else {
+      std::ostringstream out;
+      out << c.*member;
+      return out.str();
+    }
+  };
+  return f;
+}
+
+}  // namespace
+
+const std::vector<TrainField>& train_fields() {
+  static const std::vector<TrainField> fields = {
+      field("manifest", "Split manifest (from `deeptirp split`)", &TrainConfig::manifest),
+      field("study", "Study config: target, positive class", &TrainConfig::study),
+      field("out", "Run folder: checkpoints, logs", &TrainConfig::out),
+      field("model", "Architecture from the registry", &TrainConfig::model),
+      field("weights", "Pretrained weights (.pth or .safetensors)", &TrainConfig::weights),
+      field("image_size", "Model input size in pixels", &TrainConfig::image_size),
+      field("channels", "1 (grey) or 3 input channels", &TrainConfig::channels),
+      field("optimizer", "sgd | adamw", &TrainConfig::optimizer),
+      field("lr", "Base learning rate", &TrainConfig::lr),
+      field("momentum", "SGD momentum", &TrainConfig::momentum),
+      field("weight_decay", "Weight decay", &TrainConfig::weight_decay),
+      field("schedule", "step | cosine | constant", &TrainConfig::schedule),
+      field("step_epochs", "step: epochs between decays", &TrainConfig::step_epochs),
+      field("gamma", "step: decay factor", &TrainConfig::gamma),
+      field("warmup_epochs", "cosine: warm-up epochs", &TrainConfig::warmup_epochs),
+      field("min_lr", "cosine: final learning rate", &TrainConfig::min_lr),
+      field("epochs", "Epochs", &TrainConfig::epochs),
+      field("batch_size", "Images per optimiser step", &TrainConfig::batch_size),
+      field("micro_batch", "Gradient accumulation chunk (0 = whole batch)",
+            &TrainConfig::micro_batch),
+      field("hflip", "Random horizontal flips (p = 0.5)", &TrainConfig::hflip),
+      field("vflip", "Random vertical flips (p = 0.5)", &TrainConfig::vflip),
+      field("class_balance", "none | pos-weight | sampling", &TrainConfig::class_balance),
+      field("monitor", "Best checkpoint by auc | loss | accuracy", &TrainConfig::monitor),
+      field("seed", "Random seed", &TrainConfig::seed),
+      field("device", "cpu | cuda | cuda:N", &TrainConfig::device),
+      field("precision", "fp32 | bf16 | fp16", &TrainConfig::precision),
+      field("threads", "Compute threads (0 = all cores)", &TrainConfig::threads),
+      field("workers", "Image loading threads (0 = all cores)", &TrainConfig::workers),
+      field("cache_dir", "Preprocessed image cache (default <out>/cache)", &TrainConfig::cache_dir),
+      field("log", "auto | plain | quiet", &TrainConfig::log),
+  };
+  return fields;
+}
+
+TrainConfig train_preset(const std::string& name) {
+  TrainConfig c;  // the defaults are the study's recipe
+  c.preset = name;
+  if (name == "paper") return c;
+  if (name == "transformer") {
+    c.optimizer = "adamw";
+    c.lr = 5e-4;
+    c.weight_decay = 0.05;
+    c.schedule = "cosine";
+    c.warmup_epochs = 5;
+    c.min_lr = 1e-6;
+    c.model = "vit_b_16";
+    return c;
+  }
+  if (name == "cpu-quick") {
+    // Trains in minutes on 2 cores: a small input, few epochs, a short cosine schedule.
+    c.model = "efficientnet_b0";
+    c.image_size = 128;
+    c.optimizer = "adamw";
+    c.lr = 1e-3;
+    c.weight_decay = 1e-4;
+    c.schedule = "cosine";
+    c.warmup_epochs = 1;
+    c.epochs = 8;
+    c.batch_size = 32;
+    return c;
+  }
+  throw Error("unknown preset '" + name + "' (paper, transformer, cpu-quick)");
+}
+
+void apply_train_override(TrainConfig& config, const std::string& assignment) {
+  const auto eq = assignment.find('=');
+  if (eq == std::string::npos)
+    throw Error("--set: expected name=value, got '" + assignment + "'");
+  const std::string name = assignment.substr(0, eq);
+  for (const auto& f : train_fields())
+    if (f.name == name) return f.set(config, assignment.substr(eq + 1));
+  throw Error("--set: unknown training field '" + name + "'");
+}
+
+void apply_train_yaml(TrainConfig& config, const std::filesystem::path& yaml_file) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(yaml_file.string());
+  } catch (const YAML::Exception& e) {
+    throw Error(yaml_file.string() + ": not valid YAML: " + e.what());
+  }
+  const YAML::Node train = root["train"];
+  if (!train) return;
+  if (!train.IsMap()) throw Error(yaml_file.string() + ": key 'train': expected a mapping");
+  if (train["preset"]) {  // the preset first, so that the other keys override it
+    TrainConfig keep = config;
+    config = train_preset(train["preset"].as<std::string>());
+    config.manifest = keep.manifest;
+    config.study = keep.study;
+  }
+  for (const auto& item : train) {
+    const auto key = item.first.as<std::string>();
+    if (key == "preset") continue;
+    bool known = false;
+    for (const auto& f : train_fields())
+      if (f.name == key) {
+        known = true;
+        try {
+          f.set(config, item.second.as<std::string>());
+        } catch (const Error& e) {
+          throw Error(yaml_file.string() + ": " + e.what());
+        }
+      }
+    if (!known) throw Error(yaml_file.string() + ": key 'train." + key + "': unknown key");
+  }
+}
+
+void check_train_config(const TrainConfig& c) {
+  auto bad = [](const std::string& field, const std::string& why) {
+    throw Error("train." + field + ": " + why);
+  };
+  if (c.manifest.empty()) bad("manifest", "required (a manifest split by `deeptirp split`)");
+  if (c.epochs < 1) bad("epochs", "must be at least 1");
+  if (c.batch_size < 1) bad("batch_size", "must be at least 1");
+  if (c.micro_batch < 0 || c.micro_batch > c.batch_size)
+    bad("micro_batch", "must be between 0 and batch_size");
+  if (c.lr <= 0) bad("lr", "must be positive");
+  if (c.optimizer != "sgd" && c.optimizer != "adamw") bad("optimizer", "sgd or adamw");
+  if (c.class_balance != "none" && c.class_balance != "pos-weight" && c.class_balance != "sampling")
+    bad("class_balance", "none, pos-weight or sampling");
+  if (c.monitor != "auc" && c.monitor != "loss" && c.monitor != "accuracy")
+    bad("monitor", "auc, loss or accuracy");
+  if (c.precision != "fp32" && c.precision != "bf16" && c.precision != "fp16")
+    bad("precision", "fp32, bf16 or fp16");
+  if (c.precision == "fp16" && c.device.rfind("cuda", 0) != 0)
+    bad("precision", "fp16 needs a CUDA device; use bf16 on the CPU");
+  if (c.channels != 1 && c.channels != 3) bad("channels", "1 or 3");
+  if (c.log != "auto" && c.log != "plain" && c.log != "quiet") bad("log", "auto, plain or quiet");
+}
+
+std::string train_config_json(const TrainConfig& config) {
+  nlohmann::ordered_json j;
+  j["preset"] = config.preset;
+  for (const auto& f : train_fields()) j[f.name] = f.get(config);
+  return j.dump(2);
+}
+
+}  // namespace deeptirp

@@ -1,0 +1,67 @@
+#pragma once
+// Everything one training run needs. Filled from a preset, then the study YAML's `train:` section,
+// then command-line overrides, in that order; every field has one name used in all three places.
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace deeptirp {
+
+struct TrainConfig {
+  std::string preset = "paper";
+  std::string manifest;          // the split manifest
+  std::string study;             // the study config (target, positive class, clinical columns)
+  std::string out = "runs/train";
+  std::string model = "efficientnet_b3";
+  std::string weights;           // pretrained checkpoint (.pth or .safetensors); empty = random
+  int image_size = 224;
+  int channels = 3;
+  std::string optimizer = "sgd";  // sgd | adamw
+  double lr = 0.1;
+  double momentum = 0.9;
+  double weight_decay = 1e-4;
+  std::string schedule = "step";  // step | cosine | constant
+  int step_epochs = 30;
+  double gamma = 0.1;
+  int warmup_epochs = 0;
+  double min_lr = 0.0;
+  int epochs = 100;
+  int batch_size = 128;
+  int micro_batch = 0;            // gradient accumulation: batch_size in chunks of this; 0 = whole
+  bool hflip = true;
+  bool vflip = true;
+  std::string class_balance = "none";  // none | pos-weight | sampling
+  std::string monitor = "auc";         // best checkpoint by: auc | loss | accuracy
+  std::uint64_t seed = 42;
+  std::string device = "cpu";          // cpu | cuda | cuda:N
+  std::string precision = "fp32";      // fp32 | bf16 | fp16 (fp16 on CUDA only)
+  int threads = 0;                     // intra-op threads; 0 = all cores
+  int workers = 0;                     // image loading threads; 0 = all cores
+  std::string cache_dir;               // preprocessed images; empty = <out>/cache
+  std::string log = "auto";            // auto (bar on a terminal) | plain | quiet
+};
+
+// A field as the YAML and the command line know it.
+struct TrainField {
+  std::string name;
+  std::string help;
+  std::function<void(TrainConfig&, const std::string&)> set;  // throws Error on a bad value
+  std::function<std::string(const TrainConfig&)> get;
+};
+const std::vector<TrainField>& train_fields();
+
+// paper: the study (SGD momentum 0.9, wd 1e-4, lr 0.1 / 10 every 30 epochs, batch 128, 100 epochs,
+// 224, flips); transformer: AdamW, warm-up + cosine; cpu-quick: small and short for 2 cores.
+TrainConfig train_preset(const std::string& name);
+
+// Applies the `train:` section of a study YAML (unknown keys are errors naming the key).
+void apply_train_yaml(TrainConfig& config, const std::filesystem::path& yaml_file);
+// Applies "name=value"; unknown names and bad values are errors naming them.
+void apply_train_override(TrainConfig& config, const std::string& assignment);
+
+void check_train_config(const TrainConfig& config);  // inconsistent values -> Error
+std::string train_config_json(const TrainConfig& config);  // every field, for the run folder
+
+}  // namespace deeptirp

@@ -1,0 +1,220 @@
+// The batch loader and the image cache: worker count never changes the tensors, a bad image is
+// an Error naming the file in the consumer, and the cache folder spares a second decode.
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <opencv2/imgcodecs.hpp>
+#include <set>
+
+#include "deeptirp/data/image_cache.h"
+#include "deeptirp/data/loader.h"
+#include "deeptirp/data/preprocess.h"
+#include "deeptirp/error.h"
+#include "test_support.h"
+
+namespace deeptirp {
+namespace {
+
+namespace fs = std::filesystem;
+
+// N random 16-bit PNGs of 40x30 with boxes on every other case, alternating labels, all "train".
+Manifest make_study(const fs::path& dir, int n) {
+  Manifest m;
+  m.path = dir / "manifest.csv";
+  m.target = "diagnosis";
+  std::mt19937_64 g(17);
+  for (int i = 0; i < n; ++i) {
+    cv::Mat image(30, 40, CV_16UC1);
+    for (int y = 0; y < 30; ++y)
+      for (int x = 0; x < 40; ++x) image.at<std::uint16_t>(y, x) = static_cast<std::uint16_t>(g());
+    const std::string name = "img" + std::to_string(i) + ".png";
+    if (!cv::imwrite((dir / name).string(), image)) throw Error("cannot write test image");
+    Case c;
+    c.image = name;
+    c.patient_id = "P" + std::to_string(i);
+    c.label = i % 3 == 0 ? "tumour" : "infection";
+    c.split = "train";
+    if (i % 2) c.roi = RoiBox{3 + i, 2, 25 + i, 20};
+    m.cases.push_back(c);
+  }
+  return m;
+}
+
+ImageOptions small_options() {
+  ImageOptions o;
+  o.size = 24;
+  o.channels = 3;
+  return o;
+}
+
+std::vector<Batch> run_epoch(BatchLoader& loader, int epoch) {
+  loader.start_epoch(epoch);
+  std::vector<Batch> batches;
+  while (auto b = loader.next()) batches.push_back(std::move(*b));
+  return batches;
+}
+
+TEST(BatchLoader, WorkerCountDoesNotChangeTheTensors) {
+  const auto dir = testing::scratch_dir("loader_workers");
+  const Manifest m = make_study(dir, 11);
+  NormStats stats{0.4, 0.3, 0, 0};
+  LoaderOptions options;
+  options.batch_size = 4;
+  options.shuffle = true;
+  options.augment = true;
+  options.seed = 9;
+  ImageCache cache1(small_options()), cache3(small_options());
+  options.workers = 1;
+  BatchLoader one(m, cases_in_split(m, "train"), "tumour", stats, cache1, options);
+  options.workers = 3;
+  BatchLoader three(m, cases_in_split(m, "train"), "tumour", stats, cache3, options);
+  EXPECT_EQ(three.workers(), 3);
+  for (int epoch = 0; epoch < 2; ++epoch) {
+    const auto a = run_epoch(one, epoch), b = run_epoch(three, epoch);
+    ASSERT_EQ(a.size(), 3u);  // 4 + 4 + 3
+    ASSERT_EQ(b.size(), a.size());
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      EXPECT_EQ(a[i].indices, b[i].indices);
+      EXPECT_EQ(a[i].images.sizes(),
+                (std::vector<int64_t>{static_cast<int64_t>(a[i].indices.size()), 3, 24, 24}));
+      EXPECT_TRUE(torch::equal(a[i].images, b[i].images)) << "epoch " << epoch << " batch " << i;
+      EXPECT_TRUE(torch::equal(a[i].labels, b[i].labels));
+    }
+  }
+}
+
+TEST(BatchLoader, EachEpochIsAPermutationWithItsOwnOrderAndTrueLabels) {
+  const auto dir = testing::scratch_dir("loader_order");
+  const Manifest m = make_study(dir, 11);
+  ImageCache cache(small_options());
+  LoaderOptions options;
+  options.batch_size = 5;
+  options.shuffle = true;
+  options.workers = 2;
+  BatchLoader loader(m, cases_in_split(m, "train"), "tumour", NormStats{}, cache, options);
+  std::vector<std::vector<std::size_t>> orders;
+  for (int epoch = 0; epoch < 3; ++epoch) {
+    std::vector<std::size_t> order;
+    for (const auto& b : run_epoch(loader, epoch)) {
+      for (std::size_t k = 0; k < b.indices.size(); ++k) {
+        const float expected = m.cases[b.indices[k]].label == "tumour" ? 1.0f : 0.0f;
+        EXPECT_EQ(b.labels[k].item<float>(), expected);
+        order.push_back(b.indices[k]);
+      }
+    }
+    std::vector<std::size_t> sorted = order;
+    std::sort(sorted.begin(), sorted.end());
+    for (std::size_t i = 0; i < sorted.size(); ++i) EXPECT_EQ(sorted[i], i);
+    orders.push_back(order);
+  }
+  EXPECT_NE(orders[0], orders[1]);
+  EXPECT_NE(orders[1], orders[2]);
+  // Rerunning an epoch gives its order again.
+  std::vector<std::size_t> again;
+  for (const auto& b : run_epoch(loader, 1))
+    again.insert(again.end(), b.indices.begin(), b.indices.end());
+  EXPECT_EQ(again, orders[1]);
+}
+
+TEST(BatchLoader, AugmentationOnlyFlipsTheImages) {
+  const auto dir = testing::scratch_dir("loader_flips");
+  const Manifest m = make_study(dir, 11);
+  ImageCache cache(small_options());
+  LoaderOptions plain;
+  plain.batch_size = 11;
+  LoaderOptions augmented = plain;
+  augmented.augment = true;
+  BatchLoader a(m, cases_in_split(m, "train"), "tumour", NormStats{}, cache, plain);
+  BatchLoader b(m, cases_in_split(m, "train"), "tumour", NormStats{}, cache, augmented);
+  const at::Tensor x = run_epoch(a, 0).at(0).images, y = run_epoch(b, 0).at(0).images;
+  int flipped = 0;
+  for (int64_t i = 0; i < 11; ++i) {
+    const at::Tensor xi = x[i], yi = y[i];
+    const bool match = torch::equal(xi, yi) || torch::equal(xi.flip({2}), yi) ||
+                       torch::equal(xi.flip({1}), yi) || torch::equal(xi.flip({1, 2}), yi);
+    EXPECT_TRUE(match) << "case " << i;
+    flipped += !torch::equal(xi, yi);
+  }
+  EXPECT_GT(flipped, 0);
+  EXPECT_LT(flipped, 11);
+}
+
+TEST(BatchLoader, AnImageThatFailsToLoadIsAnErrorNamingItsFile) {
+  const auto dir = testing::scratch_dir("loader_missing");
+  Manifest m = make_study(dir, 6);
+  m.cases[4].image = "no_such_radiograph.dcm";
+  ImageCache cache(small_options());
+  LoaderOptions options;
+  options.batch_size = 2;
+  options.workers = 3;
+  BatchLoader loader(m, cases_in_split(m, "train"), "tumour", NormStats{}, cache, options);
+  loader.start_epoch(0);
+  ASSERT_TRUE(loader.next().has_value());
+  ASSERT_TRUE(loader.next().has_value());
+  try {
+    loader.next();
+    FAIL() << "expected an Error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no_such_radiograph.dcm"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(loader.next().has_value());
+}
+
+TEST(ImageCache, ASecondRunReadsTheCacheFolderAndAChangedFileIsDecodedAgain) {
+  const auto dir = testing::scratch_dir("cache");
+  const Manifest m = make_study(dir, 5);
+  const auto folder = dir / "cache";
+  std::vector<cv::Mat> first;
+  {
+    ImageCache cache(small_options(), folder);
+    for (const auto& c : m.cases) first.push_back(cache.get(m.image_path(c), c.roi).clone());
+    for (const auto& c : m.cases) cache.get(m.image_path(c), c.roi);
+    const CacheStats s = cache.stats();
+    EXPECT_EQ(s.decodes, 5u);
+    EXPECT_EQ(s.disk_hits, 0u);
+    EXPECT_EQ(s.memory_hits, 5u);
+  }
+  {
+    ImageCache cache(small_options(), folder);  // a rerun: memory empty, folder full
+    for (std::size_t i = 0; i < m.cases.size(); ++i) {
+      const cv::Mat again = cache.get(m.image_path(m.cases[i]), m.cases[i].roi);
+      EXPECT_EQ(cv::countNonZero(again != first[i]), 0) << i;
+    }
+    EXPECT_EQ(cache.stats().decodes, 0u);
+    EXPECT_EQ(cache.stats().disk_hits, 5u);
+  }
+  {
+    // Another size, or a rewritten file, is another key.
+    ImageOptions other = small_options();
+    other.size = 20;
+    ImageCache cache(other, folder);
+    cache.get(m.image_path(m.cases[0]), m.cases[0].roi);
+    EXPECT_EQ(cache.stats().decodes, 1u);
+  }
+  cv::Mat white(30, 40, CV_16UC1, cv::Scalar(65535));
+  ASSERT_TRUE(cv::imwrite(m.image_path(m.cases[0]).string(), white));
+  fs::last_write_time(m.image_path(m.cases[0]),
+                      fs::last_write_time(m.image_path(m.cases[0])) + std::chrono::seconds(5));
+  ImageCache cache(small_options(), folder);
+  const cv::Mat fresh = cache.get(m.image_path(m.cases[0]), m.cases[0].roi);
+  EXPECT_EQ(cache.stats().decodes, 1u);
+  EXPECT_EQ(cv::countNonZero(fresh != 65535), 0);
+}
+
+TEST(ImageCache, ConcurrentRequestsDecodeOnce) {
+  const auto dir = testing::scratch_dir("cache_threads");
+  const Manifest m = make_study(dir, 3);
+  ImageCache cache(small_options());
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      for (int r = 0; r < 5; ++r)
+        for (const auto& c : m.cases) cache.get(m.image_path(c), c.roi);
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(cache.stats().decodes, 3u);
+  EXPECT_EQ(cache.stats().memory_hits, 4u * 5u * 3u - 3u);
+}
+
+}  // namespace
+}  // namespace deeptirp

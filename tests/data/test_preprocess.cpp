@@ -1,0 +1,188 @@
+// ROI crop with margin, resize, normalisation statistics, flips and the [C,H,W] layout, checked
+// against hand-worked boxes and direct computations on known images.
+#include <cmath>
+#include <fstream>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "deeptirp/data/image_cache.h"
+#include "deeptirp/data/preprocess.h"
+#include "deeptirp/error.h"
+#include "test_support.h"
+
+namespace deeptirp {
+namespace {
+
+cv::Mat ramp(int width, int height) {  // value = y * width + x: every pixel tells where it is
+  cv::Mat m(height, width, CV_16UC1);
+  for (int y = 0; y < height; ++y)
+    for (int x = 0; x < width; ++x)
+      m.at<std::uint16_t>(y, x) = static_cast<std::uint16_t>(y * width + x);
+  return m;
+}
+
+bool same(const cv::Mat& a, const cv::Mat& b) {
+  return a.size() == b.size() && a.type() == b.type() && cv::countNonZero(a != b) == 0;
+}
+
+TEST(CropRect, MarginIsAFractionOfTheLongerSideClampedAtTheEdges) {
+  // Box 20x10 near the top-left corner, margin 0.1 -> 2 px on every side, clamped at x = 0.
+  EXPECT_EQ(crop_rect({100, 80}, RoiBox{2, 3, 22, 13}, 0.1, "a.png"), cv::Rect(0, 1, 24, 14));
+  // Box 10x10 in the bottom-right corner, margin 0.5 -> 5 px, clamped at the far edges.
+  EXPECT_EQ(crop_rect({100, 80}, RoiBox{90, 70, 100, 80}, 0.5, "a.png"), cv::Rect(85, 65, 15, 15));
+  // A box running past the image is cut to it.
+  EXPECT_EQ(crop_rect({100, 80}, RoiBox{50, 60, 140, 90}, 0.0, "a.png"), cv::Rect(50, 60, 50, 20));
+  EXPECT_EQ(crop_rect({100, 80}, std::nullopt, 0.1, "a.png"), cv::Rect(0, 0, 100, 80));
+}
+
+TEST(CropRect, BoxOutsideTheImageIsAnErrorNamingTheFile) {
+  try {
+    crop_rect({100, 80}, RoiBox{120, 10, 130, 20}, 0.1, "scans/knee.dcm");
+    FAIL() << "expected an Error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("scans/knee.dcm"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("outside"), std::string::npos) << e.what();
+  }
+}
+
+TEST(PreprocessImage, CropOfAKnownImageIsTheExpectedSubImage) {
+  const cv::Mat image = ramp(64, 80);
+  ImageOptions options;
+  options.size = 36;
+  options.roi_margin = 0.25;  // 24 px box -> 6 px margin -> a 36x36 crop, no resampling
+  const cv::Mat out = preprocess_image(image, RoiBox{16, 30, 40, 54}, options, "ramp");
+  EXPECT_TRUE(same(out, image(cv::Rect(10, 24, 36, 36))));
+  EXPECT_EQ(out.at<std::uint16_t>(0, 0), 24 * 64 + 10);
+}
+
+TEST(PreprocessImage, ResizesToTheSquareInputIn16Bits) {
+  const cv::Mat image = ramp(50, 120);
+  ImageOptions options;
+  options.size = 40;
+  cv::Mat out = preprocess_image(image, std::nullopt, options, "x");
+  EXPECT_EQ(out.size(), cv::Size(40, 40));
+  EXPECT_EQ(out.type(), CV_16UC1);
+  options.size = 64;  // enlarging
+  out = preprocess_image(image, RoiBox{0, 0, 10, 10}, options, "x");
+  EXPECT_EQ(out.size(), cv::Size(64, 64));
+  EXPECT_EQ(out.type(), CV_16UC1);
+}
+
+TEST(PreprocessImage, ShrinkingByTwoAveragesBlocks) {
+  cv::Mat image(8, 8, CV_16UC1);
+  for (int y = 0; y < 8; ++y)
+    for (int x = 0; x < 8; ++x)
+      image.at<std::uint16_t>(y, x) = static_cast<std::uint16_t>(1000 * x + 4 * y);
+  ImageOptions options;
+  options.size = 4;
+  const cv::Mat out = preprocess_image(image, std::nullopt, options, "x");
+  for (int y = 0; y < 4; ++y)
+    for (int x = 0; x < 4; ++x) {
+      // Mean of the 2x2 block: 1000 * (2x + 0.5) + 4 * (2y + 0.5)
+      const double expected = 1000 * (2 * x + 0.5) + 4 * (2 * y + 0.5);
+      EXPECT_NEAR(out.at<std::uint16_t>(y, x), expected, 0.5) << x << "," << y;
+    }
+}
+
+TEST(NormStats, EqualADirectComputationOverTheTrainingSplitOnly) {
+  const auto dir = testing::scratch_dir("norm");
+  Manifest m;
+  m.path = dir / "manifest.csv";
+  std::mt19937_64 g(3);
+  double sum = 0, sum_sq = 0;
+  std::size_t n = 0;
+  for (int i = 0; i < 4; ++i) {
+    cv::Mat image(16, 16, CV_16UC1);
+    for (int y = 0; y < 16; ++y)
+      for (int x = 0; x < 16; ++x) {
+        const auto v = static_cast<std::uint16_t>(g() % 65536);
+        image.at<std::uint16_t>(y, x) = i == 3 ? 65535 : v;  // the test image is all white
+        if (i < 3) {
+          sum += v / 65535.0;
+          sum_sq += (v / 65535.0) * (v / 65535.0);
+          ++n;
+        }
+      }
+    const std::string name = "img" + std::to_string(i) + ".png";
+    ASSERT_TRUE(cv::imwrite((dir / name).string(), image));
+    Case c;
+    c.image = name;
+    c.patient_id = "P" + std::to_string(i);
+    c.label = "tumour";
+    c.split = i == 3 ? "test" : "train";
+    m.cases.push_back(c);
+  }
+  ImageOptions options;
+  options.size = 16;  // no resampling: the statistics are of the stored pixels
+  ImageCache cache(options);
+  const NormStats stats = compute_norm_stats(m, cache);
+  const double mean = sum / n;
+  EXPECT_NEAR(stats.mean, mean, 1e-9);
+  EXPECT_NEAR(stats.std, std::sqrt(sum_sq / n - mean * mean), 1e-9);
+  EXPECT_EQ(stats.images, 3u);
+  EXPECT_EQ(stats.pixels, n);
+
+  save_norm_stats(dir / "norm.json", stats);
+  const NormStats back = load_norm_stats(dir / "norm.json");
+  EXPECT_DOUBLE_EQ(back.mean, stats.mean);
+  EXPECT_DOUBLE_EQ(back.std, stats.std);
+  EXPECT_EQ(back.pixels, stats.pixels);
+
+  std::ofstream(dir / "bad.json") << "{\"format\": \"something else\"}";
+  EXPECT_THROW(load_norm_stats(dir / "bad.json"), Error);
+  for (auto& c : m.cases) c.split = "test";
+  EXPECT_THROW(compute_norm_stats(m, cache), Error);
+}
+
+TEST(Flips, SameSeedSameFlipsAndRoughlyHalf) {
+  ImageOptions options;
+  std::mt19937_64 a(5), b(5), c(6);
+  int horizontal = 0, vertical = 0, differ = 0;
+  for (int i = 0; i < 1000; ++i) {
+    const Flips fa = draw_flips(a, options), fb = draw_flips(b, options),
+                fc = draw_flips(c, options);
+    EXPECT_EQ(fa.horizontal, fb.horizontal);
+    EXPECT_EQ(fa.vertical, fb.vertical);
+    differ += fa.horizontal != fc.horizontal || fa.vertical != fc.vertical;
+    horizontal += fa.horizontal;
+    vertical += fa.vertical;
+  }
+  EXPECT_GT(differ, 0);
+  EXPECT_NEAR(horizontal, 500, 60);
+  EXPECT_NEAR(vertical, 500, 60);
+  options.hflip = false;
+  for (int i = 0; i < 50; ++i) EXPECT_FALSE(draw_flips(a, options).horizontal);
+}
+
+TEST(Flips, MirrorThePixels) {
+  const cv::Mat image = ramp(5, 3);
+  const cv::Mat h = apply_flips(image, {true, false}), v = apply_flips(image, {false, true});
+  const cv::Mat hv = apply_flips(image, {true, true}), none = apply_flips(image, {false, false});
+  for (int y = 0; y < 3; ++y)
+    for (int x = 0; x < 5; ++x) {
+      EXPECT_EQ(h.at<std::uint16_t>(y, x), image.at<std::uint16_t>(y, 4 - x));
+      EXPECT_EQ(v.at<std::uint16_t>(y, x), image.at<std::uint16_t>(2 - y, x));
+      EXPECT_EQ(hv.at<std::uint16_t>(y, x), image.at<std::uint16_t>(2 - y, 4 - x));
+    }
+  EXPECT_TRUE(same(none, image));
+}
+
+TEST(WriteChw, NormalisesAndRepeatsGreyOverChannels) {
+  cv::Mat image(2, 3, CV_16UC1, cv::Scalar(0));
+  image.at<std::uint16_t>(0, 1) = 65535;
+  image.at<std::uint16_t>(1, 2) = 32768;
+  NormStats stats;
+  stats.mean = 0.5;
+  stats.std = 0.25;
+  std::vector<float> one(6), three(18);
+  write_chw(image, stats, 1, one.data());
+  write_chw(image, stats, 3, three.data());
+  EXPECT_FLOAT_EQ(one[0], -2.0f);  // (0 - 0.5) / 0.25
+  EXPECT_FLOAT_EQ(one[1], 2.0f);   // (1 - 0.5) / 0.25
+  EXPECT_NEAR(one[5], (32768 / 65535.0 - 0.5) / 0.25, 1e-6);
+  for (int c = 0; c < 3; ++c)
+    for (int i = 0; i < 6; ++i) EXPECT_EQ(three[c * 6 + i], one[i]) << c << "," << i;
+}
+
+}  // namespace
+}  // namespace deeptirp

@@ -1,0 +1,202 @@
+// The training engine end to end on small synthetic data: the study's schedule, overfitting a
+// batch, resume equivalence, bad input before training, and a useful model on synthetic cases.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "deeptirp/data/import_table.h"
+#include "deeptirp/data/split.h"
+#include "deeptirp/data/synth.h"
+#include "deeptirp/error.h"
+#include "deeptirp/models/state_dict.h"
+#include "deeptirp/train/checkpoint.h"
+#include "deeptirp/train/schedule.h"
+#include "deeptirp/train/trainer.h"
+#include "test_support.h"
+
+namespace deeptirp {
+namespace {
+
+// A synthetic study, imported and split: the README demo in miniature.
+std::filesystem::path make_study(const std::string& name, int cases, std::uint64_t seed) {
+  const auto dir = testing::scratch_dir(name);
+  SynthOptions synth;
+  synth.out = dir / "data";
+  synth.cases = cases;
+  synth.seed = seed;
+  synth.width = 160;
+  synth.height = 192;
+  const SynthResult s = synthesise(synth);
+  const StudyConfig study = load_study_config(s.study_yaml);
+  TableImport imported = import_table(s.clinical_csv, study, dir / "manifest.csv", "", false);
+  assign_splits(imported.manifest, {study.split, study.seed, study.external_centres});
+  write_manifest(dir / "manifest.csv", imported.manifest);
+  return dir;
+}
+
+TrainConfig small_config(const std::filesystem::path& study_dir, const std::string& run) {
+  TrainConfig c = train_preset("cpu-quick");
+  c.manifest = (study_dir / "manifest.csv").string();
+  c.study = (study_dir / "data/study.yaml").string();
+  c.out = (study_dir / run).string();
+  c.model = "efficientnet_b0";
+  c.image_size = 64;
+  c.batch_size = 8;
+  c.workers = 2;
+  c.threads = 2;
+  c.log = "quiet";
+  return c;
+}
+
+TEST(Schedule, StudyStepScheduleAtTheIssuesEpochs) {
+  // The study: SGD lr 0.1, divided by 10 every 30 epochs.
+  Schedule paper{"step", 0.1, 30, 0.1, 0, 0, 100};
+  EXPECT_DOUBLE_EQ(learning_rate(paper, 0), 0.1);
+  EXPECT_DOUBLE_EQ(learning_rate(paper, 29, 0.99), 0.1);
+  EXPECT_NEAR(learning_rate(paper, 30), 0.01, 1e-15);
+  EXPECT_NEAR(learning_rate(paper, 60), 0.001, 1e-15);
+  EXPECT_NEAR(learning_rate(paper, 90), 0.0001, 1e-15);
+  EXPECT_NEAR(learning_rate(paper, 99), 0.0001, 1e-15);
+}
+
+TEST(Schedule, WarmupThenCosineEndsAtMinimum) {
+  Schedule s{"cosine", 1e-3, 0, 0, 5, 1e-6, 50};
+  EXPECT_DOUBLE_EQ(learning_rate(s, 0), 0.0);
+  EXPECT_NEAR(learning_rate(s, 2, 0.5), 0.5e-3, 1e-12);
+  EXPECT_NEAR(learning_rate(s, 5), 1e-3, 1e-12);
+  EXPECT_NEAR(learning_rate(s, 49, 1.0), 1e-6, 1e-12);
+  EXPECT_GT(learning_rate(s, 20), learning_rate(s, 30));
+}
+
+TEST(TrainConfig, PresetsAndOverrides) {
+  TrainConfig paper = train_preset("paper");
+  EXPECT_EQ(paper.optimizer, "sgd");
+  EXPECT_DOUBLE_EQ(paper.momentum, 0.9);
+  EXPECT_DOUBLE_EQ(paper.weight_decay, 1e-4);
+  EXPECT_EQ(paper.batch_size, 128);
+  EXPECT_EQ(paper.epochs, 100);
+  EXPECT_EQ(paper.image_size, 224);
+  apply_train_override(paper, "epochs=3");
+  EXPECT_EQ(paper.epochs, 3);
+  EXPECT_THROW(apply_train_override(paper, "epochz=3"), Error);
+  EXPECT_THROW(apply_train_override(paper, "epochs=three"), Error);
+  EXPECT_THROW(apply_train_override(paper, "epochs=2.5"), Error);
+  EXPECT_THROW(train_preset("fast"), Error);
+}
+
+TEST(TrainConfig, UnknownYamlKeyIsNamed) {
+  auto dir = testing::scratch_dir("train-yaml");
+  std::ofstream(dir / "s.yaml") << "train:\n  epochs: 2\n  learning_rate: 0.1\n";
+  TrainConfig c;
+  try {
+    apply_train_yaml(c, dir / "s.yaml");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("train.learning_rate"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Trainer, OverfitsOneSmallBatch) {
+  auto dir = make_study("train-overfit", 24, 3);
+  // Every case in train, and the same images again as validation under other patient ids.
+  StudyConfig study = load_study_config(dir / "data/study.yaml");
+  Manifest m = read_manifest(dir / "manifest.csv", study);
+  m.cases.resize(8);
+  for (auto& c : m.cases) c.split = "train";
+  bool both = false;
+  for (auto& c : m.cases) both = both || c.label != m.cases[0].label;
+  ASSERT_TRUE(both) << "the first 8 synthetic cases hold one class only";
+  auto val = m.cases;
+  for (auto& c : val) c.split = "validation", c.patient_id += "-v";
+  m.cases.insert(m.cases.end(), val.begin(), val.end());
+  write_manifest(dir / "one_batch.csv", m);
+  TrainConfig c = small_config(dir, "run");
+  c.manifest = (dir / "one_batch.csv").string();
+  c.epochs = 40;
+  c.hflip = c.vflip = false;
+  c.schedule = "constant";
+  c.lr = 3e-3;
+  TrainResult r = train(c);
+  EXPECT_LT(r.history.back()["train_loss"].get<double>(), 0.05);
+}
+
+TEST(Trainer, ResumeEqualsStraightRun) {
+  auto dir = make_study("train-resume", 40, 5);
+  TrainConfig straight = small_config(dir, "straight");
+  straight.epochs = 4;
+  TrainConfig resumed = straight;
+  resumed.out = (dir / "resumed").string();
+  train(straight);
+  train(resumed, {false, 2});  // interrupted after 2 epochs
+  TrainResult r = train(resumed, {true, 0});
+  EXPECT_EQ(r.epochs_done, 4);
+  const StateDict a = read_safetensors(*checkpoint_folder(straight.out, "last") / "model.safetensors");
+  const StateDict b = read_safetensors(*checkpoint_folder(resumed.out, "last") / "model.safetensors");
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].first, b[i].first);
+    EXPECT_TRUE(torch::equal(a[i].second, b[i].second)) << a[i].first;
+  }
+}
+
+TEST(Trainer, RefusesBadInputBeforeTraining) {
+  auto dir = make_study("train-bad", 30, 7);
+  StudyConfig study = load_study_config(dir / "data/study.yaml");
+  Manifest m = read_manifest(dir / "manifest.csv", study);
+  // One class only in validation.
+  Manifest one_class = m;
+  std::vector<Case> kept;
+  for (auto& c : one_class.cases)
+    if (c.split != "validation" || c.label == study.positive) kept.push_back(c);
+  one_class.cases = kept;
+  write_manifest(dir / "one_class.csv", one_class);
+  TrainConfig c = small_config(dir, "run-one-class");
+  c.manifest = (dir / "one_class.csv").string();
+  try {
+    train(c);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("split 'validation' holds only"), std::string::npos)
+        << e.what();
+  }
+  // An image that cannot be read.
+  std::string broken;
+  for (auto& c2 : m.cases)
+    if (c2.split == "train") {
+      broken = m.image_path(c2).string();
+      break;
+    }
+  std::ofstream(broken, std::ios::trunc) << "not an image";
+  TrainConfig c2 = small_config(dir, "run-broken");
+  try {
+    train(c2);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(std::filesystem::path(broken).filename().string()),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "run-broken" / "last.json"));
+}
+
+TEST(Trainer, LearnsTheSyntheticTask) {
+  auto dir = make_study("train-learn", 240, 11);
+  TrainConfig c = small_config(dir, "run");
+  c.image_size = 96;
+  c.epochs = 8;
+  c.batch_size = 16;
+  TrainResult r = train(c);
+  double best_auc = 0;
+  for (const auto& e : r.history) best_auc = std::max(best_auc, e["val_auc"].get<double>());
+  EXPECT_GE(best_auc, 0.9);
+  EXPECT_EQ(r.best_epoch, [&] {
+    int best = 1;
+    for (std::size_t i = 0; i < r.history.size(); ++i)
+      if (r.history[i]["val_auc"].get<double>() > r.history[best - 1]["val_auc"].get<double>())
+        best = static_cast<int>(i) + 1;
+    return best;
+  }());
+}
+
+}  // namespace
+}  // namespace deeptirp

@@ -3,22 +3,27 @@
 # as users run it), fp32 and bf16, batch 1 and 16, 224x224, 2 threads, in one run on this machine.
 #
 #   bench/run_models.sh BUILD_DIR [ARCH...]     (default: all eight study architectures)
-#   SECONDS_PER_POINT=5 (minimum timing per point)
+#   SECONDS_PER_POINT=5 (minimum timing per point), BATCHES=1,16, BENCH_MODELS=path of bench_models
 set -euo pipefail
 build=${1:?usage: run_models.sh BUILD_DIR [ARCH...]}
 shift
 archs=("$@")
 [ ${#archs[@]} -eq 0 ] && archs=(efficientnet_b3 efficientnet_b4 vit_b_16 vit_s_16 vit_ti_16 swin_t swin_s swin_b)
 here=$(cd "$(dirname "$0")" && pwd)
+# GNU OpenMP spin-waits by default; on a shared machine the spinning threads starve each other
+# (efficientnet_b3 fell from 12 to 0.5 images/s here). Both sides get the same setting.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 seconds=${SECONDS_PER_POINT:-5}
+batches=${BATCHES:-1,16}
+bench=${BENCH_MODELS:-$build/bench/bench_models}
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 for arch in "${archs[@]}"; do
   for precision in fp32 bf16; do
     /usr/bin/python3 "$here/models_reference.py" --arch "$arch" --precision "$precision" \
-      --seconds "$seconds" >> "$results"
-    "$build/bench/bench_models" --arch "$arch" --precision "$precision" \
-      --seconds "$seconds" >> "$results"
+      --seconds "$seconds" --batch "$batches" >> "$results"
+    "$bench" --arch "$arch" --precision "$precision" \
+      --seconds "$seconds" --batch "$batches" >> "$results"
   done
 done
 /usr/bin/python3 - "$results" <<'PY'

@@ -6,4 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test
 scripts/build.sh -DDEEPTIRP_BUILD_TESTS=ON -DDEEPTIRP_BUILD_BENCH=ON
+export OMP_WAIT_POLICY=PASSIVE  # LibTorch's OpenMP threads must not spin against parallel tests
 ctest --test-dir build --output-on-failure -j "$(nproc 2>/dev/null || echo 2)" "$@"

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/command.h"
+#include "deeptirp/io/progress.h"
 
 namespace deeptirp::cli {
 namespace {
@@ -22,13 +23,11 @@ void add_synth(CLI::App& app) {
   cmd->add_option("--seed", options->seed, "Random seed")->capture_default_str();
   cmd->add_flag("--quiet", *quiet, "No progress line");
   cmd->callback([options, quiet] {
-    if (!*quiet)
-      options->progress = [](int done, int total) {
-        if (done == total || done % 25 == 0)
-          std::cerr << "\rsynth: " << done << "/" << total << " images"
-                    << (done == total ? "\n" : "") << std::flush;
-      };
+    auto progress = std::make_shared<Progress>(
+        *quiet ? Progress::Mode::kQuiet : Progress::Mode::kAuto, "synth", options->cases);
+    options->progress = [progress](int done, int) { progress->update(done, "images"); };
     const SynthResult r = synthesise(*options);
+    progress->finish("");
     std::cout << "wrote " << r.images << " images of " << r.patients << " patients ("
               << r.tumour_images << " tumour, " << r.infection_images << " infection) to "
               << options->out.string() << "\n"

@@ -4,26 +4,15 @@
 #include <cmath>
 #include <numeric>
 #include <cstdio>
-#include <limits>
 #include <random>
 #include <set>
 #include <sstream>
 
+#include "deeptirp/data/rng.h"
 #include "deeptirp/error.h"
 
 namespace deeptirp {
 namespace {
-
-// Unbiased integer in [0, n) from mt19937_64 by rejection. std::uniform_int_distribution is not
-// used because its algorithm differs between standard libraries, and splits must not.
-std::uint64_t bounded(std::mt19937_64& rng, std::uint64_t n) {
-  const std::uint64_t limit = std::numeric_limits<std::uint64_t>::max() -
-                              std::numeric_limits<std::uint64_t>::max() % n;
-  std::uint64_t x;
-  do x = rng();
-  while (x >= limit);
-  return x % n;
-}
 
 // How many of n patients each split gets: floor of the share, then the leftovers to the
 // largest remainders (ties to the earlier split), so the counts always sum to n.
@@ -96,8 +85,7 @@ void assign_splits(Manifest& manifest, const SplitOptions& options) {
                                       options.ratios.test};
   std::map<std::string, std::string> split_of;
   for (auto& [label, patients] : patients_by_label) {
-    for (std::size_t i = patients.size(); i > 1; --i)  // Fisher-Yates
-      std::swap(patients[i - 1], patients[bounded(rng, i)]);
+    shuffle(patients, rng);
     const auto counts = allocate(patients.size(), ratios);
     std::size_t next = 0;
     for (std::size_t s = 0; s < counts.size(); ++s)

@@ -143,13 +143,13 @@ void centre_look(cv::Mat_<float>& img, char centre, std::mt19937_64& g) {
 Lesion draw_lesion(bool tumour, const std::string& subtype, std::mt19937_64& g) {
   Lesion l;
   l.tumour = tumour;
-  l.conspicuity = uniform(g, 0.06, 1.0);
+  l.conspicuity = uniform(g, 0.35, 1.0);  // some faint, none invisible
   l.size = uniform(g, 0.45, 0.95);
   l.elongation = uniform(g, 1.0, 2.0);
   auto p = [&](double q) { return bernoulli(g, q); };
   // Signs overlap on purpose: some tumours look aggressive, some infections look benign.
   if (subtype == "osteosarcoma") {
-    l.sclerotic = p(0.6), l.sharp = p(0.3), l.sunburst = p(0.6), l.moth_eaten = p(0.3);
+    l.sclerotic = p(0.6), l.sharp = p(0.3), l.sunburst = p(0.7), l.moth_eaten = p(0.15);
     l.layered_periosteal = p(0.2), l.sclerosis_ring = p(0.1), l.swelling = p(0.3);
   } else if (subtype == "giant cell tumour") {
     l.sharp = p(0.85), l.expansile = p(0.7), l.moth_eaten = p(0.05);
@@ -160,10 +160,10 @@ Lesion draw_lesion(bool tumour, const std::string& subtype, std::mt19937_64& g) 
     l.calcified = p(0.7), l.sharp = p(0.5), l.expansile = p(0.4), l.moth_eaten = p(0.2);
     l.layered_periosteal = p(0.1), l.sclerosis_ring = p(0.15);
   } else if (subtype == "acute osteomyelitis") {
-    l.sharp = p(0.1), l.moth_eaten = p(0.8), l.layered_periosteal = p(0.6);
+    l.sharp = p(0.05), l.moth_eaten = p(0.9), l.layered_periosteal = p(0.7);
     l.sclerosis_ring = p(0.3), l.swelling = p(0.6);
   } else if (subtype == "chronic osteomyelitis") {
-    l.sharp = p(0.2), l.moth_eaten = p(0.5), l.layered_periosteal = p(0.7);
+    l.sharp = p(0.1), l.moth_eaten = p(0.7), l.layered_periosteal = p(0.8);
     l.sclerosis_ring = p(0.8), l.sclerotic = p(0.3), l.swelling = p(0.3);
   } else {  // Brodie abscess: a sharp lucency in a thick sclerotic rim, much like a tumour
     l.sharp = p(0.7), l.sclerosis_ring = p(0.9), l.layered_periosteal = p(0.3);

@@ -15,7 +15,7 @@
 #include "deeptirp/stats/roc.h"
 #include "deeptirp/train/checkpoint.h"
 #include "deeptirp/train/evaluate.h"
-#include "deeptirp/train/progress.h"
+#include "deeptirp/io/progress.h"
 #include "deeptirp/train/run_setup.h"
 #include "deeptirp/train/schedule.h"
 

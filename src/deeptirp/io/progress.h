@@ -15,7 +15,7 @@ class Progress {
   Progress(Mode mode, std::string label, std::size_t total);
   // `done` of `total` units; `detail` (e.g. "loss 0.41 52 img/s") follows the bar.
   void update(std::size_t done, const std::string& detail);
-  // Ends the bar with a summary line (printed in every mode but quiet).
+  // Clears the bar and prints `summary` (if any) on stdout, in every mode but quiet.
   void finish(const std::string& summary);
 
  private:

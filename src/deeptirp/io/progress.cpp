@@ -1,4 +1,4 @@
-#include "deeptirp/train/progress.h"
+#include "deeptirp/io/progress.h"
 
 #include <unistd.h>
 
@@ -61,7 +61,7 @@ void Progress::finish(const std::string& summary) {
   if (mode_ == Mode::kQuiet) return;
   if (drawn_) std::fprintf(stderr, "\r\x1b[K");
   std::fflush(stderr);
-  std::printf("%s\n", summary.c_str());
+  if (!summary.empty()) std::printf("%s\n", summary.c_str());
   std::fflush(stdout);
 }
 

@@ -168,6 +168,14 @@ class EfficientNet : public ImageModel {
     return fc_->forward(at::mean(x, {2, 3}));  // dropout is the identity in eval mode
   }
 
+  // CAM target: features.8, the last conv stage's output before pooling.
+  CamTap forward_tap(torch::Tensor x) override {
+    x = stem_->forward(x);
+    for (const auto& block : blocks_) x = block->forward(x);
+    auto activation = head_conv_->forward(x);
+    return {fc_->forward(at::mean(activation, {2, 3})), activation};
+  }
+
   void prepare_inference(torch::ScalarType dtype) override {
     eval();
     stem_->fold(dtype);  // from the fp32 statistics, before any conversion

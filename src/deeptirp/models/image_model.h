@@ -4,9 +4,17 @@
 #include <torch/nn/module.h>
 #include <torch/types.h>
 
+#include "deeptirp/error.h"
 #include "deeptirp/models/state_dict.h"
 
 namespace deeptirp {
+
+// What class activation maps need of a model: its logits and the activation of its CAM target
+// layer, a tensor on the path to the logits (so autograd can take the logits' gradient at it).
+struct CamTap {
+  torch::Tensor logits;      // [N, num_classes]
+  torch::Tensor activation;  // in the model's own layout; to_grid() makes it [N, C, h, w]
+};
 
 struct ModelOptions {
   int64_t num_classes = 1;  // 1: one logit for a sigmoid (binary); k > 1: k logits
@@ -26,6 +34,14 @@ class ImageModel : public torch::nn::Module {
   // For inference only, after the weights are loaded: folds batch norm into the convolutions and
   // converts to `dtype`. Training must not follow.
   virtual void prepare_inference(torch::ScalarType dtype) { convert_floating(dtype); }
+
+  // The forward pass that also returns the CAM target layer's activation (pytorch-grad-cam's
+  // target layer for the architecture). Models without one leave the default, which throws.
+  virtual CamTap forward_tap(torch::Tensor /*images*/) {
+    throw Error("this model declares no class-activation-map target layer");
+  }
+  // An activation of forward_tap (or its gradient) as a grid [N, C, h, w].
+  virtual torch::Tensor to_grid(const torch::Tensor& activation) const { return activation; }
 
   const ModelOptions& options() const { return options_; }
 

@@ -200,6 +200,20 @@ class SwinTransformer : public ImageModel {
     return head_->forward(at::mean(norm_->forward(x), {1, 2}));
   }
 
+  // CAM target: the last stage's output after the final norm, [N, h, w, C].
+  CamTap forward_tap(torch::Tensor x) override {
+    check_swin_input_size(x.size(2), x.size(3));
+    x = stem_norm_->forward(patch_embed_->forward(x).permute({0, 2, 3, 1}));
+    for (int stage = 0; stage < 4; ++stage) {
+      for (const auto& block : stages_[stage]) x = block->forward(x);
+      if (stage < 3) x = merges_[stage]->forward(x);
+    }
+    auto activation = norm_->forward(x);
+    return {head_->forward(at::mean(activation, {1, 2})), activation};
+  }
+
+  torch::Tensor to_grid(const torch::Tensor& t) const override { return t.permute({0, 3, 1, 2}); }
+
  private:
   nn::Conv2d patch_embed_{nullptr};
   nn::LayerNorm stem_norm_{nullptr}, norm_{nullptr};

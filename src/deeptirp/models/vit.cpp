@@ -1,6 +1,8 @@
 #include "deeptirp/models/vit.h"
 
+#include <ATen/core/grad_mode.h>
 #include <torch/nn/functional/upsampling.h>
+#include <torch/nn/init.h>
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
@@ -22,7 +24,9 @@ constexpr double kLayerNormEps = 1e-6;  // torchvision's ViT norm_layer
 class SelfAttention : public nn::Module {
  public:
   SelfAttention(int64_t dim, int64_t heads) : heads_(heads) {
+    // nn.MultiheadAttention's initialisation: Xavier-uniform projections, zero biases.
     in_weight_ = register_parameter("in_proj_weight", torch::empty({3 * dim, dim}));
+    torch::nn::init::xavier_uniform_(in_weight_);
     in_bias_ = register_parameter("in_proj_bias", torch::zeros({3 * dim}));
     out_ = register_module("out_proj", nn::Linear(dim, dim));
   }
@@ -66,6 +70,8 @@ class EncoderBlock : public nn::Module {
   torch::Tensor forward(torch::Tensor x) {
     x = x + attention_->forward(ln_1_->forward(x));
     auto y = fc1_->forward(ln_2_->forward(x));
+    // In place only without autograd: ln_2 saved x for the backward pass (training, CAMs).
+    if (at::GradMode::is_enabled()) return x + fc2_->forward(at::gelu(y));
     return x.add_(fc2_->forward(at::gelu_(y)));
   }
 
@@ -112,6 +118,22 @@ class VisionTransformer : public ImageModel {
     for (const auto& block : blocks_) x = block->forward(x);
     x = ln_->forward(x.select(1, 0));  // only the class token reaches the head
     return head_->forward(x);
+  }
+
+  // CAM target: the tokens entering the last block's ln_1 (pytorch-grad-cam's blocks[-1].norm1).
+  CamTap forward_tap(torch::Tensor x) override {
+    x = conv_proj_->forward(x).flatten(2).transpose(1, 2);
+    x = at::cat({class_token_.expand({x.size(0), -1, -1}), x}, 1) + pos_embedding_;
+    for (std::size_t i = 0; i + 1 < blocks_.size(); ++i) x = blocks_[i]->forward(x);
+    auto tokens = x;
+    x = blocks_.back()->forward(x);
+    return {head_->forward(ln_->forward(x.select(1, 0))), tokens};
+  }
+
+  // Drops the class token; the patch tokens are the grid, row-major as conv_proj flattened them.
+  torch::Tensor to_grid(const torch::Tensor& tokens) const override {
+    return tokens.slice(1, 1).transpose(1, 2).reshape(
+        {tokens.size(0), tokens.size(2), grid_, grid_});
   }
 
   void adapt_weights(StateDict& weights) const override {

@@ -3,6 +3,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/optim/adamw.h>
 #include <torch/optim/sgd.h>
+#include <c10/util/StringUtil.h>
 
 #include <cstdio>
 #include <fstream>
@@ -21,13 +22,21 @@ StateDict model_tensors(torch::nn::Module& model) {
   return out;
 }
 
-// The optimiser's per-parameter state under "<kind>.<parameter name>". torch::optim keys its
-// state by the parameter's TensorImpl address, so names are matched through the model.
+// torch::optim keys its per-parameter state by the parameter's TensorImpl: its address printed as
+// a string in LibTorch 1.13, the address itself in later versions.
+template <typename StateMap>
+typename StateMap::key_type state_key(const StateMap&, const torch::Tensor& parameter) {
+  using Key = typename StateMap::key_type;
+  if constexpr (std::is_same_v<Key, std::string>) return c10::str(parameter.unsafeGetTensorImpl());
+  else return static_cast<Key>(parameter.unsafeGetTensorImpl());
+}
+
+// The optimiser's per-parameter state under "<kind>.<parameter name>", matched through the model.
 StateDict optimizer_tensors(torch::nn::Module& model, torch::optim::Optimizer& optimizer) {
   StateDict out;
   auto& state = optimizer.state();
   for (const auto& p : model.named_parameters()) {
-    auto it = state.find(c10::guts::to_string(p.value().unsafeGetTensorImpl()));
+    auto it = state.find(state_key(state, p.value()));
     if (it == state.end()) continue;
     if (auto* sgd = dynamic_cast<torch::optim::SGDParamState*>(it->second.get())) {
       out.emplace_back("momentum_buffer." + p.key(), sgd->momentum_buffer().cpu());
@@ -46,7 +55,7 @@ void restore_optimizer(torch::nn::Module& model, torch::optim::Optimizer& optimi
   auto& state = optimizer.state();
   const bool sgd = dynamic_cast<torch::optim::SGD*>(&optimizer) != nullptr;
   for (const auto& p : model.named_parameters()) {
-    const auto key = c10::guts::to_string(p.value().unsafeGetTensorImpl());
+    const auto key = state_key(state, p.value());
     const auto device = p.value().device();
     if (sgd) {
       auto it = by_name.find("momentum_buffer." + p.key());

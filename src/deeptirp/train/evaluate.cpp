@@ -1,12 +1,12 @@
 #include "deeptirp/train/evaluate.h"
 
-#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 
 #include <cmath>
 
 #include "deeptirp/data/loader.h"
 #include "deeptirp/stats/roc.h"
+#include "deeptirp/train/autocast.h"
 
 namespace deeptirp {
 
@@ -24,14 +24,7 @@ Evaluation evaluate(ImageModel& model, const Manifest& manifest,
   const bool was_training = model.is_training();
   model.eval();
   torch::NoGradGuard no_grad;
-  const bool autocast = precision != "fp32";
-  if (autocast && device.is_cpu()) {
-    at::autocast::set_cpu_enabled(true);
-    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
-  } else if (autocast) {
-    at::autocast::set_enabled(true);
-    at::autocast::set_autocast_gpu_dtype(precision == "fp16" ? at::kHalf : at::kBFloat16);
-  }
+  const AutocastGuard autocast(precision, device);
   while (auto batch = loader.next()) {
     auto images = batch->images.to(device);
     auto logits = model.forward(images).reshape({-1}).to(torch::kFloat32);
@@ -43,11 +36,6 @@ Evaluation evaluate(ImageModel& model, const Manifest& manifest,
     }
     auto cpu = logits.cpu();
     for (int64_t k = 0; k < cpu.size(0); ++k) e.logits.push_back(cpu[k].item<double>());
-  }
-  if (autocast) {
-    if (device.is_cpu()) at::autocast::set_cpu_enabled(false);
-    else at::autocast::set_enabled(false);
-    at::autocast::clear_cache();
   }
   if (was_training) model.train();
 

@@ -1,6 +1,5 @@
 #include "deeptirp/train/trainer.h"
 
-#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -13,6 +12,7 @@
 #include "deeptirp/error.h"
 #include "deeptirp/io/atomic_file.h"
 #include "deeptirp/stats/roc.h"
+#include "deeptirp/train/autocast.h"
 #include "deeptirp/train/checkpoint.h"
 #include "deeptirp/train/evaluate.h"
 #include "deeptirp/io/progress.h"
@@ -28,34 +28,6 @@ torch::Device parse_device(const std::string& name) {
     throw Error("train.device: '" + name + "' asked for, but no CUDA device is available");
   return device;
 }
-
-// Mixed precision for the forward pass: bf16 autocast on the CPU, fp16/bf16 on CUDA. Autocast is
-// per thread, so the guard sets and restores it around one step.
-class AutocastGuard {
- public:
-  AutocastGuard(const std::string& precision, const torch::Device& device) {
-    if (precision == "fp32") return;
-    active_ = true;
-    const auto dtype = precision == "fp16" ? at::kHalf : at::kBFloat16;
-    if (device.is_cuda()) {
-      at::autocast::set_enabled(true);
-      at::autocast::set_autocast_gpu_dtype(dtype);
-    } else {
-      at::autocast::set_cpu_enabled(true);
-      at::autocast::set_autocast_cpu_dtype(dtype);
-    }
-    cuda_ = device.is_cuda();
-  }
-  ~AutocastGuard() {
-    if (!active_) return;
-    if (cuda_) at::autocast::set_enabled(false);
-    else at::autocast::set_cpu_enabled(false);
-    at::autocast::clear_cache();
-  }
-
- private:
-  bool active_ = false, cuda_ = false;
-};
 
 // Dynamic loss scaling for fp16 (as torch.cuda.amp.GradScaler): scale up after a run of finite
 // steps, halve and skip the step on an overflow.

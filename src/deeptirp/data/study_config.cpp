@@ -7,63 +7,10 @@
 #include <set>
 #include <sstream>
 
+#include "deeptirp/data/yaml_reader.h"
 #include "deeptirp/error.h"
 
 namespace deeptirp {
-namespace {
-
-class Reader {
- public:
-  explicit Reader(std::string file) : file_(std::move(file)) {}
-
-  [[noreturn]] void fail(const std::string& key, const std::string& what) const {
-    throw Error(file_ + ": key '" + key + "': " + what);
-  }
-
-  // Rejects keys nobody reads: a typo must not silently fall back to a default.
-  void only_keys(const YAML::Node& node, const std::string& prefix,
-                 const std::set<std::string>& allowed) const {
-    if (!node) return;
-    if (!node.IsMap()) fail(prefix.empty() ? "(top level)" : prefix, "expected a mapping");
-    for (const auto& item : node) {
-      auto key = item.first.as<std::string>();
-      if (!allowed.count(key)) {
-        std::string known;
-        for (const auto& k : allowed) known += (known.empty() ? "" : ", ") + k;
-        fail(prefix.empty() ? key : prefix + "." + key, "unknown key (known: " + known + ")");
-      }
-    }
-  }
-
-  template <typename T>
-  void get(const YAML::Node& node, const std::string& key, const std::string& name, T& out) const {
-    if (!node || !node[key]) return;
-    try {
-      out = node[key].as<T>();
-    } catch (const YAML::Exception&) {
-      fail(name, "cannot read '" + YAML::Dump(node[key]) + "' as the expected type");
-    }
-  }
-
-  void get_list(const YAML::Node& node, const std::string& key, const std::string& name,
-                std::vector<std::string>& out) const {
-    if (!node || !node[key]) return;
-    const YAML::Node& list = node[key];
-    if (list.IsScalar()) {
-      out = {list.as<std::string>()};
-      return;
-    }
-    if (!list.IsSequence()) fail(name, "expected a list");
-    out.clear();
-    for (const auto& item : list) out.push_back(item.as<std::string>());
-  }
-
- private:
-  std::string file_;
-};
-
-}  // namespace
-
 std::vector<std::string> StudyConfig::clinical_features() const {
   std::vector<std::string> all = numeric_features;
   all.insert(all.end(), categorical_features.begin(), categorical_features.end());
@@ -73,13 +20,8 @@ std::vector<std::string> StudyConfig::clinical_features() const {
 StudyConfig parse_study_config(const std::string& yaml_text, const std::filesystem::path& path) {
   StudyConfig config;
   config.path = path;
-  Reader r(path.string());
-  YAML::Node root;
-  try {
-    root = YAML::Load(yaml_text);
-  } catch (const YAML::Exception& e) {
-    throw Error(path.string() + ": not valid YAML: " + e.what());
-  }
+  const YamlReader r(path);
+  const YAML::Node root = r.load(yaml_text);
   if (!root || root.IsNull()) return config;
   r.only_keys(root, "", {"target", "positive", "classes", "clinical", "centres", "split", "image",
                          "import", "study", "train", "models", "clinical_model", "ensemble",
@@ -145,11 +87,7 @@ StudyConfig parse_study_config(const std::string& yaml_text, const std::filesyst
 }
 
 StudyConfig load_study_config(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(path.string() + ": cannot open the study config");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_study_config(text.str(), path);
+  return parse_study_config(read_config_text(path), path);
 }
 
 }  // namespace deeptirp

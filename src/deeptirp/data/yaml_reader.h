@@ -1,0 +1,92 @@
+#pragma once
+// Strict reading of the study YAML, shared by every section's parser: a typo or a value of the
+// wrong type is an error naming the file and the key, never a silent default.
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "deeptirp/error.h"
+
+namespace deeptirp {
+
+class YamlReader {
+ public:
+  explicit YamlReader(std::filesystem::path file) : file_(std::move(file)) {}
+
+  // Parses `text`; a syntax error names the file.
+  YAML::Node load(const std::string& text) const {
+    try {
+      return YAML::Load(text);
+    } catch (const YAML::Exception& e) {
+      throw Error(file_.string() + ": not valid YAML: " + e.what());
+    }
+  }
+
+  [[noreturn]] void fail(const std::string& key, const std::string& what) const {
+    throw Error(file_.string() + ": key '" + key + "': " + what);
+  }
+
+  // Rejects keys nobody reads.
+  void only_keys(const YAML::Node& node, const std::string& prefix,
+                 const std::set<std::string>& allowed) const {
+    if (!node || node.IsNull()) return;
+    if (!node.IsMap()) fail(prefix.empty() ? "(top level)" : prefix, "expected a mapping");
+    for (const auto& item : node) {
+      const auto key = item.first.as<std::string>();
+      if (allowed.count(key)) continue;
+      std::string known;
+      for (const auto& k : allowed) known += (known.empty() ? "" : ", ") + k;
+      fail(prefix.empty() ? key : prefix + "." + key, "unknown key (known: " + known + ")");
+    }
+  }
+
+  template <typename T>
+  T as(const YAML::Node& value, const std::string& name) const {
+    try {
+      return value.as<T>();
+    } catch (const YAML::Exception&) {
+      fail(name, "cannot read '" + YAML::Dump(value) + "' as the expected type");
+    }
+  }
+
+  // Sets `out` from node[key] when present.
+  template <typename T>
+  void get(const YAML::Node& node, const std::string& key, const std::string& name, T& out) const {
+    if (node && node[key]) out = as<T>(node[key], name);
+  }
+
+  // A list of strings; a single scalar counts as a list of one.
+  void get_list(const YAML::Node& node, const std::string& key, const std::string& name,
+                std::vector<std::string>& out) const {
+    if (!node || !node[key]) return;
+    const YAML::Node list = node[key];
+    if (list.IsScalar()) {
+      out = {as<std::string>(list, name)};
+      return;
+    }
+    if (!list.IsSequence()) fail(name, "expected a list");
+    out.clear();
+    for (const auto& item : list) out.push_back(as<std::string>(item, name));
+  }
+
+  const std::filesystem::path& file() const { return file_; }
+
+ private:
+  std::filesystem::path file_;
+};
+
+// The whole study config file, for the section parsers.
+inline std::string read_config_text(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(path.string() + ": cannot open the study config");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace deeptirp

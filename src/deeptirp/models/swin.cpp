@@ -129,6 +129,8 @@ class SwinBlock : public nn::Module {
   torch::Tensor forward(torch::Tensor x) {
     x = x + attention_->forward(norm1_->forward(x));
     auto y = fc1_->forward(norm2_->forward(x));
+    // In place only without autograd: norm2 saved x for the backward pass (training, CAMs).
+    if (at::GradMode::is_enabled()) return x + fc2_->forward(at::gelu(y));
     return x.add_(fc2_->forward(at::gelu_(y)));
   }
 

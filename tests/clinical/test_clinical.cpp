@@ -13,6 +13,7 @@
 #include "deeptirp/data/split.h"
 #include "deeptirp/data/synth.h"
 #include "deeptirp/error.h"
+#include "synthetic_study.h"
 #include "test_support.h"
 
 namespace deeptirp::clinical {
@@ -26,20 +27,13 @@ struct Study {
 
 const Study& study() {
   static const Study s = [] {
-    Study s;
-    s.dir = testing::scratch_dir("clinical-study");
-    SynthOptions synth;
-    synth.out = s.dir / "data";
-    synth.cases = 400;
-    synth.seed = 11;
-    synth.width = 64;
-    synth.height = 80;
-    const SynthResult r = synthesise(synth);
-    s.config = load_study_config(r.study_yaml);
-    TableImport imported = import_table(r.clinical_csv, s.config, s.dir / "manifest.csv", "", false);
-    assign_splits(imported.manifest, {s.config.split, s.config.seed, s.config.external_centres});
-    write_manifest(s.dir / "manifest.csv", imported.manifest);
-    s.manifest = read_manifest(s.dir / "manifest.csv", s.config);
+    testing::SyntheticStudyOptions o;
+    o.cases = 400;
+    o.seed = 11;
+    o.width = 64;
+    o.height = 80;
+    const auto made = testing::make_synthetic_study("clinical-study", o);
+    Study s{made.dir, made.config, made.manifest};
     return s;
   }();
   return s;

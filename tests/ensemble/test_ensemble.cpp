@@ -19,6 +19,7 @@
 #include "deeptirp/error.h"
 #include "deeptirp/io/csv.h"
 #include "deeptirp/stats/roc.h"
+#include "synthetic_study.h"
 #include "test_support.h"
 
 namespace deeptirp::ensemble {
@@ -52,21 +53,17 @@ void write_image_model(const Manifest& m, const std::filesystem::path& path, std
 const Study& study() {
   static const Study s = [] {
     Study s;
-    s.dir = testing::scratch_dir("ensemble-study");
-    SynthOptions synth;
-    synth.out = s.dir / "data";
-    synth.cases = 500;
-    synth.seed = 23;
-    synth.width = 64;
-    synth.height = 80;
-    const SynthResult r = synthesise(synth);
-    s.yaml = r.study_yaml;
-    s.config = load_study_config(r.study_yaml);
-    s.manifest_path = s.dir / "manifest.csv";
-    TableImport imported = import_table(r.clinical_csv, s.config, s.manifest_path, "", false);
-    assign_splits(imported.manifest, {s.config.split, s.config.seed, s.config.external_centres});
-    write_manifest(s.manifest_path, imported.manifest);
-    s.manifest = read_manifest(s.manifest_path, s.config);
+    testing::SyntheticStudyOptions o;
+    o.cases = 500;
+    o.seed = 23;
+    o.width = 64;
+    o.height = 80;
+    const auto made = testing::make_synthetic_study("ensemble-study", o);
+    s.dir = made.dir;
+    s.yaml = made.study_yaml;
+    s.config = made.config;
+    s.manifest_path = made.manifest_path;
+    s.manifest = made.manifest;
     clinical::ClinicalConfig cc;
     cc.models = {"rf"};
     s.clinical = s.dir / "clinical";

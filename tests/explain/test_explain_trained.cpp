@@ -19,6 +19,7 @@
 #include "deeptirp/train/checkpoint.h"
 #include "deeptirp/train/predict.h"
 #include "deeptirp/train/trainer.h"
+#include "synthetic_study.h"
 #include "test_support.h"
 
 namespace deeptirp {
@@ -42,25 +43,18 @@ class TrainedModel : public ::testing::Test {
     if (trained) return;
     trained = new Trained;
     Trained& t = *trained;
-    t.dir = testing::scratch_dir("explain-trained");
-    SynthOptions synth;
-    synth.out = t.dir / "data";
-    synth.cases = 200;
-    synth.seed = 5;
-    synth.width = 160;
-    synth.height = 192;
-    const SynthResult s = synthesise(synth);
-    std::ofstream(s.study_yaml, std::ios::app) << "  roi_margin: 1.0\n";
-    const StudyConfig study = load_study_config(s.study_yaml);
-    TableImport imported = import_table(s.clinical_csv, study, t.dir / "boxes.csv", "", false);
-    assign_splits(imported.manifest, {study.split, study.seed, study.external_centres});
-    t.manifest = t.dir / "manifest.csv";
-    write_manifest(t.manifest, imported.manifest);
-    t.cases = read_manifest(t.manifest, study);
+    testing::SyntheticStudyOptions o;
+    o.cases = 200;
+    o.seed = 5;
+    o.yaml_extra = "  roi_margin: 1.0\n";  // see the note on roi_margin above
+    const auto made = testing::make_synthetic_study("explain-trained", o);
+    t.dir = made.dir;
+    t.manifest = made.manifest_path;
+    t.cases = made.manifest;
 
     TrainConfig c = train_preset("cpu-quick");
     c.manifest = t.manifest.string();
-    c.study = s.study_yaml.string();
+    c.study = made.study_yaml.string();
     c.out = (t.dir / "run").string();
     c.image_size = 96;
     c.epochs = 16;

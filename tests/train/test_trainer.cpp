@@ -13,6 +13,7 @@
 #include "deeptirp/train/checkpoint.h"
 #include "deeptirp/train/schedule.h"
 #include "deeptirp/train/trainer.h"
+#include "synthetic_study.h"
 #include "test_support.h"
 
 namespace deeptirp {
@@ -22,22 +23,12 @@ namespace {
 std::filesystem::path make_study(const std::string& name, int cases, std::uint64_t seed,
                                  std::optional<SplitRatios> ratios = std::nullopt,
                                  bool full_size = false) {
-  const auto dir = testing::scratch_dir(name);
-  SynthOptions synth;
-  synth.out = dir / "data";
-  synth.cases = cases;
-  synth.seed = seed;
-  if (!full_size) {  // smaller images for the tests that only need the engine to run
-    synth.width = 160;
-    synth.height = 192;
-  }
-  const SynthResult s = synthesise(synth);
-  const StudyConfig study = load_study_config(s.study_yaml);
-  TableImport imported = import_table(s.clinical_csv, study, dir / "manifest.csv", "", false);
-  assign_splits(imported.manifest,
-                {ratios.value_or(study.split), study.seed, study.external_centres});
-  write_manifest(dir / "manifest.csv", imported.manifest);
-  return dir;
+  testing::SyntheticStudyOptions o;
+  o.cases = cases;
+  o.seed = seed;
+  o.ratios = ratios;
+  if (full_size) o.width = 256, o.height = 320;
+  return testing::make_synthetic_study(name, o).dir;
 }
 
 TrainConfig small_config(const std::filesystem::path& study_dir, const std::string& run) {

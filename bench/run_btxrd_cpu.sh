@@ -35,13 +35,4 @@ time "$deeptirp" train --config study.yaml --manifest manifest.csv --preset cpu-
   --clinical clinical --out ensemble
 "$deeptirp" ensemble predict --model ensemble --manifest manifest.csv --image b0=b0_preds.csv \
   --clinical clinical --out ensemble_preds.csv
-for split in test external_test; do
-  awk -F, -v s="$split" 'NR == 1 || $3 == s' ensemble_preds.csv > "ensemble_$split.csv"
-  for part in b0 clinical ensemble; do
-    printf '%-14s %-9s ' "$split" "$part"
-    "$deeptirp" stats auc --csv "ensemble_$split.csv" --score "$part" --label label \
-      --positive malignant |
-      awk '$1 == "auc" {a = $2} $1 == "ci_low" {l = $2} $1 == "ci_high" {h = $2}
-           END {printf "AUC %.3f (95%% CI %.3f-%.3f)\n", a, l, h}'
-  done
-done
+"$here/scripts/auc_table.sh" "$deeptirp" ensemble_preds.csv label malignant b0 clinical ensemble

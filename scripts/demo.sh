@@ -33,14 +33,5 @@ set -x
   --out "$out/ensemble/preds.csv"
 set +x
 # The study's headline numbers: AUC with 95% CI of each part on the internal and external test sets.
-for split in test external_test; do
-  awk -F, -v s="$split" 'NR == 1 || $3 == s' "$out/ensemble/preds.csv" > "$out/ensemble/$split.csv"
-  for part in b0 clinical ensemble; do
-    printf '%-14s %-9s ' "$split" "$part"
-    "$deeptirp" stats auc --csv "$out/ensemble/$split.csv" --score "$part" --label diagnosis \
-      --positive tumour |
-      awk '$1 == "auc" {a = $2} $1 == "ci_low" {l = $2} $1 == "ci_high" {h = $2}
-           END {printf "AUC %.3f (95%% CI %.3f-%.3f)\n", a, l, h}'
-  done
-done
+scripts/auc_table.sh "$deeptirp" "$out/ensemble/preds.csv" diagnosis tumour b0 clinical ensemble
 echo "demo: done in $out/ (manifest.csv, preview.png, efficientnet_b0/, clinical/, ensemble/)"

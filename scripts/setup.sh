@@ -17,6 +17,7 @@ test_only=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-numpy python3-pil python3-torch python3-torchvision python3-sklearn python3-scipy
   python3-pydicom python3-gdcm
+  chromium  # the HTML report's browser test (tests/report/test_report_browser.cpp)
 )
 
 packages=("${runtime_and_build[@]}")

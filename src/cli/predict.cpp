@@ -1,31 +1,60 @@
-// deeptirp predict: a trained model's probabilities for the cases of a manifest.
+// deeptirp predict: a trained model's probabilities for the cases of a manifest, or a deployable
+// bundle's (every model, the clinical model, the ensemble and the predicted class).
+#include "deeptirp/train/predict.h"
+
 #include <iostream>
 
 #include "cli/command.h"
-#include "deeptirp/train/predict.h"
+#include "deeptirp/bundle/bundle.h"
 
 namespace deeptirp::cli {
 namespace {
 
 void add_predict(CLI::App& app) {
   auto r = std::make_shared<PredictRequest>();
-  auto model = std::make_shared<std::string>(), manifest = std::make_shared<std::string>(),
-       out = std::make_shared<std::string>();
-  CLI::App* cmd = app.add_subcommand("predict", "Probabilities of a trained model for a manifest's images");
-  cmd->add_option("--model", *model, "Run folder (its best checkpoint) or checkpoint folder")
+  auto b = std::make_shared<bundle::BundlePredictRequest>();
+  auto model = std::make_shared<std::string>(), bundle_dir = std::make_shared<std::string>(),
+       manifest = std::make_shared<std::string>(), out = std::make_shared<std::string>();
+  CLI::App* cmd = app.add_subcommand(
+      "predict",
+      "Probabilities of a trained model, or of a deployable bundle, for a manifest's images");
+  auto* model_opt =
+      cmd->add_option("--model", *model, "Run folder (its best checkpoint) or checkpoint folder")
+          ->check(CLI::ExistingDirectory);
+  auto* bundle_opt =
+      cmd->add_option("--bundle", *bundle_dir,
+                      "Deployable bundle folder (instead of --model); the manifest then needs only "
+                      "an `image` column")
+          ->check(CLI::ExistingDirectory)
+          ->excludes(model_opt);
+  cmd->add_option("--manifest", *manifest, "Manifest of the images")
       ->required()
-      ->check(CLI::ExistingDirectory);
-  cmd->add_option("--manifest", *manifest, "Manifest of the images")->required()->check(CLI::ExistingFile);
+      ->check(CLI::ExistingFile);
   cmd->add_option("--out", *out, "Predictions CSV")->required();
-  cmd->add_option("--split", r->split, "Only this split (train, validation, test, external_test)");
-  cmd->add_flag("--tta", r->flip_tta, "Average over the image and its flips");
-  cmd->add_option("--device", r->device, "cpu | cuda")->capture_default_str();
+  cmd->add_option("--split", r->split, "Only this split (train, validation, test, external_test)")
+      ->excludes(bundle_opt);
+  cmd->add_flag("--tta", r->flip_tta, "Average over the image and its flips")->excludes(bundle_opt);
+  cmd->add_option("--device", r->device, "cpu | cuda")->capture_default_str()->excludes(bundle_opt);
   cmd->add_option("--precision", r->precision, "fp32 | bf16")->capture_default_str();
-  cmd->callback([r, model, manifest, out] {
-    r->model = *model;
-    r->manifest = *manifest;
-    r->out = *out;
-    const std::size_t n = predict(*r);
+  cmd->add_option("--progress", b->progress, "With --bundle: auto | bar | plain | quiet")
+      ->capture_default_str()
+      ->needs(bundle_opt);
+  cmd->callback([r, b, model, bundle_dir, manifest, out] {
+    if (model->empty() == bundle_dir->empty())
+      throw CLI::ValidationError("--model, --bundle", "give exactly one of them");
+    std::size_t n = 0;
+    if (!bundle_dir->empty()) {
+      b->bundle = *bundle_dir;
+      b->manifest = *manifest;
+      b->out = *out;
+      b->precision = r->precision;
+      n = bundle::predict_bundle(*b);
+    } else {
+      r->model = *model;
+      r->manifest = *manifest;
+      r->out = *out;
+      n = predict(*r);
+    }
     std::cout << "wrote " << *out << ": " << n << " images\n";
   });
 }

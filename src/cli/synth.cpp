@@ -12,11 +12,12 @@ namespace {
 void add_synth(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "synth",
-      "Write a synthetic study: DICOM radiographs of bone tumours and infections, clinical.csv "
-      "and study.yaml (same seed, same bytes)");
+      "Write a synthetic study: DICOM radiographs of bone tumours and infections, clinical.csv, "
+      "simulated radiologists' calls (readers.csv) and study.yaml (same seed, same bytes)");
   auto options = std::make_shared<SynthOptions>();
   auto quiet = std::make_shared<bool>(false);
-  cmd->add_option("--out", options->out, "Output folder (gets images/, clinical.csv, study.yaml)")
+  cmd->add_option("--out", options->out,
+                  "Output folder (gets images/, clinical.csv, readers.csv, study.yaml)")
       ->required();
   cmd->add_option("--cases", options->cases, "Number of images (1 or 2 views per patient)")
       ->capture_default_str();
@@ -31,7 +32,8 @@ void add_synth(CLI::App& app) {
     std::cout << "wrote " << r.images << " images of " << r.patients << " patients ("
               << r.tumour_images << " tumour, " << r.infection_images << " infection) to "
               << options->out.string() << "\n"
-              << "  " << r.clinical_csv.string() << "\n  " << r.study_yaml.string() << "\n";
+              << "  " << r.clinical_csv.string() << "\n  " << r.readers_csv.string() << "\n  "
+              << r.study_yaml.string() << "\n";
   });
 }
 

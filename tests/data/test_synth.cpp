@@ -74,7 +74,7 @@ TEST(Synth, SameSeedGivesByteIdenticalFilesAndAnotherSeedDiffers) {
   o.out = again;
   synthesise(o);
   const auto first = all_files(first_dir), second = all_files(again);
-  ASSERT_EQ(first.size(), 30u + 2);  // images, csv, yaml
+  ASSERT_EQ(first.size(), 30u + 3);  // images, clinical.csv, readers.csv, study.yaml
   ASSERT_EQ(first.size(), second.size());
   for (const auto& [name, bytes] : first) {
     ASSERT_TRUE(second.count(name)) << name;

@@ -123,6 +123,18 @@ std::string study_yaml(const SynthOptions& o) {
          " --seed " + std::to_string(o.seed) +
          "`.\n"
          "# Primary bone tumour (positive) vs bone infection; centre C is the external test.\n"
+         "# `deeptirp study run study.yaml` runs the whole study (docs/study.md).\n"
+         "study:\n"
+         "  title: \"Synthetic demo: primary bone tumour vs bone infection\"\n"
+         "  table: clinical.csv\n"
+         "  out: study\n"
+         "models:\n"
+         "  - name: b0\n"
+         "    architecture: efficientnet_b0\n"
+         "    preset: cpu-quick\n"
+         "explain:\n"
+         "  methods: [gradcam, scorecam]\n"
+         "  cases: 2\n"
          "target: diagnosis\n"
          "positive: tumour\n"
          "classes: [infection, tumour]\n"
@@ -138,6 +150,8 @@ std::string study_yaml(const SynthOptions& o) {
          "  seed: " +
          std::to_string(o.seed) +
          "\n"
+         "readers:\n"
+         "  calls: readers.csv\n"
          "image:\n"
          "  size: 224\n";
 }
@@ -199,6 +213,7 @@ SynthResult synthesise(const SynthOptions& o) {
   if (failure) std::rethrow_exception(failure);
 
   std::vector<std::vector<std::string>> rows;
+  std::vector<synth::ReadCase> read;
   std::mt19937_64 missing(mix_seed(o.seed, 0xC0FFEE));
   auto cell = [&](std::string v) { return bernoulli(missing, kMissingRate) ? std::string() : v; };
   for (const Job& j : jobs) {
@@ -209,6 +224,7 @@ SynthResult synthesise(const SynthOptions& o) {
                     j.view == 0 ? "frontal" : "lateral", std::to_string(j.roi.x0),
                     std::to_string(j.roi.y0), std::to_string(j.roi.x1), std::to_string(j.roi.y1)});
     ++(p.tumour ? result.tumour_images : result.infection_images);
+    read.push_back({image_name(j.image_number), j.image_number, p.tumour, j.lesion.conspicuity});
   }
   const int image_number = static_cast<int>(jobs.size());
   result.images = image_number;
@@ -218,6 +234,8 @@ SynthResult synthesise(const SynthOptions& o) {
             {"image", "patient_id", "diagnosis", "subtype", "centre", "age", "sex", "site", "view",
              "roi_x0", "roi_y0", "roi_x1", "roi_y1"},
             rows);
+  result.readers_csv = o.out / "readers.csv";
+  synth::write_reader_calls(result.readers_csv, read, o.seed);
   write_file_atomically(result.study_yaml, study_yaml(o));
   return result;
 }

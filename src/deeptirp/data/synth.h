@@ -9,7 +9,7 @@
 namespace deeptirp {
 
 struct SynthOptions {
-  std::filesystem::path out;  // gets images/, clinical.csv and study.yaml
+  std::filesystem::path out;  // gets images/, clinical.csv, readers.csv and study.yaml
   int cases = 300;            // images (manifest rows); each patient has 1 or 2 views
   std::uint64_t seed = 1;
   int width = 256;  // pixels of every image
@@ -20,6 +20,7 @@ struct SynthOptions {
 struct SynthResult {
   std::filesystem::path clinical_csv;
   std::filesystem::path study_yaml;
+  std::filesystem::path readers_csv;  // simulated radiologists' calls on every image
   int images = 0;
   int patients = 0;
   int tumour_images = 0;

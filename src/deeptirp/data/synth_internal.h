@@ -1,8 +1,11 @@
 #pragma once
 // Pieces of the synthetic-study generator shared by synth.cpp, synth_image.cpp, synth_dicom.cpp.
+#include <cstdint>
+#include <filesystem>
 #include <opencv2/core.hpp>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "deeptirp/data/manifest.h"
 
@@ -50,5 +53,18 @@ struct DicomFields {
 
 // The bytes of a DICOM file holding `stored` (12 bits stored in 16; bone bright).
 std::string encode_dicom(const cv::Mat& stored, const DicomFields& fields);
+
+// An image as the simulated readers see it.
+struct ReadCase {
+  std::string image;  // as clinical.csv names it
+  int image_number = 0;
+  bool tumour = true;
+  double conspicuity = 1.0;
+};
+
+// readers.csv (image, reader, group, call, confidence): six readers, two each junior,
+// intermediate and senior, call every image; harder (fainter) lesions are missed more often.
+void write_reader_calls(const std::filesystem::path& path, const std::vector<ReadCase>& cases,
+                        std::uint64_t seed);
 
 }  // namespace deeptirp::synth

@@ -81,7 +81,7 @@ std::vector<ReliabilityBin> reliability_bins(const std::vector<double> &p,
 }  // namespace
 
 Calibration calibration(const std::vector<double> &probabilities, const std::vector<int> &labels,
-                        std::size_t bins) {
+                        std::size_t bins, bool allow_separation) {
   if (probabilities.size() != labels.size())
     throw Error("probabilities and labels differ in length");
   if (probabilities.empty()) throw Error("calibration needs at least one prediction");
@@ -97,11 +97,16 @@ Calibration calibration(const std::vector<double> &probabilities, const std::vec
   Calibration c{};
   c.n = probabilities.size();
   c.brier = squares / static_cast<double>(c.n);
-  double unused_slope = 0.0;
-  fit_logistic(logits, labels, false, &c.intercept, &unused_slope);
-  double unused_intercept = 0.0;
-  fit_logistic(logits, labels, true, &unused_intercept, &c.slope);
   c.bins = reliability_bins(probabilities, labels, bins);
+  try {
+    double unused_slope = 0.0;
+    fit_logistic(logits, labels, false, &c.intercept, &unused_slope);
+    double unused_intercept = 0.0;
+    fit_logistic(logits, labels, true, &unused_intercept, &c.slope);
+  } catch (const Error&) {
+    if (!allow_separation) throw;
+    c.intercept = c.slope = std::numeric_limits<double>::quiet_NaN();
+  }
   return c;
 }
 

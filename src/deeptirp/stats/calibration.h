@@ -35,7 +35,9 @@ struct Calibration {
 // (a saturated sigmoid); labels are 0/1. `bins` equal-width bins over [0, 1],
 // the last one closed. Throws when the labels separate the logits perfectly
 // (the fit has no finite solution).
+// With `allow_separation`, such scores give NaN intercept and slope instead (a report still wants
+// the Brier score and the bins of a perfect classifier).
 Calibration calibration(const std::vector<double> &probabilities, const std::vector<int> &labels,
-                        std::size_t bins = 10);
+                        std::size_t bins = 10, bool allow_separation = false);
 
 }  // namespace deeptirp::stats

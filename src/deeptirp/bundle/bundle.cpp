@@ -1,0 +1,207 @@
+#include "deeptirp/bundle/bundle.h"
+
+#include <torch/torch.h>
+
+#include <cctype>
+#include <cmath>
+#include <mutex>
+
+#include "deeptirp/bundle/bundle_files.h"
+#include "deeptirp/clinical/clinical_model.h"
+#include "deeptirp/data/loader.h"
+#include "deeptirp/data/preprocess.h"
+#include "deeptirp/ensemble/ensemble.h"
+#include "deeptirp/error.h"
+#include "deeptirp/models/inference.h"
+#include "deeptirp/train/checkpoint.h"
+#include "deeptirp/train/run_setup.h"
+
+namespace deeptirp::bundle {
+
+struct ImagePart {
+  std::string name;
+  ModelCard card;
+  // Read-only after load: in eval mode (batch norm folded, dropout and stochastic depth the
+  // identity, no caches) a forward pass writes nothing in the module, so threads share it.
+  std::shared_ptr<ImageModel> model;
+};
+
+struct Bundle::Impl {
+  std::filesystem::path folder;
+  nlohmann::json metadata;
+  std::vector<ImagePart> images;
+  std::vector<std::string> image_names, numeric_columns, categorical_columns;
+  // One forward pass at a time, though a pass only reads the models: each pass already spreads
+  // over every core (intra-op threads), and OpenBLAS's OpenMP build lets one caller at a time
+  // use its threads while the others spin: 4 threads calling at once were 15x slower than taking
+  // turns (tests/bundle, 2 cores). Preprocessing and the clinical model stay concurrent.
+  mutable std::mutex forward_mutex;
+  clinical::ClinicalModel clinical;
+  // OpenCV's ml models and XGBoost's booster do not promise concurrent prediction (XGBoost keeps
+  // its output buffer in the booster); a tabular prediction takes microseconds.
+  mutable std::mutex clinical_mutex;
+  ensemble::EnsembleModel ensemble;
+  double threshold = 0.5;
+  std::string positive, negative;
+};
+
+namespace {
+
+namespace fs = std::filesystem;
+
+nlohmann::json read_metadata(const fs::path& folder) {
+  const fs::path path = folder / kMetadataFile;
+  if (!fs::is_directory(folder)) throw Error(folder.string() + ": no such bundle folder");
+  const nlohmann::json j = read_json_file(path);
+  if (!j.is_object() || j.value("format", "") != kFormat)
+    throw Error(path.string() + ": not a deeptirp bundle (key 'format' is not '" + kFormat + "')");
+  const auto version = j.find("format_version");
+  if (version == j.end() || !version->is_number_integer() || *version != kFormatVersion)
+    throw Error(path.string() + ": bundle format_version " +
+                (version == j.end() ? std::string("(none)") : version->dump()) +
+                " is not one this deeptirp reads (" + std::to_string(kFormatVersion) + ")");
+  return j;
+}
+
+template <typename T>
+T field(const nlohmann::json& j, const char* key, const fs::path& path) {
+  try {
+    return j.at(key).get<T>();
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(path.string() + ": key '" + key + "': " + e.what());
+  }
+}
+
+std::vector<std::string> read_image_names(const nlohmann::json& metadata, const fs::path& path) {
+  const auto parts = field<nlohmann::json>(metadata, "parts", path);
+  const auto names = field<std::vector<std::string>>(parts, "image_models", path);
+  if (names.empty()) throw Error(path.string() + ": key 'parts': no image model");
+  for (const auto& name : names)  // names are folder names: nothing that leaves the bundle
+    if (name.empty() || name[0] == '.' || name.find('/') != std::string::npos)
+      throw Error(path.string() + ": key 'parts': bad image model name '" + name + "'");
+  return names;
+}
+
+ImagePart load_image_model(const fs::path& folder, const std::string& name, Precision precision) {
+  const fs::path dir = folder / image_model_folder(name);
+  ImagePart part;
+  part.name = name;
+  part.card = ModelCard::from_json(read_json_file(dir / kCardFile), (dir / kCardFile).string());
+  part.model = build_model(part.card);
+  load_checkpoint_weights(dir, *part.model);
+  prepare_for_inference(*part.model, precision);
+  return part;
+}
+
+std::string negative_class(const std::vector<std::string>& classes, const std::string& positive) {
+  for (const auto& c : classes)
+    if (c != positive) return c;
+  return "not " + positive;
+}
+
+double sigmoid(double z) { return 1.0 / (1.0 + std::exp(-z)); }
+
+// The model input [1, C, H, W], as training and `predict --model` prepare it (ImageCache::load).
+at::Tensor model_input(const ImagePart& part, const BundleInput& input) {
+  const cv::Mat crop =
+      preprocess_image(input.radiograph, input.roi, part.card.image_options(), input.name);
+  return image_tensor(crop, part.card.norm, part.card.channels).unsqueeze(0);
+}
+
+}  // namespace
+
+Bundle::Bundle() : impl_(std::make_unique<Impl>()) {}
+Bundle::~Bundle() = default;
+
+std::shared_ptr<const Bundle> Bundle::load(const fs::path& folder, const std::string& precision) {
+  const Precision wanted = parse_precision(precision);
+  std::shared_ptr<Bundle> bundle(new Bundle());
+  Impl& b = *bundle->impl_;
+  b.folder = folder;
+  b.metadata = read_metadata(folder);
+  const fs::path path = folder / kMetadataFile;
+  check_files(folder, field<nlohmann::json>(b.metadata, "files", path));
+  b.image_names = read_image_names(b.metadata, path);
+  b.positive = field<std::string>(b.metadata, "positive", path);
+  b.negative =
+      negative_class(field<std::vector<std::string>>(b.metadata, "classes", path), b.positive);
+  b.threshold =
+      field<double>(field<nlohmann::json>(b.metadata, "thresholds", path), "ensemble", path);
+  // Every part's files, whether or not metadata.json lists them.
+  const auto clinical_json = read_json_file(folder / kClinicalFolder / kClinicalFile);
+  const auto clinical_file = clinical_json.contains("model") && clinical_json["model"].is_object()
+                                 ? clinical_json["model"].value("file", "")
+                                 : std::string();
+  for (const auto& file : required_files(b.image_names, clinical_file))
+    if (!fs::is_regular_file(folder / file))
+      throw Error((folder / file).string() + ": missing from the bundle");
+
+  for (const auto& name : b.image_names) b.images.push_back(load_image_model(folder, name, wanted));
+  b.clinical = clinical::ClinicalModel::load(folder / kClinicalFolder);
+  for (const auto& f : b.clinical.encoder().numeric) b.numeric_columns.push_back(f.column);
+  for (const auto& f : b.clinical.encoder().categorical) b.categorical_columns.push_back(f.column);
+  b.ensemble = ensemble::EnsembleModel::load(folder / kEnsembleFolder);
+  std::vector<std::string> parts = b.image_names;
+  parts.push_back("clinical");
+  if (b.ensemble.names != parts)
+    throw Error((folder / kEnsembleFolder / kEnsembleFile).string() +
+                ": the ensemble's parts differ from metadata.json's image models + clinical");
+  return bundle;
+}
+
+BundlePrediction Bundle::predict(const BundleInput& input) const {
+  const Impl& b = *impl_;
+  if (input.radiograph.empty() || input.radiograph.type() != CV_16UC1)
+    throw Error(input.name + ": expected a 16-bit grey radiograph (as read_radiograph gives)");
+  BundlePrediction out;
+  {
+    c10::InferenceMode inference;  // per call and per thread: nothing global changes
+    std::vector<at::Tensor> images;
+    for (const auto& part : b.images) images.push_back(model_input(part, input));
+    std::lock_guard<std::mutex> lock(b.forward_mutex);
+    for (std::size_t j = 0; j < b.images.size(); ++j) {
+      const double logit = predict_logits(*b.images[j].model, images[j])[0][0].item<double>();
+      out.image_probabilities.push_back(sigmoid(logit));
+    }
+  }
+
+  // One row, laid out as the clinical model's encoder expects; "" is missing and gets the
+  // imputation learnt on the training split.
+  Manifest row;
+  row.path = input.name;
+  Case c;
+  c.image = input.image.empty() ? input.name : input.image;
+  for (const auto* columns : {&b.numeric_columns, &b.categorical_columns}) {
+    for (const auto& column : *columns) {
+      row.clinical_columns.push_back(column);
+      const auto it = input.clinical.find(column);
+      c.clinical.push_back(it == input.clinical.end() ? std::string() : it->second);
+    }
+  }
+  for (std::size_t j = 0; j < b.numeric_columns.size(); ++j) {
+    double value = 0;
+    if (!c.clinical[j].empty() && !parse_number(c.clinical[j], value))
+      throw Error(input.name + ", column '" + b.numeric_columns[j] + "': '" + c.clinical[j] +
+                  "' is not a number (leave it empty when unknown)");
+  }
+  row.cases.push_back(std::move(c));
+  {
+    std::lock_guard<std::mutex> lock(b.clinical_mutex);
+    out.clinical = b.clinical.predict(row, {0}).at(0);
+  }
+
+  std::vector<double> parts = out.image_probabilities;
+  parts.push_back(out.clinical);
+  out.ensemble = b.ensemble.combine(parts);
+  out.predicted_class = out.ensemble >= b.threshold ? b.positive : b.negative;
+  return out;
+}
+
+const std::vector<std::string>& Bundle::image_names() const { return impl_->image_names; }
+const nlohmann::json& Bundle::metadata() const { return impl_->metadata; }
+const std::vector<std::string>& Bundle::numeric_columns() const { return impl_->numeric_columns; }
+const std::vector<std::string>& Bundle::categorical_columns() const {
+  return impl_->categorical_columns;
+}
+
+}  // namespace deeptirp::bundle

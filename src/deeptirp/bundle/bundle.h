@@ -1,0 +1,93 @@
+#pragma once
+// A deployable bundle: everything needed to run the study's final models on new radiographs, in
+// one folder, with no pickle anywhere:
+//   metadata.json        versions, data summary, metrics, thresholds, the parts and their order
+//   study.yaml           the study config (target, classes, clinical columns, image options)
+//   models/<name>/       each image model: model.safetensors + model.json (its model card)
+//   clinical/            the clinical model (clinical_model.json + the model's own file)
+//   ensemble/            ensemble.json
+
+#include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "deeptirp/data/manifest.h"
+
+namespace deeptirp::bundle {
+
+struct BundleSource {
+  std::filesystem::path study_yaml;
+  std::vector<std::pair<std::string, std::filesystem::path>> image_runs;  // name, run folder (best)
+  std::filesystem::path clinical;  // clinical model folder
+  std::filesystem::path ensemble;  // ensemble folder
+  std::map<std::string, double> thresholds;  // by part name (image models, clinical, ensemble);
+                                             // a part not named gets 0.5
+  nlohmann::json metadata;  // merged into metadata.json: data summary, metrics, seeds
+};
+
+// Builds the bundle under a temporary name beside `out`, loads it once as a check, then renames
+// it into place (an existing bundle there is replaced; any other existing folder is an Error).
+// The parts must agree: every model predicts the study's positive class of its target, and the
+// ensemble's parts are the image models, in order, then "clinical".
+void export_bundle(const BundleSource& source, const std::filesystem::path& out);
+
+// One case for prediction: the radiograph as read_radiograph gives it (CV_16UC1), its ROI box if
+// any (the whole image otherwise), and its clinical values by column ("" or absent = missing).
+struct BundleInput {
+  cv::Mat radiograph;
+  std::optional<RoiBox> roi;
+  std::map<std::string, std::string> clinical;
+  std::string name;   // for errors (the image file, say)
+  std::string image;  // the image as a manifest names it ("" = name): with imputation "random",
+                      // a missing clinical value is drawn from it, as in training
+};
+
+struct BundlePrediction {
+  std::vector<double> image_probabilities;  // in Bundle::image_names() order
+  double clinical = 0;
+  double ensemble = 0;
+  std::string predicted_class;  // by the ensemble's threshold
+};
+
+// A loaded bundle. No global state: predict() is const and safe to call from several threads.
+// The image models' forward passes only read their weights, but take turns (a per-bundle mutex):
+// each already uses every core, and concurrent OpenBLAS calls spin. The clinical classifier,
+// whose libraries promise no concurrent prediction, has its own mutex.
+class Bundle {
+ public:
+  // Checks metadata.json's format and version and every file it lists (presence and size), each
+  // error naming the file. `precision`: fp32 | bf16 (fp32 where the CPU lacks native bf16).
+  static std::shared_ptr<const Bundle> load(const std::filesystem::path& folder,
+                                            const std::string& precision = "fp32");
+  BundlePrediction predict(const BundleInput& input) const;
+  const std::vector<std::string>& image_names() const;
+  const nlohmann::json& metadata() const;
+  // The clinical model's columns (numeric ones are checked to be numbers); absent = missing.
+  const std::vector<std::string>& numeric_columns() const;
+  const std::vector<std::string>& categorical_columns() const;
+  ~Bundle();
+
+ private:
+  Bundle();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+struct BundlePredictRequest {
+  std::filesystem::path bundle, manifest, out;
+  std::string precision = "fp32";
+  std::string progress = "auto";  // Progress::parse_mode
+};
+
+// `deeptirp predict --bundle`: the manifest needs only an `image` column (DICOM, PNG or JPEG);
+// patient_id, ROI box and clinical columns are used when present. CSV columns: image, patient_id,
+// <each image model>, clinical, ensemble, predicted. Returns the number of rows.
+std::size_t predict_bundle(const BundlePredictRequest& request);
+
+}  // namespace deeptirp::bundle

@@ -1,0 +1,136 @@
+// `deeptirp predict --bundle`: a bundle's predictions for a list of radiographs. The manifest is
+// lenient (only `image` is required), as new cases come without a diagnosis, split or box.
+#include <cmath>
+#include <cstdio>
+
+#include "deeptirp/bundle/bundle.h"
+#include "deeptirp/error.h"
+#include "deeptirp/io/csv.h"
+#include "deeptirp/io/progress.h"
+#include "deeptirp/io/radiograph.h"
+
+namespace deeptirp::bundle {
+namespace {
+
+namespace fs = std::filesystem;
+
+const char* const kRoiColumns[4] = {"roi_x0", "roi_y0", "roi_x1", "roi_y1"};
+
+struct Request {
+  std::string image;  // as the manifest writes it
+  fs::path path;      // resolved against the manifest's folder
+  std::string patient_id;
+  std::optional<RoiBox> roi;
+  std::map<std::string, std::string> clinical;
+};
+
+bool whole_number(const std::string& text, int& out) {
+  double v = 0;
+  if (!parse_number(text, v) || v != std::floor(v) || std::abs(v) > 1e9) return false;
+  out = static_cast<int>(v);
+  return true;
+}
+
+std::optional<RoiBox> read_roi(const CsvTable& t, std::size_t r, const int (&cols)[4]) {
+  int blank = 0;
+  for (int k = 0; k < 4; ++k) blank += t.rows[r][cols[k]].empty();
+  if (blank == 4) return std::nullopt;  // no box: the whole image
+  if (blank != 0) throw Error(t.where(r, "roi_x0") + ": the ROI box is only partly filled in");
+  int v[4];
+  for (int k = 0; k < 4; ++k)
+    if (!whole_number(t.rows[r][cols[k]], v[k]))
+      throw Error(t.where(r, kRoiColumns[k]) + ": '" + t.rows[r][cols[k]] +
+                  "' is not a whole number of pixels");
+  const RoiBox box{v[0], v[1], v[2], v[3]};
+  if (box.x0 < 0 || box.y0 < 0 || box.x1 <= box.x0 || box.y1 <= box.y0)
+    throw Error(t.where(r, "roi_x0") + ": the ROI box must have 0 <= x0 < x1 and 0 <= y0 < y1");
+  return box;
+}
+
+// Every row checked before any image is read, so a typo on the last line fails at once.
+std::vector<Request> read_requests(const fs::path& manifest, const Bundle& bundle) {
+  const CsvTable t = read_csv(manifest);
+  const std::size_t image_col = t.column("image");
+  const int patient_col = t.find_column("patient_id");
+  int roi_cols[4], roi_present = 0;
+  for (int k = 0; k < 4; ++k) roi_present += (roi_cols[k] = t.find_column(kRoiColumns[k])) >= 0;
+  if (roi_present != 0 && roi_present != 4)
+    throw Error(manifest.string() +
+                ": the ROI box needs all four columns roi_x0, roi_y0, roi_x1, roi_y1");
+  std::vector<std::pair<std::string, int>> clinical_cols;
+  for (const auto* columns : {&bundle.numeric_columns(), &bundle.categorical_columns()})
+    for (const auto& column : *columns) clinical_cols.emplace_back(column, t.find_column(column));
+  if (t.rows.empty()) throw Error(manifest.string() + ": no rows");
+
+  std::vector<Request> out;
+  for (std::size_t r = 0; r < t.rows.size(); ++r) {
+    const auto& row = t.rows[r];
+    Request q;
+    q.image = row[image_col];
+    if (q.image.empty()) throw Error(t.where(r, "image") + ": empty");
+    q.path = fs::path(q.image).is_absolute() ? fs::path(q.image) : manifest.parent_path() / q.image;
+    if (patient_col >= 0) q.patient_id = row[patient_col];
+    if (roi_present) q.roi = read_roi(t, r, roi_cols);
+    for (const auto& [column, index] : clinical_cols)
+      if (index >= 0 && !row[index].empty()) q.clinical[column] = row[index];
+    for (const auto& column : bundle.numeric_columns()) {
+      auto it = q.clinical.find(column);
+      double v = 0;
+      if (it != q.clinical.end() && !parse_number(it->second, v))
+        throw Error(t.where(r, column) + ": '" + it->second +
+                    "' is not a number (leave the cell empty when unknown)");
+    }
+    out.push_back(std::move(q));
+  }
+  return out;
+}
+
+cv::Mat read_image(const fs::path& path) {
+  try {
+    return read_radiograph(path);
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {  // OpenCV or GDCM failures still name the file
+    throw Error(path.string() + ": cannot read the image: " + e.what());
+  }
+}
+
+std::string number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.8f", v);
+  return buf;
+}
+
+}  // namespace
+
+std::size_t predict_bundle(const BundlePredictRequest& request) {
+  const auto bundle = Bundle::load(request.bundle, request.precision);
+  const std::vector<Request> requests = read_requests(request.manifest, *bundle);
+  std::vector<std::string> header = {"image", "patient_id"};
+  for (const auto& name : bundle->image_names()) header.push_back(name);
+  for (const char* column : {"clinical", "ensemble", "predicted"}) header.push_back(column);
+
+  Progress progress(Progress::parse_mode(request.progress), "predict", requests.size());
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& q : requests) {
+    BundleInput input;
+    input.radiograph = read_image(q.path);
+    input.roi = q.roi;
+    input.clinical = q.clinical;
+    input.name = q.path.string();
+    input.image = q.image;
+    const BundlePrediction p = bundle->predict(input);
+    std::vector<std::string> row = {q.image, q.patient_id};
+    for (double v : p.image_probabilities) row.push_back(number(v));
+    row.push_back(number(p.clinical));
+    row.push_back(number(p.ensemble));
+    row.push_back(p.predicted_class);
+    rows.push_back(std::move(row));
+    progress.update(rows.size(), "");
+  }
+  write_csv(request.out, header, rows);
+  progress.finish("");
+  return rows.size();
+}
+
+}  // namespace deeptirp::bundle

@@ -1,0 +1,72 @@
+#pragma once
+// Evaluation of the study's models on its test sets, as the study reported them: ROC curves and
+// AUC with 95% CI, accuracy, sensitivity, specificity, PPV, NPV and F1 at the model's threshold,
+// confusion matrices, accuracy per diagnosis, calibration, and each model against the others.
+// The result is the "evaluation" part of results.json (docs/results.md).
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "deeptirp/data/manifest.h"
+
+namespace deeptirp::evaluate {
+
+// The study YAML's `evaluate` section:
+//   evaluate:
+//     sets: [test, external_test]  # the splits evaluated (those with cases)
+//     threshold: 0.5               # a probability, or youden (Youden's J on the validation split)
+//     bootstrap: 1000              # replicates of the ROC curve's 95% band
+struct EvaluateConfig {
+  std::vector<std::string> sets = {"test", "external_test"};
+  std::string threshold = "0.5";  // the study's: a sigmoid output called at one half
+  std::size_t bootstrap = 1000;
+  std::uint64_t seed = 42;
+};
+EvaluateConfig parse_evaluate_config(const std::string& yaml_text, const std::filesystem::path& path,
+                                     std::uint64_t default_seed);
+
+// One part of the study: an image model, the clinical model or the ensemble.
+struct Part {
+  std::string name;  // its column in the predictions
+  std::string kind;  // image | clinical | ensemble
+  nlohmann::json info = nlohmann::json::object();  // merged into its "models" entry
+};
+
+// Every case's probability of each part: one row per manifest case, aligned with its cases.
+struct Predictions {
+  std::vector<std::string> parts;
+  std::vector<std::vector<double>> probability;  // [part][case]
+};
+
+// From `deeptirp ensemble predict`'s CSV (image, ..., <each part>); every manifest case must be in
+// it, once. Errors name the file, line and column.
+Predictions read_predictions(const std::filesystem::path& csv, const Manifest& manifest,
+                             const std::vector<std::string>& parts);
+
+// The threshold of each part: Youden's J on the validation split, or the configured number.
+double part_threshold(const std::vector<double>& probability, const Manifest& manifest,
+                      const std::string& positive, const EvaluateConfig& config);
+
+// results.json's "data", "models" and "evaluation" (thresholds in "models").
+nlohmann::json evaluate_study(const Manifest& manifest, const std::string& positive,
+                              const std::vector<Part>& parts, const Predictions& predictions,
+                              const EvaluateConfig& config);
+
+// The study's headline: each part's AUC (95% CI), accuracy, sensitivity and specificity per set,
+// as lines for the terminal.
+std::string format_headline(const nlohmann::json& results);
+
+// The split x class x centre table: images and patients.
+nlohmann::json data_summary(const Manifest& manifest);
+
+// The empirical ROC curve (fpr ascending) and a stratified-bootstrap 95% band of the TPR on an
+// FPR grid 0, 0.02, ..., 1.
+nlohmann::json roc_points(const std::vector<double>& cases, const std::vector<double>& controls);
+nlohmann::json roc_band(const std::vector<double>& cases, const std::vector<double>& controls,
+                        std::size_t replicates, std::uint64_t seed);
+
+}  // namespace deeptirp::evaluate

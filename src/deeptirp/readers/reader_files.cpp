@@ -1,0 +1,85 @@
+// The reader study from the study's files: config, split manifest, predictions, readers' calls.
+#include <algorithm>
+
+#include "deeptirp/data/manifest.h"
+#include "deeptirp/data/study_config.h"
+#include "deeptirp/error.h"
+#include "deeptirp/io/csv.h"
+#include "deeptirp/readers/reader_study.h"
+#include "deeptirp/stats/columns.h"
+
+namespace deeptirp::readers {
+namespace {
+
+std::vector<StudyCase> study_cases(const Manifest& m, const std::vector<std::string>& sets,
+                                   const std::string& positive) {
+  std::vector<StudyCase> cases;
+  for (const auto& set : sets) {
+    if (std::find(kSplitNames.begin(), kSplitNames.end(), set) == kSplitNames.end())
+      throw Error("readers: unknown set '" + set +
+                  "' (known: train, validation, test, external_test)");
+    for (const Case& c : m.cases)
+      if (c.split == set) cases.push_back({c.image, set, c.label == positive ? 1 : 0});
+  }
+  if (cases.empty())
+    throw Error(m.path.string() + ": no case in the sets asked for (has it been split?)");
+  return cases;
+}
+
+double probability(const CsvTable& t, std::size_t row, std::size_t column) {
+  const std::optional<double> p = stats::parse_number(t.rows[row][column]);
+  if (!p || *p < 0.0 || *p > 1.0)
+    throw Error(t.where(row, t.header[column]) + ": '" + t.rows[row][column] +
+                "' is not a probability between 0 and 1");
+  return *p;
+}
+
+}  // namespace
+
+std::vector<ModelScores> read_model_scores(const std::filesystem::path& predictions,
+                                           const std::string& target,
+                                           const std::vector<std::string>& models,
+                                           const std::map<std::string, double>& thresholds) {
+  const CsvTable t = read_csv(predictions);
+  const std::size_t image = t.column("image");
+  std::vector<std::string> names = models;
+  if (names.empty())
+    names.assign(t.header.begin() + static_cast<std::ptrdiff_t>(t.column(target)) + 1,
+                 t.header.end());
+  if (names.empty()) throw Error(t.source + ": no model column after '" + target + "'");
+  for (const auto& [name, threshold] : thresholds)
+    if (std::find(names.begin(), names.end(), name) == names.end())
+      throw Error("readers: --threshold " + name + "=...: no such model among the predictions' " +
+                  "columns read");
+  std::vector<ModelScores> out;
+  for (const auto& name : names) {
+    const std::size_t column = t.column(name);
+    ModelScores m{name, thresholds.count(name) ? thresholds.at(name) : 0.5, {}};
+    for (std::size_t row = 0; row < t.rows.size(); ++row)
+      if (!stats::is_missing(t.rows[row][column]))
+        m.probability[t.rows[row][image]] = probability(t, row, column);
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+nlohmann::json reader_study_files(const ReaderStudyFiles& f) {
+  const StudyConfig study = load_study_config(f.config);
+  if (study.positive.empty())
+    throw Error(f.config.string() + ": key 'positive': the reader study needs the positive class");
+  const ReaderConfig config = load_reader_config(f.config);
+  const std::filesystem::path calls_path = f.calls.empty() ? config.calls : f.calls;
+  if (calls_path.empty())
+    throw Error(f.config.string() + ": key 'readers.calls': no readers' calls given (or --calls)");
+  const Manifest manifest = read_manifest(f.manifest, study);
+  ReaderCalls calls = read_reader_calls(calls_path, study.classes, config.columns);
+  std::vector<std::string> images;
+  for (const Case& c : manifest.cases) images.push_back(c.image);
+  match_case_ids(calls, images, manifest.path);
+  const std::vector<StudyCase> cases = study_cases(manifest, f.sets, study.positive);
+  const std::vector<ModelScores> models =
+      read_model_scores(f.predictions, study.target, f.models, f.thresholds);
+  return reader_study(cases, models, calls, study.positive);
+}
+
+}  // namespace deeptirp::readers

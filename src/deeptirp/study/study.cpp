@@ -1,0 +1,112 @@
+#include "deeptirp/study/study.h"
+
+#include <iostream>
+#include <map>
+
+#include "deeptirp/data/yaml_reader.h"
+#include "deeptirp/study/stage.h"
+#include "deeptirp/study/study_context.h"
+
+namespace deeptirp::study {
+namespace {
+
+// The config sections every stage reads through the study config (target, classes, columns).
+Fingerprint base_fingerprint(const StudyContext& ctx) {
+  Fingerprint f;
+  for (const char* key : {"target", "positive", "classes", "clinical", "centres", "split"})
+    f.add_yaml(ctx.root, key);
+  return f;
+}
+
+std::string data_fingerprint(const StudyContext& ctx) {
+  Fingerprint f = base_fingerprint(ctx);
+  f.add_yaml(ctx.root, "import");
+  const StudyPlan& p = ctx.plan;
+  f.add(p.table.string()).add(p.images.string()).add(p.btxrd.string()).add(p.task);
+  f.add(p.manifest.string());
+  // The data's own list; the image files themselves are trusted not to change under a study.
+  if (!p.table.empty()) f.add_file(p.table);
+  if (!p.manifest.empty()) f.add_file(p.manifest);
+  if (!p.btxrd.empty()) f.add_file(p.btxrd / "dataset.csv");
+  return f.hex();
+}
+
+std::string model_fingerprint(const StudyContext& ctx, const std::string& data,
+                              const ImageModelSpec& spec) {
+  Fingerprint f;
+  f.add(data).add_yaml(ctx.root, "image").add_yaml(ctx.root, "train").add(ctx.device);
+  f.add(spec.name).add(spec.architecture).add(spec.preset).add(spec.weights);
+  for (const auto& t : spec.train) f.add(t);
+  if (!spec.weights.empty()) f.add_file(spec.weights);
+  return f.hex();
+}
+
+}  // namespace
+
+StudyRunResult run_study(const StudyRunOptions& options) {
+  StudyContext ctx;
+  ctx.plan = load_study_plan(options.yaml, options.out);
+  ctx.config = load_study_config(ctx.plan.yaml);
+  ctx.yaml_text = read_config_text(ctx.plan.yaml);
+  ctx.root = YAML::Load(ctx.yaml_text);
+  ctx.device = options.device;
+  ctx.quiet = options.quiet;
+  std::filesystem::create_directories(ctx.plan.out);
+  if (!options.quiet)
+    std::cout << "study " << ctx.plan.yaml.string() << " -> " << ctx.plan.out.string() << "\n";
+
+  StudyRunResult result;
+  StageRunner stages(ctx.plan.out, options.rerun, options.quiet);
+  auto stage = [&](const std::string& name, const std::string& fingerprint, auto work) {
+    (stages.run(name, fingerprint, work) ? result.stages_run : result.stages_cached) += 1;
+  };
+
+  const std::string data = data_fingerprint(ctx);
+  stage("data", data, [&] { run_data_stage(ctx); });
+
+  Fingerprint parts;  // every part the ensemble combines
+  std::map<std::string, std::string> model_prints;
+  for (const auto& spec : ctx.plan.models) {
+    const std::string print = model_fingerprint(ctx, data, spec);
+    model_prints[spec.name] = print;
+    parts.add(print);
+    stage("model:" + spec.name, print, [&] { run_image_model_stage(ctx, spec, print); });
+  }
+  const std::string clinical =
+      Fingerprint().add(data).add_yaml(ctx.root, "clinical_model").hex();
+  stage("clinical", clinical, [&] { run_clinical_stage(ctx); });
+  const std::string ensemble =
+      parts.add(clinical).add_yaml(ctx.root, "ensemble").hex();
+  stage("ensemble", ensemble, [&] { run_ensemble_stage(ctx); });
+
+  Fingerprint evaluated;
+  evaluated.add(ensemble).add_yaml(ctx.root, "evaluate").add_yaml(ctx.root, "readers");
+  for (const auto& spec : ctx.plan.models) {
+    const std::string print = Fingerprint()
+                                  .add(model_prints[spec.name])
+                                  .add_yaml(ctx.root, "explain")
+                                  .add_yaml(ctx.root, "evaluate")
+                                  .hex();
+    evaluated.add(print);
+    stage("explain:" + spec.name, print, [&] { run_explain_stage(ctx, spec); });
+  }
+  // The readers' calls are data too: a corrected call reruns the evaluation.
+  if (const auto readers = ctx.root["readers"]; readers && readers["calls"]) {
+    const std::filesystem::path calls(readers["calls"].as<std::string>());
+    evaluated.add_file(calls.is_absolute() ? calls : ctx.plan.yaml.parent_path() / calls);
+  }
+  evaluated.add_yaml(ctx.root, "study");  // the report's title and everything the study names
+  const std::string evaluation = evaluated.hex();
+  stage("evaluate", evaluation, [&] { run_evaluate_stage(ctx); });
+  stage("bundle", evaluation, [&] { run_bundle_stage(ctx); });
+  stage("report", Fingerprint().add(evaluation).add_yaml(ctx.root, "report").hex(),
+        [&] { run_report_stage(ctx); });
+
+  result.out = ctx.plan.out;
+  result.results = ctx.results();
+  result.report = ctx.report();
+  result.bundle = ctx.bundle();
+  return result;
+}
+
+}  // namespace deeptirp::study

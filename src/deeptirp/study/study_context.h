@@ -1,0 +1,47 @@
+#pragma once
+// What the study's stages share: the plan, the study config, and where each stage's outputs live.
+
+#include <yaml-cpp/yaml.h>
+
+#include "deeptirp/data/study_config.h"
+#include "deeptirp/study/study_plan.h"
+
+namespace deeptirp::study {
+
+struct StudyContext {
+  StudyPlan plan;
+  StudyConfig config;
+  std::string yaml_text;
+  YAML::Node root;
+  std::string device = "cpu";
+  bool quiet = false;
+
+  std::filesystem::path out(const std::string& part) const { return plan.out / part; }
+  std::filesystem::path manifest() const { return out("data") / "manifest.csv"; }
+  std::filesystem::path model_dir(const std::string& name) const { return out("models") / name; }
+  std::filesystem::path run_dir(const std::string& name) const { return model_dir(name) / "run"; }
+  std::filesystem::path image_predictions(const std::string& name) const {
+    return model_dir(name) / "preds.csv";
+  }
+  std::filesystem::path clinical_model() const { return out("clinical") / "model"; }
+  std::filesystem::path clinical_predictions() const { return out("clinical") / "preds.csv"; }
+  std::filesystem::path ensemble_model() const { return out("ensemble") / "model"; }
+  std::filesystem::path ensemble_predictions() const { return out("ensemble") / "preds.csv"; }
+  std::filesystem::path explain_dir(const std::string& name) const { return out("explain") / name; }
+  std::filesystem::path results() const { return out("evaluate") / "results.json"; }
+  std::filesystem::path bundle() const { return out("bundle"); }
+  std::filesystem::path report() const { return out("report.html"); }
+};
+
+void run_data_stage(const StudyContext& ctx);
+// `fingerprint` marks the training run, so an interrupted run resumes only when nothing changed.
+void run_image_model_stage(const StudyContext& ctx, const ImageModelSpec& spec,
+                           const std::string& fingerprint);
+void run_clinical_stage(const StudyContext& ctx);
+void run_ensemble_stage(const StudyContext& ctx);
+void run_explain_stage(const StudyContext& ctx, const ImageModelSpec& spec);
+void run_evaluate_stage(const StudyContext& ctx);
+void run_bundle_stage(const StudyContext& ctx);
+void run_report_stage(const StudyContext& ctx);
+
+}  // namespace deeptirp::study

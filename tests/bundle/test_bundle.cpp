@@ -1,0 +1,457 @@
+// Deployable bundles on a small synthetic study: three tiny image models (EfficientNet-B0 and
+// ViT-Ti on 3 channels, ViT-Ti on 1), the clinical model with random imputation, and the ensemble,
+// exported and reloaded. One epoch leaves EfficientNet nearly constant (its outputs differ in the
+// 7th decimal; it still checks the folded batch norm); the ViTs' outputs vary from case to case.
+// The references are the existing verbs' own predictions (`predict --model`,
+// ClinicalModel::predict, `ensemble predict`), computed without the bundle.
+#include <gtest/gtest.h>
+#include <torch/version.h>
+
+#include <atomic>
+#include <fstream>
+#include <map>
+#include <opencv2/imgcodecs.hpp>
+#include <thread>
+
+#include "deeptirp/bundle/bundle.h"
+#include "deeptirp/bundle/bundle_files.h"
+#include "deeptirp/clinical/clinical_model.h"
+#include "deeptirp/ensemble/ensemble.h"
+#include "deeptirp/error.h"
+#include "deeptirp/io/csv.h"
+#include "deeptirp/io/radiograph.h"
+#include "deeptirp/train/predict.h"
+#include "deeptirp/train/trainer.h"
+#include "synthetic_study.h"
+#include "test_support.h"
+
+namespace deeptirp::bundle {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Fixture {
+  testing::SyntheticStudy study;
+  fs::path clinical, ensemble, bundle;
+  std::vector<std::pair<std::string, fs::path>> runs;            // name, run folder
+  std::map<std::string, std::map<std::string, double>> image_p;  // name -> image -> probability
+  std::map<std::string, double> ensemble_p;                      // `ensemble predict`
+};
+
+TrainConfig tiny(const testing::SyntheticStudy& s, const std::string& model, int channels,
+                 const std::string& run) {
+  TrainConfig c = train_preset("cpu-quick");
+  c.manifest = s.manifest_path.string();
+  c.study = s.study_yaml.string();
+  c.out = (s.dir / run).string();
+  c.model = model;
+  c.channels = channels;
+  c.image_size = 64;
+  c.batch_size = 8;
+  c.epochs = 1;
+  c.warmup_epochs = 0;  // cpu-quick's warm-up would spend the one epoch at a learning rate of 0
+  c.schedule = "constant";
+  c.workers = 2;
+  c.threads = 2;
+  c.log = "quiet";
+  return c;
+}
+
+std::map<std::string, double> column_by_image(const fs::path& csv, const std::string& column) {
+  const CsvTable t = read_csv(csv);
+  std::map<std::string, double> out;
+  for (const auto& row : t.rows) out[row[t.column("image")]] = std::stod(row[t.column(column)]);
+  return out;
+}
+
+const Fixture& fixture() {
+  static const Fixture f = [] {
+    Fixture f;
+    testing::SyntheticStudyOptions o;
+    o.cases = 80;
+    o.seed = 31;
+    o.width = 64;
+    o.height = 80;
+    o.ratios = SplitRatios{0.5, 0.3, 0.2};  // enough validation cases to fit the ensemble on
+    o.yaml_extra = "ensemble:\n  folds: 3\n";
+    f.study = testing::make_synthetic_study("bundle-study", o);
+    const auto& s = f.study;
+    f.runs = {
+        {"cnn", s.dir / "run-cnn"}, {"vit", s.dir / "run-vit"}, {"vit_rgb", s.dir / "run-vit-rgb"}};
+    train(tiny(s, "efficientnet_b0", 3, "run-cnn"));
+    train(tiny(s, "vit_ti_16", 1, "run-vit"));
+    train(tiny(s, "vit_ti_16", 3, "run-vit-rgb"));
+    std::vector<ensemble::ImageSource> sources;
+    for (const auto& [name, run] : f.runs) {  // the references: `predict --model`
+      PredictRequest p;
+      p.model = run;
+      p.manifest = s.manifest_path;
+      p.out = s.dir / (name + ".csv");
+      p.workers = 2;
+      predict(p);
+      f.image_p[name] = column_by_image(p.out, "probability");
+      sources.push_back({name, p.out});
+    }
+    clinical::ClinicalConfig cc;
+    cc.models = {"lr"};
+    cc.folds = 3;
+    cc.imputation = "random";  // a missing value's draw depends on the image's name
+    f.clinical = s.dir / "clinical";
+    clinical::fit_clinical(s.manifest, s.config, cc).save(f.clinical);
+    ensemble::EnsembleFitRequest e;
+    e.config = s.study_yaml;
+    e.manifest = s.manifest_path;
+    e.clinical = f.clinical;
+    e.images = sources;
+    e.kinds = {"stacking"};
+    e.out = f.ensemble = s.dir / "ensemble";
+    ensemble::fit_ensemble_files(e);
+    ensemble::EnsemblePredictRequest ep;
+    ep.model = f.ensemble;
+    ep.manifest = s.manifest_path;
+    ep.clinical = f.clinical;
+    ep.images = sources;
+    ep.out = s.dir / "ensemble.csv";
+    ensemble::predict_ensemble_files(ep);
+    f.ensemble_p = column_by_image(ep.out, "ensemble");
+    f.bundle = s.dir / "bundle";
+    BundleSource source;
+    source.study_yaml = s.study_yaml;
+    source.image_runs = f.runs;
+    source.clinical = f.clinical;
+    source.ensemble = f.ensemble;
+    source.thresholds["ensemble"] = 0.4;
+    source.metadata["data"] = {{"cases", 80}};
+    source.metadata["metrics"] = {{"auc", 0.5}};
+    export_bundle(source, f.bundle);
+    return f;
+  }();
+  return f;
+}
+
+BundleInput input_of(const Manifest& m, const Case& c) {
+  BundleInput in;
+  in.radiograph = read_radiograph(m.image_path(c));
+  in.roi = c.roi;
+  for (std::size_t j = 0; j < m.clinical_columns.size(); ++j)
+    in.clinical[m.clinical_columns[j]] = c.clinical[j];
+  in.name = m.image_path(c).string();
+  in.image = c.image;
+  return in;
+}
+
+fs::path copy_bundle(const std::string& name) {
+  const fs::path to = testing::scratch_dir(name) / "bundle";
+  fs::copy(fixture().bundle, to, fs::copy_options::recursive);
+  return to;
+}
+
+std::string load_error(const fs::path& folder) {
+  try {
+    Bundle::load(folder);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Bundle, HoldsOnlyTheNeededFilesAndDescribesThem) {
+  const Fixture& f = fixture();
+  std::vector<std::string> files;
+  for (const auto& e : fs::recursive_directory_iterator(f.bundle))
+    if (e.is_regular_file()) files.push_back(fs::relative(e.path(), f.bundle).string());
+  std::sort(files.begin(), files.end());
+  EXPECT_EQ(files,
+            (std::vector<std::string>{
+                "clinical/clinical_model.json", "clinical/model_lr.yml", "ensemble/ensemble.json",
+                "metadata.json", "models/cnn/model.json", "models/cnn/model.safetensors",
+                "models/vit/model.json", "models/vit/model.safetensors",
+                "models/vit_rgb/model.json", "models/vit_rgb/model.safetensors", "study.yaml"}));
+  const auto bundle = Bundle::load(f.bundle);
+  const nlohmann::json& m = bundle->metadata();
+  EXPECT_EQ(m["format"], "deeptirp-bundle");
+  EXPECT_EQ(m["format_version"], 1);
+  EXPECT_EQ(m["libtorch_version"], TORCH_VERSION);
+  EXPECT_EQ(m["parts"]["image_models"], (nlohmann::json{"cnn", "vit", "vit_rgb"}));
+  EXPECT_EQ(m["parts"]["ensemble"]["kind"], "stacking");
+  EXPECT_EQ(m["thresholds"]["ensemble"], 0.4);
+  EXPECT_EQ(m["thresholds"]["cnn"], 0.5);
+  EXPECT_EQ(m["classes"], (nlohmann::json{"infection", "tumour"}));
+  EXPECT_EQ(m["clinical_columns"]["numeric"], (nlohmann::json{"age"}));
+  EXPECT_EQ(m["clinical_columns"]["categorical"], (nlohmann::json{"sex", "site"}));
+  EXPECT_EQ(m["image_models"]["vit"]["channels"], 1);
+  EXPECT_EQ(m["image_models"]["cnn"]["architecture"], "efficientnet_b0");
+  EXPECT_EQ(m["data"]["cases"], 80);  // the source's metadata, merged
+  EXPECT_EQ(m["files"].size(), 10u);
+  EXPECT_EQ(bundle->image_names(), (std::vector<std::string>{"cnn", "vit", "vit_rgb"}));
+}
+
+// The central claim: the bundle predicts what the separate verbs predict, case by case, with the
+// ROI boxes and the missing clinical values (imputed by random draws, as trained) of the manifest.
+TEST(Bundle, PredictsWhatTheSeparateModelsPredict) {
+  const Fixture& f = fixture();
+  const Manifest& m = f.study.manifest;
+  const auto bundle = Bundle::load(f.bundle);
+  std::vector<std::size_t> all(m.cases.size());
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+  const std::vector<double> clinical = clinical::ClinicalModel::load(f.clinical).predict(m, all);
+  int missing = 0, positive = 0;
+  for (std::size_t i = 0; i < m.cases.size(); ++i) {
+    const Case& c = m.cases[i];
+    for (const auto& v : c.clinical) missing += v.empty();
+    const BundlePrediction p = bundle->predict(input_of(m, c));
+    ASSERT_EQ(p.image_probabilities.size(), f.runs.size());
+    for (std::size_t j = 0; j < f.runs.size(); ++j)
+      EXPECT_NEAR(p.image_probabilities[j], f.image_p.at(f.runs[j].first).at(c.image), 1e-5)
+          << f.runs[j].first << " " << c.image;
+    EXPECT_NEAR(p.clinical, clinical[i], 1e-12) << c.image;
+    EXPECT_NEAR(p.ensemble, f.ensemble_p.at(c.image), 1e-5) << c.image;
+    EXPECT_EQ(p.predicted_class, p.ensemble >= 0.4 ? "tumour" : "infection");
+    positive += p.predicted_class == "tumour";
+  }
+  EXPECT_GT(missing, 0) << "the synthetic study should have missing clinical values";
+  for (const std::string name : {"vit", "vit_rgb"}) {  // a constant model hides a wrong crop
+    const auto& by_image = f.image_p.at(name);
+    double low = 1, high = 0;
+    for (const auto& [image, p] : by_image) low = std::min(low, p), high = std::max(high, p);
+    EXPECT_GT(high - low, 0.01) << name << " predicts nearly the same for every case";
+  }
+  EXPECT_GT(positive, 0);
+}
+
+// A manifest with only an `image` column: the whole image, every clinical value imputed. The
+// reference is `predict --model` and the clinical model on the same cases with ROI boxes and
+// clinical cells blanked in a full manifest.
+TEST(Bundle, ManifestWithOnlyImagesUsesWholeImagesAndImputes) {
+  const Fixture& f = fixture();
+  Manifest blank = f.study.manifest;
+  std::vector<std::vector<std::string>> rows;
+  for (auto& c : blank.cases) {
+    c.roi.reset();
+    for (auto& v : c.clinical) v.clear();
+    rows.push_back({c.image});
+  }
+  const fs::path dir = f.study.dir;  // the same folder: the same image names, the same draws
+  write_manifest(dir / "blank.csv", blank);
+  write_csv(dir / "images-only.csv", {"image"}, rows);
+  BundlePredictRequest r;
+  r.bundle = f.bundle;
+  r.manifest = dir / "images-only.csv";
+  r.out = dir / "images-only-preds.csv";
+  r.progress = "quiet";
+  EXPECT_EQ(predict_bundle(r), blank.cases.size());
+
+  const CsvTable out = read_csv(r.out);
+  EXPECT_EQ(out.header, (std::vector<std::string>{"image", "patient_id", "cnn", "vit", "vit_rgb",
+                                                  "clinical", "ensemble", "predicted"}));
+  const Manifest read_back = read_manifest(dir / "blank.csv", f.study.config);
+  std::vector<std::size_t> all(read_back.cases.size());
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+  const auto clinical = clinical::ClinicalModel::load(f.clinical).predict(read_back, all);
+  for (const auto& [name, run] : f.runs) {
+    int differs_from_roi = name == "cnn";  // nearly constant, see the top
+    PredictRequest p;
+    p.model = run;
+    p.manifest = dir / "blank.csv";
+    p.out = dir / ("blank-" + name + ".csv");
+    p.workers = 2;
+    predict(p);
+    const auto whole = column_by_image(p.out, "probability");
+    for (std::size_t i = 0; i < out.rows.size(); ++i) {
+      const std::string& image = out.rows[i][0];
+      EXPECT_NEAR(std::stod(out.rows[i][out.column(name)]), whole.at(image), 1e-5) << image;
+      differs_from_roi += std::abs(whole.at(image) - f.image_p.at(name).at(image)) > 1e-3;
+    }
+    EXPECT_GT(differs_from_roi, 0) << name << ": whole images and ROI crops predict alike";
+  }
+  for (std::size_t i = 0; i < out.rows.size(); ++i) {
+    EXPECT_EQ(out.rows[i][0], read_back.cases[i].image);
+    EXPECT_EQ(out.rows[i][1], "");
+    EXPECT_NEAR(std::stod(out.rows[i][out.column("clinical")]), clinical[i], 1e-7);
+  }
+}
+
+// PNG (16-bit, the DICOM's display values) and JPEG inputs through the CLI's manifest reader.
+TEST(Bundle, TakesPngAndJpegImages) {
+  const Fixture& f = fixture();
+  const Manifest& m = f.study.manifest;
+  const fs::path dir = testing::scratch_dir("bundle-png");
+  const auto bundle = Bundle::load(f.bundle);
+  std::vector<std::vector<std::string>> rows;
+  std::vector<BundlePrediction> expected;
+  for (std::size_t i = 0; i < 6; ++i) {
+    const Case& c = m.cases[i];
+    const cv::Mat radiograph = read_radiograph(m.image_path(c));
+    const std::string png = "case" + std::to_string(i) + ".png";
+    ASSERT_TRUE(cv::imwrite((dir / png).string(), radiograph));
+    std::vector<std::string> row = {png, c.patient_id};
+    for (int v : {c.roi->x0, c.roi->y0, c.roi->x1, c.roi->y1}) row.push_back(std::to_string(v));
+    row.insert(row.end(), {"40", "F", "femur"});
+    rows.push_back(row);
+    BundleInput in = input_of(m, c);
+    in.clinical = {{"age", "40"}, {"sex", "F"}, {"site", "femur"}};
+    expected.push_back(bundle->predict(in));
+  }
+  cv::Mat eight;
+  read_radiograph(m.image_path(m.cases[0])).convertTo(eight, CV_8U, 1.0 / 257);
+  ASSERT_TRUE(cv::imwrite((dir / "case0.jpg").string(), eight));
+  rows.push_back({"case0.jpg", "p-jpeg", "", "", "", "", "", "", ""});
+  write_csv(dir / "m.csv",
+            {"image", "patient_id", "roi_x0", "roi_y0", "roi_x1", "roi_y1", "age", "sex", "site"},
+            rows);
+  BundlePredictRequest r;
+  r.bundle = f.bundle;
+  r.manifest = dir / "m.csv";
+  r.out = dir / "preds.csv";
+  r.progress = "quiet";
+  EXPECT_EQ(predict_bundle(r), 7u);
+  const CsvTable out = read_csv(r.out);
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(out.rows[i][1], m.cases[i].patient_id);
+    for (std::size_t j = 0; j < 3; ++j)
+      EXPECT_NEAR(std::stod(out.rows[i][2 + j]), expected[i].image_probabilities[j], 1e-7);
+    EXPECT_NEAR(std::stod(out.rows[i][out.column("clinical")]), expected[i].clinical, 1e-7);
+    EXPECT_NEAR(std::stod(out.rows[i][out.column("ensemble")]), expected[i].ensemble, 1e-7);
+    EXPECT_EQ(out.rows[i][out.column("predicted")], expected[i].predicted_class);
+  }
+  const double jpeg = std::stod(out.rows[6][out.column("ensemble")]);
+  EXPECT_TRUE(jpeg > 0 && jpeg < 1);
+}
+
+TEST(Bundle, ManifestErrorsNameTheLineColumnOrFile) {
+  const Fixture& f = fixture();
+  const fs::path dir = testing::scratch_dir("bundle-bad-manifest");
+  const std::string image = fs::absolute(f.study.manifest.image_path(f.study.manifest.cases[0]));
+  auto error_of = [&](const std::string& csv) {
+    std::ofstream(dir / "m.csv") << csv;
+    BundlePredictRequest r{f.bundle, dir / "m.csv", dir / "out.csv", "fp32", "quiet"};
+    try {
+      predict_bundle(r);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(error_of("image,age\n" + image + ",12\n" + image + ",twelve\n")
+                .find("m.csv line 3, column 'age': 'twelve' is not a number"),
+            std::string::npos);
+  EXPECT_NE(error_of("image,roi_x0,roi_y0,roi_x1,roi_y1\n" + image + ",1,2,,\n")
+                .find("m.csv line 2, column 'roi_x0': the ROI box is only partly filled in"),
+            std::string::npos);
+  EXPECT_NE(error_of("picture\n" + image + "\n").find("no column 'image'"), std::string::npos);
+  EXPECT_NE(error_of("image\n" + (dir / "absent.dcm").string() + "\n").find("absent.dcm"),
+            std::string::npos);
+  EXPECT_NE(error_of("image,roi_x0,roi_y0,roi_x1,roi_y1\n" + image + ",500,500,600,600\n")
+                .find(image + ": the ROI box"),
+            std::string::npos);
+  EXPECT_FALSE(fs::exists(dir / "out.csv"));
+}
+
+TEST(Bundle, MissingFileIsNamed) {
+  for (const std::string file : {"models/vit/model.safetensors", "clinical/model_lr.yml",
+                                 "ensemble/ensemble.json", "study.yaml"}) {
+    const fs::path copy = copy_bundle("bundle-missing");
+    fs::remove(copy / file);
+    const std::string error = load_error(copy);
+    EXPECT_NE(error.find((copy / file).string()), std::string::npos) << error;
+  }
+  const fs::path copy = copy_bundle("bundle-truncated");
+  fs::resize_file(copy / "models/cnn/model.safetensors", 100);
+  EXPECT_NE(load_error(copy).find("models/cnn/model.safetensors: 100 bytes"), std::string::npos);
+}
+
+TEST(Bundle, RefusesAnotherFormatVersion) {
+  const fs::path copy = copy_bundle("bundle-version");
+  nlohmann::json m = read_json_file(copy / "metadata.json");
+  m["format_version"] = 2;
+  std::ofstream(copy / "metadata.json") << m.dump(2);
+  const std::string error = load_error(copy);
+  EXPECT_NE(error.find("metadata.json: bundle format_version 2"), std::string::npos) << error;
+  m["format_version"] = 1;
+  m["format"] = "something-else";
+  std::ofstream(copy / "metadata.json") << m.dump(2);
+  EXPECT_NE(load_error(copy).find("not a deeptirp bundle"), std::string::npos);
+}
+
+// An inference service calls predict() from several threads on one loaded bundle.
+TEST(Bundle, ThreadsGiveTheSequentialResults) {
+  const Fixture& f = fixture();
+  const Manifest& m = f.study.manifest;
+  const auto bundle = Bundle::load(f.bundle);
+  std::vector<BundleInput> inputs;
+  std::vector<BundlePrediction> sequential;
+  for (std::size_t i = 0; i < 12; ++i) {
+    inputs.push_back(input_of(m, m.cases[i]));
+    sequential.push_back(bundle->predict(inputs.back()));
+  }
+  std::vector<std::vector<BundlePrediction>> results(4);
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      try {
+        for (int round = 0; round < 2; ++round)
+          for (std::size_t k = 0; k < inputs.size(); ++k)  // each thread in its own order
+            results[t].push_back(bundle->predict(inputs[(k * (t + 1) + t) % inputs.size()]));
+      } catch (...) {
+        ++failures;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  ASSERT_EQ(failures, 0);
+  for (int t = 0; t < 4; ++t) {
+    for (std::size_t n = 0; n < results[t].size(); ++n) {
+      const std::size_t k = n % inputs.size();
+      const BundlePrediction& want = sequential[(k * (t + 1) + t) % inputs.size()];
+      const BundlePrediction& got = results[t][n];
+      for (std::size_t j = 0; j < 3; ++j)
+        EXPECT_NEAR(got.image_probabilities[j], want.image_probabilities[j], 1e-9);
+      EXPECT_EQ(got.clinical, want.clinical);
+      EXPECT_NEAR(got.ensemble, want.ensemble, 1e-9);
+      EXPECT_EQ(got.predicted_class, want.predicted_class);
+    }
+  }
+}
+
+TEST(BundleExport, RefusesPartsThatDoNotMatchTheEnsemble) {
+  const Fixture& f = fixture();
+  const fs::path out = testing::scratch_dir("bundle-mismatch") / "bundle";
+  BundleSource swapped{
+      f.study.study_yaml, {f.runs[1], f.runs[0], f.runs[2]}, f.clinical, f.ensemble, {}, {}};
+  try {
+    export_bundle(swapped, out);
+    FAIL() << "exported an ensemble with its parts in another order";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("[cnn, vit, vit_rgb, clinical], but the bundle's are "
+                                         "[vit, cnn, vit_rgb, clinical]"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_FALSE(fs::exists(out));
+  EXPECT_TRUE(fs::is_empty(out.parent_path())) << "the temporary folder was left behind";
+  BundleSource threshold{f.study.study_yaml, f.runs, f.clinical, f.ensemble, {{"cnm", 0.3}}, {}};
+  EXPECT_THROW(export_bundle(threshold, out), Error);
+}
+
+TEST(BundleExport, ReplacesABundleButNoOtherFolder) {
+  const Fixture& f = fixture();
+  const fs::path dir = testing::scratch_dir("bundle-replace");
+  const fs::path out = dir / "bundle";
+  BundleSource source{f.study.study_yaml, f.runs, f.clinical, f.ensemble, {}, {}};
+  export_bundle(source, out);
+  source.thresholds["ensemble"] = 0.7;
+  export_bundle(source, out);
+  EXPECT_EQ(Bundle::load(out)->metadata()["thresholds"]["ensemble"], 0.7);
+  std::vector<fs::path> left;
+  for (const auto& e : fs::directory_iterator(dir)) left.push_back(e.path().filename());
+  EXPECT_EQ(left, std::vector<fs::path>{"bundle"});
+
+  fs::create_directories(dir / "notes");
+  std::ofstream(dir / "notes/keep.txt") << "mine";
+  EXPECT_THROW(export_bundle(source, dir / "notes"), Error);
+  EXPECT_TRUE(fs::exists(dir / "notes/keep.txt"));
+}
+
+}  // namespace
+}  // namespace deeptirp::bundle

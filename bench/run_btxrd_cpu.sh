@@ -1,17 +1,32 @@
 #!/usr/bin/env bash
-# The study's comparison on real data, sized for a CPU: BTXRD benign vs malignant, centre 1 split
-# 7:1:2 by pseudo-patient, centre 2 external; one image model (EfficientNet-B0, cpu-quick, 128 px),
-# the clinical model (age, sex, site, region), the ensemble, and each one's AUC with a 95% CI.
+# The study on real data, sized for a CPU: BTXRD benign vs malignant, centre 1 split 7:1:2 by
+# pseudo-patient, centre 2 external; two image models (EfficientNet-B0 and -B3 at 128 px, the
+# cpu-quick preset), the clinical model (age, sex, site, region), the ensemble, heat maps, the
+# report and the bundle, all by `deeptirp study run`.
 #   bench/run_btxrd_cpu.sh [BUILD_DIR] [SHARED_DIR] [OUT_DIR]
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$here/build}
-shared=${2:-$here/../shared}
+shared=$(cd "${2:-$here/../shared}" && pwd)
 out=${3:-btxrd-cpu}
-deeptirp=$(cd "$build" && pwd)/deeptirp
-export OMP_WAIT_POLICY=PASSIVE
-mkdir -p "$out" && cd "$out"
-cat > study.yaml <<'YAML'
+mkdir -p "$out"
+cat > "$out/study.yaml" <<YAML
+study:
+  title: "BTXRD: benign vs malignant bone tumours (centre 1 internal, centre 2 external)"
+  btxrd: $shared/data/btxrd
+  task: benign-vs-malignant
+  out: study
+models:
+  - name: b0
+    architecture: efficientnet_b0
+    preset: cpu-quick
+    train: {epochs: 10}
+  - name: b3
+    architecture: efficientnet_b3
+    preset: cpu-quick
+    train: {epochs: 8}
+train: {image_size: 128, batch_size: 32, class_balance: pos-weight, log: plain}
+explain: {methods: [gradcam, scorecam], cases: 2}
 target: label
 positive: malignant
 classes: [benign, malignant]
@@ -23,16 +38,4 @@ centres:
 split: {train: 0.7, validation: 0.1, test: 0.2, seed: 2025}
 image: {size: 128, channels: 3, roi_margin: 0.1}
 YAML
-"$deeptirp" import btxrd --root "$shared/data/btxrd" --out manifest.csv --task benign-vs-malignant
-"$deeptirp" split --manifest manifest.csv --config study.yaml
-time "$deeptirp" train --config study.yaml --manifest manifest.csv --preset cpu-quick \
-  --model efficientnet_b0 --image_size 128 --epochs 10 --batch_size 32 --class_balance pos-weight \
-  --out b0 --log plain
-"$deeptirp" predict --model b0 --manifest manifest.csv --out b0_preds.csv
-"$deeptirp" clinical train --config study.yaml --manifest manifest.csv --out clinical
-"$deeptirp" clinical predict --model clinical --manifest manifest.csv --out clinical_preds.csv
-"$deeptirp" ensemble fit --config study.yaml --manifest manifest.csv --image b0=b0_preds.csv \
-  --clinical clinical --out ensemble
-"$deeptirp" ensemble predict --model ensemble --manifest manifest.csv --image b0=b0_preds.csv \
-  --clinical clinical --out ensemble_preds.csv
-"$here/scripts/auc_table.sh" "$deeptirp" ensemble_preds.csv label malignant b0 clinical ensemble
+time OMP_WAIT_POLICY=PASSIVE "$build/deeptirp" study run "$out/study.yaml"

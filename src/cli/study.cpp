@@ -1,9 +1,9 @@
 // deeptirp study run: every step of the study from one YAML, each stage cached.
-#include <fstream>
 #include <iostream>
 
 #include "cli/command.h"
 #include "deeptirp/evaluate/evaluate.h"
+#include "deeptirp/io/json_file.h"
 #include "deeptirp/study/study.h"
 
 namespace deeptirp::cli {
@@ -34,8 +34,7 @@ void add_study(CLI::App& app) {
   run->callback([args] {
     const auto result = study::run_study({args->yaml, args->out, args->rerun, args->device,
                                           args->quiet});
-    std::ifstream results(result.results);
-    if (!args->quiet) std::cout << evaluate::format_headline(nlohmann::json::parse(results));
+    if (!args->quiet) std::cout << evaluate::format_headline(read_json_file(result.results));
     std::cout << "study: " << result.stages_run << " stages run, " << result.stages_cached
               << " up to date\n  results " << result.results.string() << "\n  report  "
               << result.report.string() << "\n  bundle  " << result.bundle.string() << "\n";

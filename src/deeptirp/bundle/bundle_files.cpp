@@ -6,16 +6,6 @@
 
 namespace deeptirp::bundle {
 
-nlohmann::json read_json_file(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(path.string() + ": cannot open (missing from the bundle?)");
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(path.string() + ": not valid JSON (" + e.what() + ")");
-  }
-}
-
 std::vector<std::string> required_files(const std::vector<std::string>& image_names,
                                         const std::string& clinical_model_file) {
   std::vector<std::string> files = {kStudyFile};

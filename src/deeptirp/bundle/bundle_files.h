@@ -1,9 +1,12 @@
 #pragma once
 // Where a bundle keeps its files, and the checks of them that the export and the loader share.
-#include <filesystem>
 #include <nlohmann/json.hpp>
+
+#include <filesystem>
 #include <string>
 #include <vector>
+
+#include "deeptirp/io/json_file.h"
 
 namespace deeptirp::bundle {
 
@@ -20,9 +23,6 @@ inline constexpr const char* kClinicalFile = "clinical_model.json";
 inline constexpr const char* kEnsembleFile = "ensemble.json";
 
 inline std::string image_model_folder(const std::string& name) { return "models/" + name; }
-
-// Throws Error naming the file when it is missing or not JSON.
-nlohmann::json read_json_file(const std::filesystem::path& path);
 
 // The files a bundle with these parts must hold, relative to its folder; `clinical_model_file`
 // is the clinical classifier's own file (named in clinical_model.json).

@@ -18,11 +18,11 @@ namespace deeptirp::evaluate {
 // The study YAML's `evaluate` section:
 //   evaluate:
 //     sets: [test, external_test]  # the splits evaluated (those with cases)
-//     threshold: 0.5               # a probability, or youden (Youden's J on the validation split)
+//     threshold: youden            # Youden's J on the validation split, or a probability (0.5)
 //     bootstrap: 1000              # replicates of the ROC curve's 95% band
 struct EvaluateConfig {
   std::vector<std::string> sets = {"test", "external_test"};
-  std::string threshold = "0.5";  // the study's: a sigmoid output called at one half
+  std::string threshold = "youden";
   std::size_t bootstrap = 1000;
   std::uint64_t seed = 42;
 };

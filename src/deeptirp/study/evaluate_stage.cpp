@@ -7,7 +7,7 @@
 #include "deeptirp/clinical/clinical_model.h"
 #include "deeptirp/ensemble/ensemble.h"
 #include "deeptirp/evaluate/evaluate.h"
-#include "deeptirp/io/atomic_file.h"
+#include "deeptirp/io/json_file.h"
 #include "deeptirp/readers/reader_study.h"
 #include "deeptirp/study/study_context.h"
 #include "deeptirp/train/checkpoint.h"
@@ -15,11 +15,6 @@
 
 namespace deeptirp::study {
 namespace {
-
-nlohmann::json read_json_file(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  return nlohmann::json::parse(in);
-}
 
 // Each part with what the report says of it; image models also add their training curves.
 std::vector<evaluate::Part> study_parts(const StudyContext& ctx, nlohmann::json& training) {
@@ -107,7 +102,7 @@ void run_evaluate_stage(const StudyContext& ctx) {
     results["readers"] = readers;
   results["heatmaps"] = gallery(ctx);
   std::filesystem::create_directories(ctx.results().parent_path());
-  write_file_atomically(ctx.results(), results.dump(1) + "\n");
+  write_json_file(ctx.results(), results);
 }
 
 }  // namespace deeptirp::study

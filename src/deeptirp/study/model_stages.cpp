@@ -8,6 +8,7 @@
 #include "deeptirp/data/yaml_reader.h"
 #include "deeptirp/ensemble/ensemble.h"
 #include "deeptirp/io/atomic_file.h"
+#include "deeptirp/io/byte_source.h"
 #include "deeptirp/study/study_context.h"
 #include "deeptirp/train/predict.h"
 #include "deeptirp/train/train_config.h"
@@ -30,13 +31,6 @@ TrainConfig image_train_config(const StudyContext& ctx, const ImageModelSpec& sp
   return config;
 }
 
-std::string read_text(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 }  // namespace
 
 void run_image_model_stage(const StudyContext& ctx, const ImageModelSpec& spec,
@@ -45,7 +39,7 @@ void run_image_model_stage(const StudyContext& ctx, const ImageModelSpec& spec,
   // A run this stage started with the same inputs resumes; any other is started afresh.
   const auto marker = ctx.model_dir(spec.name) / "fingerprint";
   const bool resume = std::filesystem::exists(ctx.run_dir(spec.name) / "last.json") &&
-                      std::filesystem::exists(marker) && read_text(marker) == fingerprint;
+                      std::filesystem::exists(marker) && read_file_bytes(marker) == fingerprint;
   if (!resume) {
     std::filesystem::remove_all(ctx.model_dir(spec.name));
     std::filesystem::create_directories(ctx.model_dir(spec.name));

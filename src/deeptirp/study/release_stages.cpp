@@ -1,22 +1,12 @@
 // What the study hands over: the deployable bundle and the report.
-#include <fstream>
-
 #include "deeptirp/bundle/bundle.h"
+#include "deeptirp/io/json_file.h"
 #include "deeptirp/report/report.h"
 #include "deeptirp/study/study_context.h"
 
 namespace deeptirp::study {
-namespace {
-
-nlohmann::json read_results(const StudyContext& ctx) {
-  std::ifstream in(ctx.results());
-  return nlohmann::json::parse(in);
-}
-
-}  // namespace
-
 void run_bundle_stage(const StudyContext& ctx) {
-  const nlohmann::json results = read_results(ctx);
+  const nlohmann::json results = read_json_file(ctx.results());
   bundle::BundleSource source;
   source.study_yaml = ctx.plan.yaml;
   for (const auto& spec : ctx.plan.models) source.image_runs.push_back({spec.name, ctx.run_dir(spec.name)});

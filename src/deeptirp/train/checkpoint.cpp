@@ -10,6 +10,7 @@
 
 #include "deeptirp/error.h"
 #include "deeptirp/io/atomic_file.h"
+#include "deeptirp/io/json_file.h"
 #include "deeptirp/models/state_dict.h"
 
 namespace deeptirp {
@@ -75,20 +76,6 @@ void restore_optimizer(torch::nn::Module& model, torch::optim::Optimizer& optimi
   }
 }
 
-void write_json(const std::filesystem::path& path, const nlohmann::json& j) {
-  write_file_atomically(path, j.dump(2) + "\n");
-}
-
-nlohmann::json read_json(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(path.string() + ": cannot open");
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(path.string() + ": not valid JSON (" + e.what() + ")");
-  }
-}
-
 std::string rng_state_hex() {
   auto gen = at::detail::getDefaultCPUGenerator();
   std::lock_guard<std::mutex> lock(gen.mutex());
@@ -124,19 +111,19 @@ void save_checkpoint(const std::filesystem::path& run, torch::nn::Module& model,
   const auto folder = run / "checkpoints" / name;
   std::filesystem::create_directories(folder);
   write_safetensors(folder / "model.safetensors", model_tensors(model));
-  write_json(folder / "model.json", model_card);
+  write_json_file(folder / "model.json", model_card);
   write_safetensors(folder / "optimizer.safetensors", optimizer_tensors(model, optimizer));
   nlohmann::json j = {{"epoch", state.epoch},
                       {"best_epoch", state.best_epoch},
                       {"best_metric", state.best_metric},
                       {"history", state.history},
                       {"torch_rng", rng_state_hex()}};
-  write_json(folder / "state.json", j);  // written last: its presence marks a complete folder
+  write_json_file(folder / "state.json", j);  // written last: its presence marks a complete folder
 
   const nlohmann::json pointer = {{"folder", std::string("checkpoints/") + name},
                                   {"epoch", state.epoch}};
-  write_json(run / "last.json", pointer);
-  if (is_best) write_json(run / "best.json", pointer);
+  write_json_file(run / "last.json", pointer);
+  if (is_best) write_json_file(run / "best.json", pointer);
 
   std::set<std::filesystem::path> keep;
   for (const char* which : {"last", "best"})
@@ -149,7 +136,7 @@ std::optional<std::filesystem::path> checkpoint_folder(const std::filesystem::pa
                                                        const std::string& which) {
   const auto pointer = run / (which + ".json");
   if (!std::filesystem::exists(pointer)) return std::nullopt;
-  const auto folder = run / read_json(pointer).at("folder").get<std::string>();
+  const auto folder = run / read_json_file(pointer).at("folder").get<std::string>();
   if (!std::filesystem::exists(folder / "state.json"))
     throw Error(pointer.string() + " names " + folder.string() + ", which is incomplete");
   return folder;
@@ -166,7 +153,7 @@ CheckpointState load_checkpoint(const std::filesystem::path& folder, torch::nn::
                                 torch::optim::Optimizer& optimizer) {
   load_checkpoint_weights(folder, model);
   restore_optimizer(model, optimizer, read_safetensors(folder / "optimizer.safetensors"));
-  const nlohmann::json j = read_json(folder / "state.json");
+  const nlohmann::json j = read_json_file(folder / "state.json");
   CheckpointState state;
   state.epoch = j.at("epoch");
   state.best_epoch = j.at("best_epoch");

@@ -8,6 +8,7 @@
 #include <map>
 
 #include "deeptirp/error.h"
+#include "deeptirp/models/linear.h"
 
 namespace deeptirp {
 namespace {
@@ -80,9 +81,10 @@ class WindowAttention : public nn::Module {
     x = x.view({batch, ph / kWindow, kWindow, pw / kWindow, kWindow, channels})
             .permute({0, 1, 3, 2, 4, 5})
             .reshape({batch * windows, tokens, channels});
-    auto qkv = qkv_->forward(x)
+    auto qkv = linear(qkv_, x)
                    .reshape({x.size(0), tokens, 3, heads_, channels / heads_})
-                   .permute({2, 0, 3, 1, 4});
+                   .permute({2, 0, 3, 1, 4})
+                   .unbind(0);  // one backward node (a stack), not three zero-filled selects
     auto q = qkv[0] * std::pow(static_cast<double>(channels / heads_), -0.5);
     auto attention = at::matmul(q, qkv[1].transpose(-2, -1));
     auto bias = table_.index_select(0, index_).view({tokens, tokens, -1}).permute({2, 0, 1});
@@ -95,7 +97,7 @@ class WindowAttention : public nn::Module {
     }
     attention = at::softmax(attention, -1);
     x = at::matmul(attention, qkv[2]).transpose(1, 2).reshape({x.size(0), tokens, channels});
-    x = proj_->forward(x)
+    x = linear(proj_, x)
             .view({batch, ph / kWindow, pw / kWindow, kWindow, kWindow, channels})
             .permute({0, 1, 3, 2, 4, 5})
             .reshape({batch, ph, pw, channels});
@@ -128,10 +130,10 @@ class SwinBlock : public nn::Module {
 
   torch::Tensor forward(torch::Tensor x) {
     x = x + attention_->forward(norm1_->forward(x));
-    auto y = fc1_->forward(norm2_->forward(x));
+    auto y = linear(fc1_, norm2_->forward(x));
     // In place only without autograd: norm2 saved x for the backward pass (training, CAMs).
-    if (at::GradMode::is_enabled()) return x + fc2_->forward(at::gelu(y));
-    return x.add_(fc2_->forward(at::gelu_(y)));
+    if (at::GradMode::is_enabled()) return x + linear(fc2_, at::gelu(y));
+    return x.add_(linear(fc2_, at::gelu_(y)));
   }
 
  private:
@@ -154,7 +156,7 @@ class PatchMerging : public nn::Module {
     auto merged = at::cat({x.index({Slice(), even, even}), x.index({Slice(), odd, even}),
                            x.index({Slice(), even, odd}), x.index({Slice(), odd, odd})},
                           -1);
-    return reduction_->forward(norm_->forward(merged));
+    return linear(reduction_, norm_->forward(merged));
   }
 
  private:

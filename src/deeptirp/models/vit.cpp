@@ -12,6 +12,7 @@
 #include <map>
 
 #include "deeptirp/error.h"
+#include "deeptirp/models/linear.h"
 
 namespace deeptirp {
 namespace {
@@ -35,11 +36,12 @@ class SelfAttention : public nn::Module {
     const int64_t n = x.size(0), length = x.size(1), dim = x.size(2);
     auto qkv = at::linear(x, in_weight_, in_bias_)
                    .view({n, length, 3, heads_, dim / heads_})
-                   .permute({2, 0, 3, 1, 4});
+                   .permute({2, 0, 3, 1, 4})
+                   .unbind(0);  // one backward node (a stack), not three zero-filled selects
     auto q = qkv[0] * (1.0 / std::sqrt(static_cast<double>(dim / heads_)));
     auto attention = at::softmax(at::matmul(q, qkv[1].transpose(-2, -1)), -1);
     auto y = at::matmul(attention, qkv[2]).transpose(1, 2).reshape({n, length, dim});
-    return out_->forward(y);
+    return linear(out_, y);
   }
 
  private:
@@ -69,10 +71,10 @@ class EncoderBlock : public nn::Module {
 
   torch::Tensor forward(torch::Tensor x) {
     x = x + attention_->forward(ln_1_->forward(x));
-    auto y = fc1_->forward(ln_2_->forward(x));
+    auto y = linear(fc1_, ln_2_->forward(x));
     // In place only without autograd: ln_2 saved x for the backward pass (training, CAMs).
-    if (at::GradMode::is_enabled()) return x + fc2_->forward(at::gelu(y));
-    return x.add_(fc2_->forward(at::gelu_(y)));
+    if (at::GradMode::is_enabled()) return x + linear(fc2_, at::gelu(y));
+    return x.add_(linear(fc2_, at::gelu_(y)));
   }
 
  private:

@@ -12,12 +12,12 @@
 #include "deeptirp/error.h"
 #include "deeptirp/io/atomic_file.h"
 #include "deeptirp/stats/roc.h"
-#include "deeptirp/train/autocast.h"
 #include "deeptirp/train/checkpoint.h"
 #include "deeptirp/train/evaluate.h"
 #include "deeptirp/io/progress.h"
 #include "deeptirp/train/run_setup.h"
 #include "deeptirp/train/schedule.h"
+#include "deeptirp/train/train_step.h"
 
 namespace deeptirp {
 namespace {
@@ -54,15 +54,6 @@ struct LossScaler {
     return finite;
   }
 };
-
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainConfig& c,
-                                                        std::vector<torch::Tensor> params) {
-  if (c.optimizer == "sgd")
-    return std::make_unique<torch::optim::SGD>(
-        params, torch::optim::SGDOptions(c.lr).momentum(c.momentum).weight_decay(c.weight_decay));
-  return std::make_unique<torch::optim::AdamW>(
-      params, torch::optim::AdamWOptions(c.lr).weight_decay(c.weight_decay));
-}
 
 void set_lr(torch::optim::Optimizer& optimizer, double lr) {
   for (auto& group : optimizer.param_groups()) group.options().set_lr(lr);
@@ -131,6 +122,7 @@ TrainResult train(const TrainConfig& config, const TrainControl& control) {
     throw Error(run.string() + " already holds a run; pass --resume to continue it, or choose "
                 "another --out");
   if (config.threads > 0) torch::set_num_threads(config.threads);
+  reuse_freed_memory();
 
   ModelCard card;
   card.architecture = config.model;
@@ -218,27 +210,21 @@ TrainResult train(const TrainConfig& config, const TrainControl& control) {
     double loss_sum = 0;
     std::size_t seen = 0, micro_done = 0;
     const auto params = model->parameters();
-    optimizer->zero_grad();
+    clear_gradients(*optimizer);
     while (auto batch = loader.next()) {
       const std::size_t step = seen / config.batch_size;
       set_lr(*optimizer, learning_rate(schedule, epoch, static_cast<double>(step) / steps));
       const std::size_t step_size = std::min<std::size_t>(config.batch_size, n - step * config.batch_size);
       auto images = batch->images.to(device), labels = batch->labels.to(device);
-      torch::Tensor loss;
-      {
-        AutocastGuard autocast(config.precision, device);
-        auto logits = model->forward(images).reshape({-1}).to(torch::kFloat32);
-        loss = torch::binary_cross_entropy_with_logits(
-            logits, labels, {}, torch::full({1}, pos_weight, labels.options()),
-            at::Reduction::Mean);
-      }
       const double chunk = static_cast<double>(images.size(0));
-      (loss * (chunk / step_size) * (scaler.enabled ? scaler.scale : 1.0)).backward();
+      const auto loss =
+          forward_backward(*model, images, labels, config.precision, pos_weight,
+                           (chunk / step_size) * (scaler.enabled ? scaler.scale : 1.0));
       loss_sum += loss.item<double>() * chunk;
       seen += images.size(0);
       if (seen % config.batch_size == 0 || seen == n) {
         if (scaler.unscale_and_check(params)) optimizer->step();
-        optimizer->zero_grad();
+        clear_gradients(*optimizer);
       }
       char detail[96];
       const double secs =

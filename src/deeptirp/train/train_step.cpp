@@ -1,0 +1,47 @@
+#include "deeptirp/train/train_step.h"
+
+#include <climits>  // also defines __GLIBC__ where it applies
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+#include "deeptirp/train/autocast.h"
+
+namespace deeptirp {
+
+void reuse_freed_memory() {
+#if defined(__GLIBC__)
+  mallopt(M_MMAP_MAX, 0);             // large blocks from the heap too, not mmap
+  mallopt(M_TRIM_THRESHOLD, INT_MAX);  // and the heap's free top kept, not returned
+#endif
+}
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainConfig& c,
+                                                        std::vector<torch::Tensor> params) {
+  if (c.optimizer == "sgd")
+    return std::make_unique<torch::optim::SGD>(
+        params, torch::optim::SGDOptions(c.lr).momentum(c.momentum).weight_decay(c.weight_decay));
+  return std::make_unique<torch::optim::AdamW>(
+      params, torch::optim::AdamWOptions(c.lr).weight_decay(c.weight_decay));
+}
+
+torch::Tensor forward_backward(ImageModel& model, const torch::Tensor& images,
+                               const torch::Tensor& labels, const std::string& precision,
+                               double pos_weight, double grad_scale) {
+  torch::Tensor loss;
+  {
+    AutocastGuard autocast(precision, images.device());
+    auto logits = model.forward(images).reshape({-1}).to(torch::kFloat32);
+    loss = torch::binary_cross_entropy_with_logits(
+        logits, labels, {}, torch::full({1}, pos_weight, labels.options()), at::Reduction::Mean);
+  }
+  (loss * grad_scale).backward();
+  return loss.detach();
+}
+
+void clear_gradients(torch::optim::Optimizer& optimizer) {
+  for (auto& group : optimizer.param_groups())
+    for (auto& p : group.params()) p.mutable_grad().reset();
+}
+
+}  // namespace deeptirp

@@ -14,8 +14,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const char* const kRoiColumns[4] = {"roi_x0", "roi_y0", "roi_x1", "roi_y1"};
-
 struct Request {
   std::string image;  // as the manifest writes it
   fs::path path;      // resolved against the manifest's folder
@@ -24,39 +22,12 @@ struct Request {
   std::map<std::string, std::string> clinical;
 };
 
-bool whole_number(const std::string& text, int& out) {
-  double v = 0;
-  if (!parse_number(text, v) || v != std::floor(v) || std::abs(v) > 1e9) return false;
-  out = static_cast<int>(v);
-  return true;
-}
-
-std::optional<RoiBox> read_roi(const CsvTable& t, std::size_t r, const int (&cols)[4]) {
-  int blank = 0;
-  for (int k = 0; k < 4; ++k) blank += t.rows[r][cols[k]].empty();
-  if (blank == 4) return std::nullopt;  // no box: the whole image
-  if (blank != 0) throw Error(t.where(r, "roi_x0") + ": the ROI box is only partly filled in");
-  int v[4];
-  for (int k = 0; k < 4; ++k)
-    if (!whole_number(t.rows[r][cols[k]], v[k]))
-      throw Error(t.where(r, kRoiColumns[k]) + ": '" + t.rows[r][cols[k]] +
-                  "' is not a whole number of pixels");
-  const RoiBox box{v[0], v[1], v[2], v[3]};
-  if (box.x0 < 0 || box.y0 < 0 || box.x1 <= box.x0 || box.y1 <= box.y0)
-    throw Error(t.where(r, "roi_x0") + ": the ROI box must have 0 <= x0 < x1 and 0 <= y0 < y1");
-  return box;
-}
-
 // Every row checked before any image is read, so a typo on the last line fails at once.
 std::vector<Request> read_requests(const fs::path& manifest, const Bundle& bundle) {
   const CsvTable t = read_csv(manifest);
   const std::size_t image_col = t.column("image");
   const int patient_col = t.find_column("patient_id");
-  int roi_cols[4], roi_present = 0;
-  for (int k = 0; k < 4; ++k) roi_present += (roi_cols[k] = t.find_column(kRoiColumns[k])) >= 0;
-  if (roi_present != 0 && roi_present != 4)
-    throw Error(manifest.string() +
-                ": the ROI box needs all four columns roi_x0, roi_y0, roi_x1, roi_y1");
+  const auto roi_cols = roi_columns(t);
   std::vector<std::pair<std::string, int>> clinical_cols;
   for (const auto* columns : {&bundle.numeric_columns(), &bundle.categorical_columns()})
     for (const auto& column : *columns) clinical_cols.emplace_back(column, t.find_column(column));
@@ -70,7 +41,13 @@ std::vector<Request> read_requests(const fs::path& manifest, const Bundle& bundl
     if (q.image.empty()) throw Error(t.where(r, "image") + ": empty");
     q.path = fs::path(q.image).is_absolute() ? fs::path(q.image) : manifest.parent_path() / q.image;
     if (patient_col >= 0) q.patient_id = row[patient_col];
-    if (roi_present) q.roi = read_roi(t, r, roi_cols);
+    if (roi_cols) {
+      if (const std::string problem = read_roi_cells(t, r, *roi_cols, q.roi); !problem.empty())
+        throw Error(problem);
+      if (q.roi && (q.roi->x0 < 0 || q.roi->y0 < 0 || q.roi->x1 <= q.roi->x0 ||
+                    q.roi->y1 <= q.roi->y0))
+        throw Error(t.where(r, "roi_x0") + ": the ROI box must have 0 <= x0 < x1 and 0 <= y0 < y1");
+    }
     for (const auto& [column, index] : clinical_cols)
       if (index >= 0 && !row[index].empty()) q.clinical[column] = row[index];
     for (const auto& column : bundle.numeric_columns()) {

@@ -33,8 +33,7 @@ ClinicalConfig parse_clinical_config(const std::string& yaml_text, const std::fi
   ClinicalConfig config;
   config.seed = default_seed;
   const YamlReader r(path);
-  const YAML::Node root = r.load(yaml_text);
-  const YAML::Node section = root ? root["clinical_model"] : YAML::Node();
+  const YAML::Node section = r.section(yaml_text, "clinical_model");
   if (!section || section.IsNull()) return config;
   r.only_keys(section, "clinical_model", {"models", "folds", "imputation", "seed"});
   if (const YAML::Node models = section["models"]) {

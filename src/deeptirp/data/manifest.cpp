@@ -33,6 +33,32 @@ bool parse_int(const std::string& text, int& out) {
 
 }  // namespace
 
+std::optional<std::array<int, 4>> roi_columns(const CsvTable& table) {
+  std::array<int, 4> cols{};
+  int present = 0;
+  for (int k = 0; k < 4; ++k) present += (cols[k] = table.find_column(kRoiColumns[k])) >= 0;
+  if (present == 0) return std::nullopt;
+  if (present != 4)
+    throw Error(table.source + ": the ROI box needs all four columns roi_x0, roi_y0, roi_x1, roi_y1");
+  return cols;
+}
+
+std::string read_roi_cells(const CsvTable& table, std::size_t r, const std::array<int, 4>& cols,
+                           std::optional<RoiBox>& roi) {
+  const auto& row = table.rows[r];
+  int blank = 0;
+  for (int k = 0; k < 4; ++k) blank += row[cols[k]].empty();
+  if (blank == 4) return "";  // no box: the whole image
+  if (blank != 0) return table.where(r, "roi_x0") + ": the ROI box is only partly filled in";
+  int v[4];
+  for (int k = 0; k < 4; ++k)
+    if (!parse_int(row[cols[k]], v[k]))
+      return table.where(r, kRoiColumns[k]) + ": '" + row[cols[k]] +
+             "' is not a whole number of pixels";
+  roi = RoiBox{v[0], v[1], v[2], v[3]};
+  return "";
+}
+
 bool parse_number(const std::string& text, double& out) {
   if (text.empty()) return false;
   try {
@@ -113,11 +139,7 @@ Manifest manifest_from_table(const CsvTable& table, const std::filesystem::path&
   const int subtype_col = table.find_column("subtype");
   const int centre_col = table.find_column("centre");
   const int split_col = table.find_column("split");
-  int roi_cols[4];
-  int roi_present = 0;
-  for (int k = 0; k < 4; ++k) roi_present += (roi_cols[k] = table.find_column(kRoiColumns[k])) >= 0;
-  if (roi_present != 0 && roi_present != 4)
-    throw Error(path.string() + ": the ROI box needs all four columns roi_x0, roi_y0, roi_x1, roi_y1");
+  const auto roi_cols = roi_columns(table);
   std::vector<std::size_t> clinical_cols;
   for (std::size_t i = 0; i < table.header.size(); ++i) {
     if (is_fixed_column(table.header[i], config.target)) continue;
@@ -135,21 +157,7 @@ Manifest manifest_from_table(const CsvTable& table, const std::filesystem::path&
     if (subtype_col >= 0) c.subtype = row[subtype_col];
     if (centre_col >= 0) c.centre = row[centre_col];
     if (split_col >= 0) c.split = row[split_col];
-    std::string problem;
-    if (roi_present) {
-      int blank = 0;
-      for (int k = 0; k < 4; ++k) blank += row[roi_cols[k]].empty();
-      if (blank == 0) {
-        int v[4];
-        for (int k = 0; k < 4 && problem.empty(); ++k)
-          if (!parse_int(row[roi_cols[k]], v[k]))
-            problem = table.where(r, kRoiColumns[k]) + ": '" + row[roi_cols[k]] +
-                      "' is not a whole number of pixels";
-        if (problem.empty()) c.roi = RoiBox{v[0], v[1], v[2], v[3]};
-      } else if (blank != 4) {
-        problem = table.where(r, "roi_x0") + ": the ROI box is only partly filled in";
-      }
-    }
+    std::string problem = roi_cols ? read_roi_cells(table, r, *roi_cols, c.roi) : "";
     for (std::size_t i : clinical_cols) c.clinical.push_back(row[i]);
     if (problem.empty()) problem = check_case(m, c, config);
     if (!problem.empty()) {

@@ -2,6 +2,7 @@
 // A manifest is a CSV with one row per image: the cases of a study. Its fixed columns are
 //   image, patient_id, <target>, subtype, centre, split, roi_x0, roi_y0, roi_x1, roi_y1
 // and every other column is kept, in order, as a clinical column (age, sex, site, view, ...).
+#include <array>
 #include <cstddef>
 #include <filesystem>
 #include <optional>
@@ -75,6 +76,14 @@ Manifest manifest_from_table(const CsvTable& table, const std::filesystem::path&
 
 // Checks one case against the config; returns the problem, or an empty string when it is fine.
 std::string check_case(const Manifest& manifest, const Case& c, const StudyConfig& config);
+
+// The ROI box's columns in a table: their indices, none when the table has no box, or an Error
+// naming the file when only some of the four are there.
+std::optional<std::array<int, 4>> roi_columns(const CsvTable& table);
+// Row r's box into `roi` (left empty when its four cells are); a partly filled or non-integer box
+// is returned as a message naming the cell, "" when the cells are fine.
+std::string read_roi_cells(const CsvTable& table, std::size_t r, const std::array<int, 4>& cols,
+                           std::optional<RoiBox>& roi);
 
 // Writes atomically. Images inside the manifest's folder are written as paths relative to it,
 // others as absolute paths.

@@ -27,6 +27,12 @@ class YamlReader {
     }
   }
 
+  // One section of the study YAML `text` (each step reads its own); null when absent.
+  YAML::Node section(const std::string& text, const std::string& key) const {
+    const YAML::Node root = load(text);
+    return root && root.IsMap() ? root[key] : YAML::Node();
+  }
+
   [[noreturn]] void fail(const std::string& key, const std::string& what) const {
     throw Error(file_.string() + ": key '" + key + "': " + what);
   }

@@ -26,8 +26,7 @@ EnsembleConfig parse_ensemble_config(const std::string& yaml_text, const std::fi
   EnsembleConfig config;
   config.seed = default_seed;
   const YamlReader r(path);
-  const YAML::Node root = r.load(yaml_text);
-  const YAML::Node section = root ? root["ensemble"] : YAML::Node();
+  const YAML::Node section = r.section(yaml_text, "ensemble");
   if (!section || section.IsNull()) return config;
   r.only_keys(section, "ensemble", {"kinds", "folds", "ridge", "aggregate", "seed"});
   if (const YAML::Node kinds = section["kinds"]) {

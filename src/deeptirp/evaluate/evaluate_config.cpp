@@ -11,8 +11,7 @@ EvaluateConfig parse_evaluate_config(const std::string& yaml_text, const std::fi
   EvaluateConfig config;
   config.seed = default_seed;
   const YamlReader r(path);
-  const YAML::Node root = r.load(yaml_text);
-  const YAML::Node section = root ? root["evaluate"] : YAML::Node();
+  const YAML::Node section = r.section(yaml_text, "evaluate");
   if (!section || section.IsNull()) return config;
   r.only_keys(section, "evaluate", {"sets", "threshold", "bootstrap", "seed"});
   r.get_list(section, "sets", "evaluate.sets", config.sets);

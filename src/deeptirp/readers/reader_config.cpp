@@ -10,8 +10,7 @@ namespace deeptirp::readers {
 ReaderConfig parse_reader_config(const std::string& yaml_text, const std::filesystem::path& path) {
   ReaderConfig config;
   const YamlReader r(path);
-  const YAML::Node root = r.load(yaml_text);
-  const YAML::Node section = root && root.IsMap() ? root["readers"] : YAML::Node();
+  const YAML::Node section = r.section(yaml_text, "readers");
   if (!section || section.IsNull()) return config;
   r.only_keys(section, "readers", {"calls", "columns"});
   std::string calls;

@@ -4,9 +4,12 @@
 // peak memory is that architecture's.
 //
 //   bench_models --arch A [--precision fp32|bf16] [--batch 1,16] [--seconds S] [--threads 2]
+//                [--profile TRACE.json]   (one more forward pass per batch size, as a Chrome trace;
+//                                          bench/profile_summary.py sums it per operator)
 //   prints "cpp<TAB>A<TAB>precision<TAB>batch<TAB>images_per_s<TAB>peak_rss_mib" per batch size
 #include <ATen/Parallel.h>
 #include <sys/resource.h>
+#include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h>
 
 #include <chrono>
@@ -45,7 +48,7 @@ double images_per_second(deeptirp::ImageModel& model, const torch::Tensor& batch
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string arch, precision = "fp32", batches = "1,16";
+  std::string arch, precision = "fp32", batches = "1,16", profile;
   double seconds = 5;
   int threads = 2;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -55,6 +58,7 @@ int main(int argc, char** argv) {
     else if (flag == "--batch") batches = value;
     else if (flag == "--seconds") seconds = std::stod(value);
     else if (flag == "--threads") threads = std::stoi(value);
+    else if (flag == "--profile") profile = value;
     else {
       std::cerr << "bench_models: unknown option " << flag << "\n";
       return 2;
@@ -73,6 +77,10 @@ int main(int argc, char** argv) {
       const int64_t batch = std::stoll(item);
       auto input = torch::randn({batch, 3, 224, 224});
       const double rate = images_per_second(*model, input, seconds);
+      if (!profile.empty()) {
+        torch::autograd::profiler::RecordProfile trace(profile + "." + item);
+        deeptirp::predict_logits(*model, input);
+      }
       std::printf("cpp\t%s\t%s\t%lld\t%.3f\t%.0f\n", arch.c_str(),
                   deeptirp::precision_name(used).c_str(), static_cast<long long>(batch), rate,
                   peak_rss_mib());

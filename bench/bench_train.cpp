@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "deeptirp/models/registry.h"
+#include "deeptirp/models/inference.h"
 #include "deeptirp/train/train_step.h"
 
 namespace {

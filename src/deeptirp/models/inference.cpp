@@ -2,10 +2,15 @@
 
 #include <torch/types.h>
 
+#include <climits>  // also defines __GLIBC__ where it applies
 #include <fstream>
 #include <sstream>
 
 #include "deeptirp/error.h"
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 namespace deeptirp {
 
@@ -41,12 +46,20 @@ bool cpu_supports_bf16() {
   return cpuinfo_has_bf16(text.str());
 }
 
+void reuse_freed_memory() {
+#if defined(__GLIBC__)
+  mallopt(M_MMAP_MAX, 0);             // large blocks from the heap too, not mmap
+  mallopt(M_TRIM_THRESHOLD, INT_MAX);  // and the heap's free top kept, not returned
+#endif
+}
+
 Precision prepare_for_inference(ImageModel& model, Precision requested, std::string* note) {
   Precision used = requested;
   if (requested == Precision::kBFloat16 && !cpu_supports_bf16()) {
     used = Precision::kFloat32;
     if (note) *note = "this CPU has no native bf16 (avx512_bf16 / amx_bf16): running in fp32";
   }
+  reuse_freed_memory();
   torch::NoGradGuard no_grad;
   model.eval();
   model.prepare_inference(used == Precision::kBFloat16 ? torch::kBFloat16 : torch::kFloat32);

@@ -8,7 +8,7 @@
 #include <map>
 
 #include "deeptirp/error.h"
-#include "deeptirp/models/linear.h"
+#include "deeptirp/models/layers.h"
 
 namespace deeptirp {
 namespace {
@@ -18,7 +18,7 @@ constexpr int64_t kPatch = 4;
 constexpr int64_t kWindow = 7;
 constexpr double kLayerNormEps = 1e-5;
 
-nn::LayerNorm layer_norm(int64_t dim) {
+nn::LayerNorm make_norm(int64_t dim) {
   return nn::LayerNorm(nn::LayerNormOptions({dim}).eps(kLayerNormEps));
 }
 
@@ -116,9 +116,9 @@ class WindowAttention : public nn::Module {
 class SwinBlock : public nn::Module {
  public:
   SwinBlock(int64_t dim, int64_t heads, int64_t shift) {
-    norm1_ = register_module("norm1", layer_norm(dim));
+    norm1_ = register_module("norm1", make_norm(dim));
     attention_ = register_module("attn", std::make_shared<WindowAttention>(dim, heads, shift));
-    norm2_ = register_module("norm2", layer_norm(dim));
+    norm2_ = register_module("norm2", make_norm(dim));
     auto mlp = register_module("mlp", nn::ModuleList());
     fc1_ = nn::Linear(dim, 4 * dim);
     fc2_ = nn::Linear(4 * dim, dim);
@@ -129,8 +129,8 @@ class SwinBlock : public nn::Module {
   }
 
   torch::Tensor forward(torch::Tensor x) {
-    x = x + attention_->forward(norm1_->forward(x));
-    auto y = linear(fc1_, norm2_->forward(x));
+    x = x + attention_->forward(layer_norm(norm1_, x));
+    auto y = linear(fc1_, layer_norm(norm2_, x));
     // In place only without autograd: norm2 saved x for the backward pass (training, CAMs).
     if (at::GradMode::is_enabled()) return x + linear(fc2_, at::gelu(y));
     return x.add_(linear(fc2_, at::gelu_(y)));
@@ -147,7 +147,7 @@ class PatchMerging : public nn::Module {
  public:
   explicit PatchMerging(int64_t dim) {
     reduction_ = register_module("reduction", nn::Linear(nn::LinearOptions(4 * dim, 2 * dim).bias(false)));
-    norm_ = register_module("norm", layer_norm(4 * dim));
+    norm_ = register_module("norm", make_norm(4 * dim));
   }
 
   torch::Tensor forward(const torch::Tensor& x) {
@@ -156,7 +156,7 @@ class PatchMerging : public nn::Module {
     auto merged = at::cat({x.index({Slice(), even, even}), x.index({Slice(), odd, even}),
                            x.index({Slice(), even, odd}), x.index({Slice(), odd, odd})},
                           -1);
-    return linear(reduction_, norm_->forward(merged));
+    return linear(reduction_, layer_norm(norm_, merged));
   }
 
  private:
@@ -173,7 +173,7 @@ class SwinTransformer : public ImageModel {
     patch_embed_ = nn::Conv2d(nn::Conv2dOptions(options.in_chans, size.embed_dim, kPatch).stride(kPatch));
     stem->push_back(patch_embed_);
     stem->push_back(nn::Identity());  // Permute to NHWC
-    stem_norm_ = layer_norm(size.embed_dim);
+    stem_norm_ = make_norm(size.embed_dim);
     stem->push_back(stem_norm_);
     features->push_back(stem);
     for (int stage = 0; stage < 4; ++stage) {
@@ -190,29 +190,29 @@ class SwinTransformer : public ImageModel {
         features->push_back(merges_[stage]);
       }
     }
-    norm_ = register_module("norm", layer_norm(size.embed_dim << 3));
+    norm_ = register_module("norm", make_norm(size.embed_dim << 3));
     head_ = register_module("head", nn::Linear(size.embed_dim << 3, options.num_classes));
   }
 
   torch::Tensor forward(torch::Tensor x) override {
     check_swin_input_size(x.size(2), x.size(3));
-    x = stem_norm_->forward(patch_embed_->forward(x).permute({0, 2, 3, 1}));
+    x = layer_norm(stem_norm_, patch_embed_->forward(x).permute({0, 2, 3, 1}));
     for (int stage = 0; stage < 4; ++stage) {
       for (const auto& block : stages_[stage]) x = block->forward(x);
       if (stage < 3) x = merges_[stage]->forward(x);
     }
-    return head_->forward(at::mean(norm_->forward(x), {1, 2}));
+    return head_->forward(at::mean(layer_norm(norm_, x), {1, 2}));
   }
 
   // CAM target: the last stage's output after the final norm, [N, h, w, C].
   CamTap forward_tap(torch::Tensor x) override {
     check_swin_input_size(x.size(2), x.size(3));
-    x = stem_norm_->forward(patch_embed_->forward(x).permute({0, 2, 3, 1}));
+    x = layer_norm(stem_norm_, patch_embed_->forward(x).permute({0, 2, 3, 1}));
     for (int stage = 0; stage < 4; ++stage) {
       for (const auto& block : stages_[stage]) x = block->forward(x);
       if (stage < 3) x = merges_[stage]->forward(x);
     }
-    auto activation = norm_->forward(x);
+    auto activation = layer_norm(norm_, x);
     return {head_->forward(at::mean(activation, {1, 2})), activation};
   }
 

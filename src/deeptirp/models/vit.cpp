@@ -12,7 +12,7 @@
 #include <map>
 
 #include "deeptirp/error.h"
-#include "deeptirp/models/linear.h"
+#include "deeptirp/models/layers.h"
 
 namespace deeptirp {
 namespace {
@@ -70,8 +70,8 @@ class EncoderBlock : public nn::Module {
   }
 
   torch::Tensor forward(torch::Tensor x) {
-    x = x + attention_->forward(ln_1_->forward(x));
-    auto y = linear(fc1_, ln_2_->forward(x));
+    x = x + attention_->forward(layer_norm(ln_1_, x));
+    auto y = linear(fc1_, layer_norm(ln_2_, x));
     // In place only without autograd: ln_2 saved x for the backward pass (training, CAMs).
     if (at::GradMode::is_enabled()) return x + linear(fc2_, at::gelu(y));
     return x.add_(linear(fc2_, at::gelu_(y)));
@@ -118,7 +118,7 @@ class VisionTransformer : public ImageModel {
     x = conv_proj_->forward(x).flatten(2).transpose(1, 2);
     x = at::cat({class_token_.expand({x.size(0), -1, -1}), x}, 1) + pos_embedding_;
     for (const auto& block : blocks_) x = block->forward(x);
-    x = ln_->forward(x.select(1, 0));  // only the class token reaches the head
+    x = layer_norm(ln_, x.select(1, 0));  // only the class token reaches the head
     return head_->forward(x);
   }
 
@@ -129,7 +129,7 @@ class VisionTransformer : public ImageModel {
     for (std::size_t i = 0; i + 1 < blocks_.size(); ++i) x = blocks_[i]->forward(x);
     auto tokens = x;
     x = blocks_.back()->forward(x);
-    return {head_->forward(ln_->forward(x.select(1, 0))), tokens};
+    return {head_->forward(layer_norm(ln_, x.select(1, 0))), tokens};
   }
 
   // Drops the class token; the patch tokens are the grid, row-major as conv_proj flattened them.

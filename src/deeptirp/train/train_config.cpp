@@ -175,10 +175,6 @@ void check_train_config(const TrainConfig& c) {
     bad("precision", "fp32, bf16 or fp16");
   if (c.precision == "fp16" && c.device.rfind("cuda", 0) != 0)
     bad("precision", "fp16 needs a CUDA device; use bf16 on the CPU");
-  // LibTorch 1.13's CPU autocast hands Swin's layer norms bf16 inputs with fp32 weights, which
-  // layer_norm refuses mid-epoch (torch in Python fails the same way): say so before training.
-  if (c.precision == "bf16" && c.device == "cpu" && architecture(c.model).family == "swin")
-    bad("precision", "Swin does not train in bf16 on the CPU with this LibTorch; use fp32");
   if (c.channels != 1 && c.channels != 3) bad("channels", "1 or 3");
   if (c.log != "auto" && c.log != "plain" && c.log != "quiet") bad("log", "auto, plain or quiet");
 }

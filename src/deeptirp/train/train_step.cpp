@@ -1,20 +1,8 @@
 #include "deeptirp/train/train_step.h"
 
-#include <climits>  // also defines __GLIBC__ where it applies
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
-
 #include "deeptirp/train/autocast.h"
 
 namespace deeptirp {
-
-void reuse_freed_memory() {
-#if defined(__GLIBC__)
-  mallopt(M_MMAP_MAX, 0);             // large blocks from the heap too, not mmap
-  mallopt(M_TRIM_THRESHOLD, INT_MAX);  // and the heap's free top kept, not returned
-#endif
-}
 
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainConfig& c,
                                                         std::vector<torch::Tensor> params) {

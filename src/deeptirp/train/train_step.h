@@ -13,12 +13,6 @@
 
 namespace deeptirp {
 
-// Training allocates and frees the same large activations every step. glibc hands blocks over its
-// mmap threshold back to the kernel at once, so each step faults in (and zeroes) fresh pages:
-// 5-15% of a CPU step. This keeps freed memory in the process for reuse (for the whole process;
-// peak memory grows by ~5%). A no-op without glibc.
-void reuse_freed_memory();
-
 // The configured optimiser over `params`: SGD with momentum and weight decay, or AdamW.
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainConfig& config,
                                                         std::vector<torch::Tensor> params);

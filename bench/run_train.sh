@@ -4,8 +4,8 @@
 # logit) and optimiser (SGD lr 0.1, momentum 0.9, wd 1e-4), batch 8, 224x224, 2 threads, fp32 and
 # bf16 autocast. The sides alternate within one run; each point runs REPEATS times and the best
 # is kept (on a shared machine noise only slows a run down). A run's rate is batch / its median
-# step. "no-drop" is torchvision with dropout and stochastic depth off, the computation that
-# bench_train runs (our models apply neither in training; ViT has none at its defaults). Both
+# step. Both sides apply torchvision's dropout and stochastic depth (ViT has none at its
+# defaults), drawing the same random numbers. Both
 # sides start from the same weights (torchvision's initialisation) and the same random batch, and
 # by default run at lr 0: the optimiser still does all its work, and every timed step computes the
 # same numbers on both sides (at lr 0.1 the repeated batch is memorised within a few steps, the
@@ -51,11 +51,6 @@ for arch in "${archs[@]}"; do
       run cpp "$arch" "$precision" "$bench" --arch "$arch" --precision "$precision" "${same[@]}"
       run python "$arch" "$precision" /usr/bin/python3 "$here/../tools/reference_train.py" \
         --arch "$arch" --precision "$precision" "${same[@]}"
-      if [ "$precision" = fp32 ] && [[ "$arch" != vit_* ]]; then
-        run python-nodrop "$arch" "$precision" /usr/bin/python3 \
-          "$here/../tools/reference_train.py" --no-drop --arch "$arch" --precision "$precision" \
-          "${same[@]}"
-      fi
     done
   done
   rm -f "$weights/$arch".*
@@ -79,15 +74,14 @@ def ratio(a, b):
     return "-" if a is None or b is None else f"{a / b:.2f}x"
 def all_runs(*key):
     return " / ".join(cell(v) for v in runs.get(key, []))
-print("| arch | C++ fp32 | Python fp32 | C++ / Py | Py fp32 no-drop | C++ / no-drop | C++ bf16 "
-      "| Python bf16 | C++ / Py bf16 | runs C++ ; Py fp32 |")
-print("|---|---|---|---|---|---|---|---|---|---|")
+print("| arch | C++ fp32 | Python fp32 | C++ / Py | C++ bf16 | Python bf16 | C++ / Py bf16 "
+      "| C++ bf16 / Py fp32 | runs C++ ; Py fp32 |")
+print("|---|---|---|---|---|---|---|---|---|")
 for a in order:
     cf, pf, cb, pb = (best(a, "cpp", "fp32"), best(a, "python", "fp32"), best(a, "cpp", "bf16"),
                       best(a, "python", "bf16"))
-    pn = best(a, "python-nodrop", "fp32") if a.startswith(("efficientnet", "swin")) else pf
-    print(f"| {a} | {cell(cf)} | {cell(pf)} | {ratio(cf, pf)} | {cell(pn)} | {ratio(cf, pn)} | "
-          f"{cell(cb)} | {cell(pb)} | {ratio(cb, pb)} | {all_runs(a, 'cpp', 'fp32')} ; "
+    print(f"| {a} | {cell(cf)} | {cell(pf)} | {ratio(cf, pf)} | {cell(cb)} | {cell(pb)} | "
+          f"{ratio(cb, pb)} | {ratio(cb, pf)} | {all_runs(a, 'cpp', 'fp32')} ; "
           f"{all_runs(a, 'python', 'fp32')} |")
 print("training images/s, best of the runs of batch / median step; batch 8, 224x224, 2 threads; "
       "failing runs print 'fails'")

@@ -5,13 +5,15 @@ logits, on top of write_reference_weights.py (same seeds, same norm-layer pertur
 Run with /usr/bin/python3 (Debian's python3-torchvision 0.14).
 
     reference_logits.py --arch NAME --out DIR [--batch N] [--image-size S] [--checkpoint-size S0]
-                        [--num-classes K] [--seed N]
+                        [--num-classes K] [--seed N] [--train-seed N]
 
 Writes DIR/NAME.pth, DIR/NAME.safetensors (the weights, built for --checkpoint-size, default the
 image size) and DIR/NAME.logits.safetensors with "input" [N,3,S,S] and "logits". Parameters that
 torchvision initialises to zero and that would hide a wrong forward pass (ViT's head and class
 token, every bias) are drawn at random first. When S differs from S0 (ViT), the logits are those
 of a model built for S loading the weights through torchvision's interpolate_embeddings.
+With --train-seed, the logits file also holds "train_logits": the same input in training mode
+(batch statistics, dropout, stochastic depth) right after torch.manual_seed(N).
 """
 import argparse
 import math
@@ -42,6 +44,7 @@ def main():
     parser.add_argument("--checkpoint-size", type=int)
     parser.add_argument("--num-classes", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--train-seed", type=int)
     args = parser.parse_args()
     torch.set_num_threads(2)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -64,8 +67,14 @@ def main():
     x = torch.randn(args.batch, 3, args.image_size, args.image_size, generator=g)
     with torch.inference_mode():
         logits = model(x)
-    ref.write_safetensors(args.out / f"{args.arch}.logits.safetensors",
-                          {"input": x, "logits": logits}, {"arch": args.arch})
+    tensors = {"input": x, "logits": logits}
+    if args.train_seed is not None:
+        model.train()
+        torch.manual_seed(args.train_seed)
+        with torch.no_grad():
+            tensors["train_logits"] = model(x)
+    ref.write_safetensors(args.out / f"{args.arch}.logits.safetensors", tensors,
+                          {"arch": args.arch})
     print(f"{args.arch}: logits {list(logits.shape)}, max |logit| {logits.abs().max():.4g}")
 
 

@@ -5,11 +5,10 @@ autocast), BCEWithLogitsLoss on one logit, SGD(lr 0.1, momentum 0.9, weight deca
 bench/run_train.sh.
 
     reference_train.py --arch A [--precision fp32|bf16] [--batch 8] [--size 224] [--threads 2]
-                       [--warmup 2] [--steps 5] [--no-drop] [--weights FILE] [--lr 0.1]
+                       [--warmup 2] [--steps 5] [--weights FILE] [--lr 0.1]
 
 images_per_s is batch / the median step's seconds; mean_images_per_s is over all timed steps.
---no-drop sets every Dropout and StochasticDepth to p=0: the computation that bench_train runs,
-whose models apply neither in training mode.
+Dropout and stochastic depth are on, as torchvision trains; bench_train draws the same samples.
 """
 import argparse
 import json
@@ -33,17 +32,12 @@ def main():
     p.add_argument("--steps", type=int, default=5)
     p.add_argument("--lr", type=float, default=0.1)
     p.add_argument("--weights", help="a state dict (.pth) to start from")
-    p.add_argument("--no-drop", action="store_true", help="dropout and stochastic depth off")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     model = ref.build(a.arch, 1, a.size).train()
     if a.weights:
         model.load_state_dict(torch.load(a.weights))
-    if a.no_drop:  # the computation bench_train runs: its models have no dropout/stochastic depth
-        for m in model.modules():
-            if isinstance(m, (torch.nn.Dropout, torchvision.ops.StochasticDepth)):
-                m.p = 0.0
     criterion = torch.nn.BCEWithLogitsLoss()
     optimizer = torch.optim.SGD(model.parameters(), lr=a.lr, momentum=0.9, weight_decay=1e-4)
     torch.manual_seed(1)  # the same images and labels as bench_train
@@ -67,7 +61,7 @@ def main():
         seconds.append(time.perf_counter() - start)
     median = sorted(seconds)[len(seconds) // 2]
     print(json.dumps({
-        "impl": "python-nodrop" if a.no_drop else "python", "arch": a.arch,
+        "impl": "python", "arch": a.arch,
         "precision": a.precision, "batch": a.batch, "size": a.size, "threads": a.threads,
         "steps": a.steps, "lr": a.lr, "seconds": sum(seconds),
         "images_per_s": a.batch / median, "mean_images_per_s": a.steps * a.batch / sum(seconds),

@@ -23,6 +23,7 @@ inline double relative_difference(const torch::Tensor& a, const torch::Tensor& r
 struct Reference {
   std::filesystem::path pth, safetensors;
   torch::Tensor input, logits;
+  torch::Tensor train_logits;  // with --train-seed: training mode right after that seed
 };
 
 // Runs tools/reference_logits.py; `extra` are further options (e.g. "--batch 1").
@@ -33,10 +34,11 @@ inline Reference make_reference(const std::string& arch, const std::filesystem::
                               dir.string() + " " + extra;
   std::string output;
   EXPECT_EQ(run_command(command, &output), 0) << command << "\n" << output;
-  Reference ref{dir / (arch + ".pth"), dir / (arch + ".safetensors"), {}, {}};
+  Reference ref{dir / (arch + ".pth"), dir / (arch + ".safetensors"), {}, {}, {}};
   for (auto& [name, tensor] : read_safetensors(dir / (arch + ".logits.safetensors"))) {
     if (name == "input") ref.input = tensor;
     if (name == "logits") ref.logits = tensor;
+    if (name == "train_logits") ref.train_logits = tensor;
   }
   return ref;
 }
@@ -52,6 +54,33 @@ inline double parity(const std::string& arch, const Reference& ref,
   auto logits = predict_logits(*model, ref.input);
   EXPECT_EQ(logits.sizes(), ref.logits.sizes());
   return relative_difference(logits, ref.logits);
+}
+
+// Training-mode logits of the reference weights on the reference input right after
+// torch::manual_seed(seed): batch statistics, dropout and stochastic depth, as torchvision trains.
+inline torch::Tensor train_mode_logits(const std::string& arch, const Reference& ref,
+                                       int64_t image_size, uint64_t seed) {
+  auto model = create_model(arch, {ref.logits.size(1), 3, image_size});
+  load_weights(*model, arch, ref.safetensors);
+  model->train();
+  torch::NoGradGuard no_grad;
+  torch::manual_seed(seed);
+  return model->forward(ref.input);
+}
+
+// The training-mode forward pass draws the same random numbers as torchvision's, in the same
+// order: equal logits with the reference's seed. Another seed gives other logits (so the
+// randomness is really there), and both differ from eval mode.
+inline void expect_train_mode_parity(const std::string& arch, const Reference& ref,
+                                     int64_t image_size, uint64_t seed) {
+  ASSERT_TRUE(ref.train_logits.defined()) << "the reference was made without --train-seed";
+  const auto logits = train_mode_logits(arch, ref, image_size, seed);
+  const double diff = relative_difference(logits, ref.train_logits);
+  std::cout << arch << " training mode: max relative difference " << diff << "\n";
+  EXPECT_LE(diff, 1e-4);
+  const auto other = train_mode_logits(arch, ref, image_size, seed + 1);
+  EXPECT_GT(relative_difference(other, ref.train_logits), 1e-3) << "no randomness in training";
+  EXPECT_GT(relative_difference(ref.train_logits, ref.logits), 1e-3);
 }
 
 #define DEEPTIRP_REQUIRE_REFERENCE_PYTHON()                                          \

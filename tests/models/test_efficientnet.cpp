@@ -49,6 +49,15 @@ TEST(EfficientNet, B3MatchesTorchvisionFromPth) {
   std::cout << "efficientnet_b3 max relative difference " << diff << "\n";
 }
 
+// Training mode as torchvision trains: batch statistics, stochastic depth 0.2 * i / 16 on the
+// residual blocks and dropout 0.2 before the classifier.
+TEST(EfficientNet, B0TrainingModeMatchesTorchvisionWithItsDropoutAndStochasticDepth) {
+  DEEPTIRP_REQUIRE_REFERENCE_PYTHON();
+  Reference ref = make_reference("efficientnet_b0", scratch_dir("effnet-b0-train"),
+                                 "--image-size 64 --batch 8 --train-seed 11");
+  expect_train_mode_parity("efficientnet_b0", ref, 64, 11);
+}
+
 TEST(EfficientNet, OneChannelModelSumsTheStemAndEqualsTheGreyImageInRgb) {
   auto rgb = create_model("efficientnet_b0", {2, 3, 96});
   randomise_norms(*rgb);

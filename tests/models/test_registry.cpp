@@ -80,6 +80,27 @@ TEST(Registry, BadRequestsNameWhatIsWrong) {
   EXPECT_THROW(create_model("swin_t", {0, 3, 224}), Error);
 }
 
+// Regularisation that the architecture does not have is refused, not silently skipped.
+TEST(Registry, RegularisationOnlyWhereTorchvisionHasIt) {
+  auto options = [](double dropout, double stochastic_depth) {
+    ModelOptions o{1, 3, 64};
+    o.dropout = dropout;
+    o.stochastic_depth = stochastic_depth;
+    return o;
+  };
+  EXPECT_NO_THROW(create_model("efficientnet_b0", options(0.5, 0.1)));
+  EXPECT_NO_THROW(create_model("swin_t", options(0, 0.1)));
+  EXPECT_NO_THROW(create_model("vit_ti_16", options(0, 0)));
+  EXPECT_THROW(create_model("efficientnet_b0", options(1.0, 0)), Error);
+  EXPECT_THROW(create_model("swin_t", options(0.1, 0)), Error);
+  try {
+    create_model("vit_ti_16", options(-1, 0.1));
+    FAIL() << "stochastic depth for ViT was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("stochastic depth"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Registry, ModelsTakeTheRequestedHeadChannelsAndDefaultSize) {
   for (const std::string name : {"efficientnet_b0", "vit_ti_16", "swin_t"}) {
     auto model = create_model(name, {1, 1, 0});

@@ -24,6 +24,15 @@ TEST(Swin, BaseAt192MatchesTorchvisionFromSafetensors) {
   EXPECT_LE(diff, 1e-4);
 }
 
+// Training mode as torchvision trains: stochastic depth 0.2 * i / 11 on both residual branches
+// of every block.
+TEST(Swin, TinyTrainingModeMatchesTorchvisionWithItsStochasticDepth) {
+  DEEPTIRP_REQUIRE_REFERENCE_PYTHON();
+  Reference ref = make_reference("swin_t", scratch_dir("swin-t-train"),
+                                 "--image-size 64 --batch 8 --train-seed 11");
+  expect_train_mode_parity("swin_t", ref, 64, 11);
+}
+
 TEST(Swin, UnsupportedSizesGiveAClearError) {
   try {
     create_model("swin_t", {1, 3, 200});

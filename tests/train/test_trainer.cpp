@@ -81,6 +81,27 @@ TEST(TrainConfig, PresetsAndOverrides) {
   EXPECT_THROW(train_preset("fast"), Error);
 }
 
+TEST(TrainConfig, RegularisationIsTorchvisionsByDefaultAndOffForCpuQuick) {
+  TrainConfig paper = train_preset("paper");
+  EXPECT_LT(paper.dropout, 0);
+  EXPECT_LT(paper.stochastic_depth, 0);
+  TrainConfig quick = train_preset("cpu-quick");
+  EXPECT_EQ(quick.dropout, 0);
+  EXPECT_EQ(quick.stochastic_depth, 0);
+  apply_train_override(quick, "dropout=0.25");
+  EXPECT_DOUBLE_EQ(quick.dropout, 0.25);
+  apply_train_override(quick, "dropout=default");
+  EXPECT_LT(quick.dropout, 0);
+  for (const char* bad : {"dropout=1", "stochastic_depth=-0.1", "dropout=lots"}) {
+    try {
+      apply_train_override(quick, bad);
+      FAIL() << bad << " was accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("train."), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(TrainConfig, UnknownYamlKeyIsNamed) {
   auto dir = testing::scratch_dir("train-yaml");
   std::ofstream(dir / "s.yaml") << "train:\n  epochs: 2\n  learning_rate: 0.1\n";
@@ -125,6 +146,7 @@ TEST(Trainer, ResumeEqualsStraightRun) {
   auto dir = make_study("train-resume", 40, 5);
   TrainConfig straight = small_config(dir, "straight");
   straight.epochs = 4;
+  straight.dropout = straight.stochastic_depth = -1;  // torchvision's: their draws resume too
   TrainConfig resumed = straight;
   resumed.out = (dir / "resumed").string();
   train(straight);

@@ -10,6 +10,7 @@
 #include <map>
 
 #include "deeptirp/error.h"
+#include "deeptirp/models/layers.h"
 
 namespace deeptirp {
 namespace {
@@ -95,11 +96,11 @@ const StageRow kStages[] = {{1, 3, 1, 32, 16, 1},   {6, 3, 2, 16, 24, 2},   {6, 
                             {6, 3, 1, 192, 320, 1}};
 
 // MBConv: expand 1x1 (if any), depthwise, squeeze-excitation, project 1x1; residual when the
-// shape is kept. Stochastic depth is the identity in eval mode.
+// shape is kept, its branch under stochastic depth in training.
 class MBConv : public nn::Module {
  public:
-  MBConv(int64_t in, int64_t out, double expand, int64_t kernel, int64_t stride)
-      : residual_(stride == 1 && in == out) {
+  MBConv(int64_t in, int64_t out, double expand, int64_t kernel, int64_t stride, double drop_path)
+      : residual_(stride == 1 && in == out), drop_path_(drop_path) {
     auto block = register_module("block", nn::ModuleList());
     int64_t expanded = make_divisible(in * expand);
     if (expanded != in) {
@@ -118,7 +119,7 @@ class MBConv : public nn::Module {
     torch::Tensor y = x;
     for (const auto& conv : convs_) y = conv->forward(y);
     y = project_->forward(se_->forward(y));
-    return residual_ ? y.add_(x) : y;
+    return residual_ ? stochastic_depth(y, drop_path_, is_training()).add_(x) : y;
   }
 
   void fold(torch::ScalarType dtype) {
@@ -128,6 +129,7 @@ class MBConv : public nn::Module {
 
  private:
   bool residual_;
+  double drop_path_;
   std::vector<std::shared_ptr<ConvNormAct>> convs_;
   std::shared_ptr<SqueezeExcitation> se_;
   std::shared_ptr<ConvNormAct> project_;
@@ -135,18 +137,27 @@ class MBConv : public nn::Module {
 
 class EfficientNet : public ImageModel {
  public:
-  EfficientNet(const EfficientNetScale& scale, const ModelOptions& options) : ImageModel(options) {
+  EfficientNet(const EfficientNetScale& scale, const ModelOptions& options)
+      : ImageModel(options), dropout_(options.dropout >= 0 ? options.dropout : scale.dropout) {
     auto features = register_module("features", nn::ModuleList());
     auto width = [&](int64_t c) { return make_divisible(c * scale.width_mult); };
     stem_ = std::make_shared<ConvNormAct>(options.in_chans, width(kStages[0].in), 3, 2, 1, true);
     features->push_back(stem_);
+    auto depth = [&](const StageRow& row) {
+      return static_cast<int64_t>(std::ceil(row.layers * scale.depth_mult));
+    };
+    const double stochastic_depth = options.stochastic_depth >= 0 ? options.stochastic_depth
+                                                                   : kEfficientNetStochasticDepth;
+    int64_t total_blocks = 0;
+    for (const StageRow& row : kStages) total_blocks += depth(row);
     for (const StageRow& row : kStages) {
       auto stage = nn::ModuleList();
-      int64_t layers = static_cast<int64_t>(std::ceil(row.layers * scale.depth_mult));
-      for (int64_t i = 0; i < layers; ++i) {
+      for (int64_t i = 0; i < depth(row); ++i) {
         int64_t in = i == 0 ? width(row.in) : width(row.out);
+        const double drop_path = stochastic_depth * static_cast<double>(blocks_.size()) /
+                                 total_blocks;
         blocks_.push_back(std::make_shared<MBConv>(in, width(row.out), row.expand, row.kernel,
-                                                   i == 0 ? row.stride : 1));
+                                                   i == 0 ? row.stride : 1, drop_path));
         stage->push_back(blocks_.back());
       }
       features->push_back(stage);
@@ -155,7 +166,7 @@ class EfficientNet : public ImageModel {
     head_conv_ = std::make_shared<ConvNormAct>(last_in, 4 * last_in, 1, 1, 1, true);
     features->push_back(head_conv_);
     auto classifier = register_module("classifier", nn::ModuleList());
-    classifier->push_back(nn::Dropout(scale.dropout));
+    classifier->push_back(nn::Dropout(dropout_));
     fc_ = nn::Linear(4 * last_in, options.num_classes);
     classifier->push_back(fc_);
   }
@@ -165,7 +176,7 @@ class EfficientNet : public ImageModel {
     x = stem_->forward(x);
     for (const auto& block : blocks_) x = block->forward(x);
     x = head_conv_->forward(x);
-    return fc_->forward(at::mean(x, {2, 3}));  // dropout is the identity in eval mode
+    return fc_->forward(at::dropout(at::mean(x, {2, 3}), dropout_, is_training()));
   }
 
   // CAM target: features.8, the last conv stage's output before pooling.
@@ -190,6 +201,7 @@ class EfficientNet : public ImageModel {
   std::shared_ptr<ConvNormAct> stem_, head_conv_;
   std::vector<std::shared_ptr<MBConv>> blocks_;
   nn::Linear fc_{nullptr};
+  double dropout_;
   bool channels_last_ = false;
 };
 

@@ -10,8 +10,12 @@ namespace deeptirp {
 struct EfficientNetScale {
   double width_mult;
   double depth_mult;
-  double dropout;
+  double dropout;  // before the classifier, in training
 };
+
+// torchvision's stochastic depth for every EfficientNet: block i of n (counting all blocks)
+// drops its residual branch with probability kEfficientNetStochasticDepth * i / n in training.
+constexpr double kEfficientNetStochasticDepth = 0.2;
 
 // "b0" .. "b4"; throws Error for another variant.
 EfficientNetScale efficientnet_scale(const std::string& variant);

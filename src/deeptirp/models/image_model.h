@@ -20,6 +20,11 @@ struct ModelOptions {
   int64_t num_classes = 1;  // 1: one logit for a sigmoid (binary); k > 1: k logits
   int64_t in_chans = 3;     // 1 (greyscale radiographs) or 3
   int64_t image_size = 0;   // 0: the architecture's default input size
+  // Training-time regularisation; negative: torchvision's value for the architecture (dropout
+  // before EfficientNet's classifier; stochastic depth of EfficientNet and Swin, the rate of the
+  // last block). The identity in eval mode.
+  double dropout = -1;
+  double stochastic_depth = -1;
 };
 
 class ImageModel : public torch::nn::Module {

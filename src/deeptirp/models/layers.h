@@ -1,5 +1,7 @@
 #pragma once
-// The transformers' two most frequent layers, called the way that is fastest on the CPU.
+// Layers the image models share: the transformers' two most frequent ones, called the way that is
+// fastest on the CPU, and torchvision's stochastic depth.
+#include <ATen/ATen.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 
@@ -29,6 +31,20 @@ inline torch::Tensor layer_norm(const torch::nn::LayerNorm& layer, const torch::
                         layer->weight.to(torch::kFloat), layer->bias.to(torch::kFloat),
                         options.eps())
       .to(torch::kBFloat16);
+}
+
+// Stochastic depth (Huang et al. 2016) per sample, torchvision.ops.stochastic_depth's "row" mode:
+// in training, each sample's residual branch is dropped with probability p and the kept ones are
+// scaled by 1 / (1 - p). Same RNG calls in the same order as torchvision, so a seeded forward
+// pass draws the same samples. The identity in eval mode or with p = 0 (no random numbers drawn).
+inline torch::Tensor stochastic_depth(const torch::Tensor& x, double p, bool training) {
+  if (!training || p == 0.0) return x;
+  const double survival = 1.0 - p;
+  std::vector<int64_t> size(x.dim(), 1);
+  size[0] = x.size(0);
+  auto keep = at::empty(size, x.options()).bernoulli_(survival);
+  if (survival > 0.0) keep.div_(survival);
+  return x * keep;
 }
 
 }  // namespace deeptirp

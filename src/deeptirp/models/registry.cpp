@@ -66,6 +66,14 @@ std::shared_ptr<ImageModel> create_model(const std::string& name, ModelOptions o
     throw Error(name + ": input size must be at least 32; got " +
                 std::to_string(options.image_size));
   }
+  if (options.dropout >= 1 || options.stochastic_depth >= 1)
+    throw Error(name + ": dropout and stochastic depth must be below 1");
+  // Where torchvision's recipe has none (0 by default), we have none to turn on: say so rather
+  // than train without what was asked for.
+  if (options.dropout > 0 && info.family != "efficientnet")
+    throw Error(name + ": dropout in training is available for EfficientNet only");
+  if (options.stochastic_depth > 0 && info.family == "vit")
+    throw Error(name + ": ViT has no stochastic depth (none in torchvision's ViT)");
   const std::string variant = variant_of(info);
   if (info.family == "efficientnet") return make_efficientnet(efficientnet_scale(variant), options);
   if (info.family == "vit") return make_vit(vit_size(variant), options);

@@ -111,11 +111,11 @@ class WindowAttention : public nn::Module {
   torch::Tensor table_, index_;
 };
 
-// SwinTransformerBlock: pre-norm window attention and MLP ("0", GELU, "3"), each residual;
-// stochastic depth and dropout are the identity in eval mode.
+// SwinTransformerBlock: pre-norm window attention and MLP ("0", GELU, "3"), each residual with
+// its branch under stochastic depth in training. (torchvision's dropouts are all 0 for Swin.)
 class SwinBlock : public nn::Module {
  public:
-  SwinBlock(int64_t dim, int64_t heads, int64_t shift) {
+  SwinBlock(int64_t dim, int64_t heads, int64_t shift, double drop_path) : drop_path_(drop_path) {
     norm1_ = register_module("norm1", make_norm(dim));
     attention_ = register_module("attn", std::make_shared<WindowAttention>(dim, heads, shift));
     norm2_ = register_module("norm2", make_norm(dim));
@@ -129,14 +129,19 @@ class SwinBlock : public nn::Module {
   }
 
   torch::Tensor forward(torch::Tensor x) {
-    x = x + attention_->forward(layer_norm(norm1_, x));
+    x = x + drop_path(attention_->forward(layer_norm(norm1_, x)));
     auto y = linear(fc1_, layer_norm(norm2_, x));
     // In place only without autograd: norm2 saved x for the backward pass (training, CAMs).
-    if (at::GradMode::is_enabled()) return x + linear(fc2_, at::gelu(y));
-    return x.add_(linear(fc2_, at::gelu_(y)));
+    if (at::GradMode::is_enabled()) return x + drop_path(linear(fc2_, at::gelu(y)));
+    return x.add_(drop_path(linear(fc2_, at::gelu_(y))));
   }
 
  private:
+  torch::Tensor drop_path(const torch::Tensor& branch) {
+    return stochastic_depth(branch, drop_path_, is_training());
+  }
+
+  double drop_path_;
   nn::LayerNorm norm1_{nullptr}, norm2_{nullptr};
   std::shared_ptr<WindowAttention> attention_;
   nn::Linear fc1_{nullptr}, fc2_{nullptr};
@@ -176,11 +181,17 @@ class SwinTransformer : public ImageModel {
     stem_norm_ = make_norm(size.embed_dim);
     stem->push_back(stem_norm_);
     features->push_back(stem);
+    const int64_t total_blocks = size.depths[0] + size.depths[1] + size.depths[2] + size.depths[3];
+    const double stochastic_depth =
+        options.stochastic_depth >= 0 ? options.stochastic_depth : size.stochastic_depth;
+    int64_t block_id = 0;
     for (int stage = 0; stage < 4; ++stage) {
       const int64_t dim = size.embed_dim << stage;
       auto blocks = nn::ModuleList();
       for (int64_t i = 0; i < size.depths[stage]; ++i) {
-        auto block = std::make_shared<SwinBlock>(dim, size.heads[stage], i % 2 ? kWindow / 2 : 0);
+        const double drop_path = stochastic_depth * block_id++ / (total_blocks - 1);
+        auto block = std::make_shared<SwinBlock>(dim, size.heads[stage], i % 2 ? kWindow / 2 : 0,
+                                                 drop_path);
         blocks->push_back(block);
         stages_[stage].push_back(block);
       }
@@ -240,9 +251,9 @@ void check_swin_input_size(int64_t height, int64_t width) {
 
 SwinSize swin_size(const std::string& variant) {
   static const std::map<std::string, SwinSize> sizes = {
-      {"t", {96, {2, 2, 6, 2}, {3, 6, 12, 24}}},
-      {"s", {96, {2, 2, 18, 2}, {3, 6, 12, 24}}},
-      {"b", {128, {2, 2, 18, 2}, {4, 8, 16, 32}}}};
+      {"t", {96, {2, 2, 6, 2}, {3, 6, 12, 24}, 0.2}},
+      {"s", {96, {2, 2, 18, 2}, {3, 6, 12, 24}, 0.3}},
+      {"b", {128, {2, 2, 18, 2}, {4, 8, 16, 32}, 0.5}}};
   auto it = sizes.find(variant);
   if (it == sizes.end()) throw Error("unknown Swin size '" + variant + "' (t, s, b)");
   return it->second;

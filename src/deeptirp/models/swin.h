@@ -12,6 +12,9 @@ struct SwinSize {
   int64_t embed_dim;
   int64_t depths[4];
   int64_t heads[4];
+  // torchvision's stochastic depth: block i of n drops each residual branch with probability
+  // stochastic_depth * i / (n - 1) in training.
+  double stochastic_depth;
 };
 
 // "t", "s", "b"; throws Error otherwise.

@@ -47,8 +47,8 @@ ImageOptions ModelCard::image_options() const {
   return o;
 }
 
-std::shared_ptr<ImageModel> build_model(const ModelCard& card) {
-  ModelOptions options;
+std::shared_ptr<ImageModel> build_model(const ModelCard& card, const ModelOptions& training) {
+  ModelOptions options = training;
   options.num_classes = 1;  // one logit for a sigmoid, as in the study
   options.in_chans = card.channels;
   options.image_size = card.image_size;

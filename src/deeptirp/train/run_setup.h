@@ -29,7 +29,9 @@ struct ModelCard {
   ImageOptions image_options() const;
 };
 
-std::shared_ptr<ImageModel> build_model(const ModelCard& card);
+// The card's model, one logit. `training` adds the run's dropout and stochastic depth (only
+// training mode applies them; ModelOptions says what negative values mean).
+std::shared_ptr<ImageModel> build_model(const ModelCard& card, const ModelOptions& training = {});
 
 // Pretrained weights into a freshly built model (head replaced when the class count differs).
 void load_pretrained(ImageModel& model, const std::string& architecture,

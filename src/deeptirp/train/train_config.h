@@ -32,6 +32,10 @@ struct TrainConfig {
   int micro_batch = 0;            // gradient accumulation: batch_size in chunks of this; 0 = whole
   bool hflip = true;
   bool vflip = true;
+  // Regularisation in training: dropout before EfficientNet's classifier, and the stochastic depth
+  // of EfficientNet and Swin (the rate of the last block). -1 ("default"): torchvision's values.
+  double dropout = -1;
+  double stochastic_depth = -1;
   std::string class_balance = "none";  // none | pos-weight | sampling
   std::string monitor = "auc";         // best checkpoint by: auc | loss | accuracy
   std::uint64_t seed = 42;

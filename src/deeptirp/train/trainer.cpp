@@ -155,7 +155,10 @@ TrainResult train(const TrainConfig& config, const TrainControl& control) {
   write_file_atomically(run / "train_config.json", train_config_json(config) + "\n");
 
   torch::manual_seed(config.seed);
-  std::shared_ptr<ImageModel> model = build_model(card);
+  ModelOptions regularisation;
+  regularisation.dropout = config.dropout;
+  regularisation.stochastic_depth = config.stochastic_depth;
+  std::shared_ptr<ImageModel> model = build_model(card, regularisation);
   if (!config.weights.empty()) load_pretrained(*model, config.model, config.weights);
   model->to(device);
   auto optimizer = make_optimizer(config, model->parameters());

@@ -6,6 +6,7 @@
 #include <torch/nn/modules/normalization.h>
 
 #include <map>
+#include <utility>
 
 #include "deeptirp/error.h"
 #include "deeptirp/models/layers.h"
@@ -70,15 +71,13 @@ class WindowAttention : public nn::Module {
   torch::Tensor forward(const torch::Tensor& input) {
     const int64_t batch = input.size(0), height = input.size(1), width = input.size(2),
                   channels = input.size(3);
-    const int64_t pad_b = (kWindow - height % kWindow) % kWindow;
-    const int64_t pad_r = (kWindow - width % kWindow) % kWindow;
-    auto x = (pad_b || pad_r) ? at::constant_pad_nd(input, {0, 0, 0, pad_r, 0, pad_b}) : input;
-    const int64_t ph = height + pad_b, pw = width + pad_r;
-    const int64_t shift_h = kWindow >= ph ? 0 : shift_, shift_w = kWindow >= pw ? 0 : shift_;
-    const bool shifted = shift_h + shift_w > 0;
-    if (shifted) x = at::roll(x, {-shift_h, -shift_w}, {1, 2});
-    const int64_t windows = (ph / kWindow) * (pw / kWindow), tokens = kWindow * kWindow;
-    x = x.view({batch, ph / kWindow, kWindow, pw / kWindow, kWindow, channels})
+    const Windows g = windows_for(height, width);
+    auto x = (g.ph != height || g.pw != width)
+                 ? at::constant_pad_nd(input, {0, 0, 0, g.pw - width, 0, g.ph - height})
+                 : input;
+    if (g.shifted()) x = at::roll(x, {-g.shift_h, -g.shift_w}, {1, 2});
+    const int64_t windows = (g.ph / kWindow) * (g.pw / kWindow), tokens = kWindow * kWindow;
+    x = x.view({batch, g.ph / kWindow, kWindow, g.pw / kWindow, kWindow, channels})
             .permute({0, 1, 3, 2, 4, 5})
             .reshape({batch * windows, tokens, channels});
     auto qkv = linear(qkv_, x)
@@ -86,29 +85,60 @@ class WindowAttention : public nn::Module {
                    .permute({2, 0, 3, 1, 4})
                    .unbind(0);  // one backward node (a stack), not three zero-filled selects
     auto q = qkv[0] * std::pow(static_cast<double>(channels / heads_), -0.5);
-    auto attention = at::matmul(q, qkv[1].transpose(-2, -1));
-    auto bias = table_.index_select(0, index_).view({tokens, tokens, -1}).permute({2, 0, 1});
-    attention = attention + bias.unsqueeze(0);
-    if (shifted) {
-      auto mask = shift_mask(ph, pw, shift_h, shift_w, attention.options());
-      attention = attention.view({batch, windows, heads_, tokens, tokens}) +
-                  mask.unsqueeze(1).unsqueeze(0);
-      attention = attention.view({-1, heads_, tokens, tokens});
-    }
-    attention = at::softmax(attention, -1);
+    auto attention = at::matmul(q, qkv[1].transpose(-2, -1))
+                         .view({batch, windows, heads_, tokens, tokens});
+    const bool cached = cached_bias_.defined() && cached_for_ == std::pair{height, width} &&
+                        !is_training();
+    const auto bias = cached ? cached_bias_ : attention_bias(g);
+    // In place only without autograd (training and CAMs need the scores for the backward pass).
+    attention = at::GradMode::is_enabled() ? attention + bias : attention.add_(bias);
+    attention = at::softmax(attention.view({-1, heads_, tokens, tokens}), -1);
     x = at::matmul(attention, qkv[2]).transpose(1, 2).reshape({x.size(0), tokens, channels});
     x = linear(proj_, x)
-            .view({batch, ph / kWindow, pw / kWindow, kWindow, kWindow, channels})
+            .view({batch, g.ph / kWindow, g.pw / kWindow, kWindow, kWindow, channels})
             .permute({0, 1, 3, 2, 4, 5})
-            .reshape({batch, ph, pw, channels});
-    if (shifted) x = at::roll(x, {shift_h, shift_w}, {1, 2});
+            .reshape({batch, g.ph, g.pw, channels});
+    if (g.shifted()) x = at::roll(x, {g.shift_h, g.shift_w}, {1, 2});
     return x.slice(1, 0, height).slice(2, 0, width).contiguous();
   }
 
+  // Inference on height x width maps: the bias, built from fixed weights, is built once here
+  // rather than on every call (read-only afterwards, so concurrent forward passes may share it).
+  void cache_bias(int64_t height, int64_t width) {
+    torch::NoGradGuard no_grad;
+    cached_bias_ = attention_bias(windows_for(height, width));
+    cached_for_ = {height, width};
+  }
+
  private:
+  // The padded map and the shift, by torchvision's rules: pad to whole windows, and no shift
+  // along an axis that one window covers.
+  struct Windows {
+    int64_t ph, pw, shift_h, shift_w;
+    bool shifted() const { return shift_h + shift_w > 0; }
+  };
+  Windows windows_for(int64_t height, int64_t width) const {
+    const int64_t ph = height + (kWindow - height % kWindow) % kWindow;
+    const int64_t pw = width + (kWindow - width % kWindow) % kWindow;
+    return {ph, pw, kWindow >= ph ? 0 : shift_, kWindow >= pw ? 0 : shift_};
+  }
+
+  // What the attention scores [1 or windows, heads, T, T] get added: the relative position bias
+  // and, for shifted windows, the mask (-100 between regions; masked scores differ from
+  // torchvision's (score + bias) - 100 only in rounding, and softmax turns both into 0).
+  torch::Tensor attention_bias(const Windows& g) const {
+    const int64_t tokens = kWindow * kWindow;
+    auto bias = table_.index_select(0, index_).view({tokens, tokens, -1}).permute({2, 0, 1});
+    if (!g.shifted()) return bias.unsqueeze(0);
+    auto mask = shift_mask(g.ph, g.pw, g.shift_h, g.shift_w, table_.options());
+    return bias.unsqueeze(0) + mask.unsqueeze(1);
+  }
+
   int64_t heads_, shift_;
   nn::Linear qkv_{nullptr}, proj_{nullptr};
   torch::Tensor table_, index_;
+  torch::Tensor cached_bias_;
+  std::pair<int64_t, int64_t> cached_for_{0, 0};
 };
 
 // SwinTransformerBlock: pre-norm window attention and MLP ("0", GELU, "3"), each residual with
@@ -127,6 +157,8 @@ class SwinBlock : public nn::Module {
     mlp->push_back(nn::Identity());
     mlp->push_back(fc2_);
   }
+
+  void cache_bias(int64_t grid) { attention_->cache_bias(grid, grid); }
 
   torch::Tensor forward(torch::Tensor x) {
     x = x + drop_path(attention_->forward(layer_norm(norm1_, x)));
@@ -228,6 +260,13 @@ class SwinTransformer : public ImageModel {
   }
 
   torch::Tensor to_grid(const torch::Tensor& t) const override { return t.permute({0, 3, 1, 2}); }
+
+  void prepare_inference(torch::ScalarType dtype) override {
+    convert_floating(dtype);
+    int64_t grid = options_.image_size / kPatch;  // each stage's square map; merges halve it
+    for (int stage = 0; stage < 4; ++stage, grid /= 2)
+      for (auto& block : stages_[stage]) block->cache_bias(grid);
+  }
 
  private:
   nn::Conv2d patch_embed_{nullptr};

@@ -38,4 +38,4 @@ centres:
 split: {train: 0.7, validation: 0.1, test: 0.2, seed: 2025}
 image: {size: 128, channels: 3, roi_margin: 0.1}
 YAML
-time OMP_WAIT_POLICY=PASSIVE "$build/deeptirp" study run "$out/study.yaml"
+time "$build/deeptirp" study run "$out/study.yaml"

@@ -10,9 +10,14 @@ shift
 archs=("$@")
 [ ${#archs[@]} -eq 0 ] && archs=(efficientnet_b3 efficientnet_b4 vit_b_16 vit_s_16 vit_ti_16 swin_t swin_s swin_b)
 here=$(cd "$(dirname "$0")" && pwd)
-# GNU OpenMP spin-waits by default; on a shared machine the spinning threads starve each other
-# (efficientnet_b3 fell from 12 to 0.5 images/s here). Both sides get the same setting.
-export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
+# Each side waits between OpenMP regions as it does for its users: Python with libgomp's default
+# (spin ~300,000 times, then sleep), C++ with the short spin `deeptirp` sets for itself
+# (GOMP_SPINCOUNT=10000, src/cli/main.cpp). Run on a quiet machine: spinning processes slow each
+# other down (efficientnet_b3 fell from 12 to 0.5 images/s under load). PY_ENV and CPP_ENV
+# (VAR=value ...) override, e.g. PY_ENV=OMP_WAIT_POLICY=PASSIVE.
+read -r -a py_env <<< "${PY_ENV:-}"
+read -r -a cpp_env <<< "${CPP_ENV:-GOMP_SPINCOUNT=10000}"
+unset OMP_WAIT_POLICY GOMP_SPINCOUNT
 seconds=${SECONDS_PER_POINT:-5}
 batches=${BATCHES:-1,16}
 bench=${BENCH_MODELS:-$build/bench/bench_models}
@@ -20,9 +25,9 @@ results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 for arch in "${archs[@]}"; do
   for precision in fp32 bf16; do
-    /usr/bin/python3 "$here/models_reference.py" --arch "$arch" --precision "$precision" \
+    env "${py_env[@]}" /usr/bin/python3 "$here/models_reference.py" --arch "$arch" --precision "$precision" \
       --seconds "$seconds" --batch "$batches" >> "$results"
-    "$bench" --arch "$arch" --precision "$precision" \
+    env "${cpp_env[@]}" "$bench" --arch "$arch" --precision "$precision" \
       --seconds "$seconds" --batch "$batches" >> "$results"
   done
 done

@@ -21,8 +21,11 @@ steps=${2:-5}
 here=$(cd "$(dirname "$0")" && pwd)
 default_archs="efficientnet_b0 efficientnet_b3 efficientnet_b4 vit_ti_16 vit_s_16 vit_b_16 swin_t"
 read -r -a archs <<< "${ARCHS:-$default_archs}"
-# GNU OpenMP spin-waits by default; on a shared machine spinning threads starve each other.
-export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
+# OpenMP waiting as each side runs for its users (see run_models.sh): Python with libgomp's
+# default, C++ with deeptirp's GOMP_SPINCOUNT=10000; PY_ENV / CPP_ENV override. A quiet machine.
+read -r -a py_env <<< "${PY_ENV:-}"
+read -r -a cpp_env <<< "${CPP_ENV:-GOMP_SPINCOUNT=10000}"
+unset OMP_WAIT_POLICY GOMP_SPINCOUNT
 cpus=${CPUS:-0,1}
 bench=${BENCH_TRAIN:-$build/bench/bench_train}
 results=${RAW:-$(mktemp)}
@@ -48,8 +51,10 @@ for arch in "${archs[@]}"; do
   same=("${common[@]}" --weights "$weights/$arch.pth")
   for repeat in $(seq "${REPEATS:-2}"); do
     for precision in fp32 bf16; do
-      run cpp "$arch" "$precision" "$bench" --arch "$arch" --precision "$precision" "${same[@]}"
-      run python "$arch" "$precision" /usr/bin/python3 "$here/../tools/reference_train.py" \
+      run cpp "$arch" "$precision" env "${cpp_env[@]}" "$bench" --arch "$arch" \
+        --precision "$precision" "${same[@]}"
+      run python "$arch" "$precision" env "${py_env[@]}" /usr/bin/python3 \
+        "$here/../tools/reference_train.py" \
         --arch "$arch" --precision "$precision" "${same[@]}"
     done
   done

@@ -1,6 +1,6 @@
 // Training throughput of one architecture: the trainer's own step (forward_backward, SGD step,
-// clear_gradients, after reuse_freed_memory) on random 224x224 images, batch 8, 2 threads, fp32
-// or bf16 autocast, with the process's peak resident memory. Compare with
+// clear_gradients, after reuse_freed_memory and prepare_training) on random 224x224 images,
+// batch 8, 2 threads, fp32 or bf16 autocast, with the process's peak resident memory. Compare with
 // tools/reference_train.py (torchvision, same machine, same run) through bench/run_train.sh; one
 // architecture per process.
 //
@@ -72,6 +72,7 @@ int main(int argc, char** argv) {
     auto model = deeptirp::create_model(arch, {1, 3, size});
     if (!weights.empty()) deeptirp::load_weights(*model, arch, std::filesystem::path(weights));
     model->train();
+    model->prepare_training();  // as deeptirp::train does
     torch::manual_seed(1);  // the same images and labels as tools/reference_train.py
     auto optimizer = deeptirp::make_optimizer(config, model->parameters());
     const auto images = torch::randn({batch, 3, size, size});

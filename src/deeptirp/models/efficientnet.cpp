@@ -179,6 +179,15 @@ class EfficientNet : public ImageModel {
     return fc_->forward(at::dropout(at::mean(x, {2, 3}), dropout_, is_training()));
   }
 
+  // oneDNN's convolutions train faster on NHWC as well: +17% (B0) and +23% (B3) images/s per
+  // step on 2 cores (bench/bench_train).
+  void prepare_training() override {
+    torch::NoGradGuard no_grad;
+    for (auto& p : parameters())
+      if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
+    channels_last_ = true;
+  }
+
   // CAM target: features.8, the last conv stage's output before pooling.
   CamTap forward_tap(torch::Tensor x) override {
     x = stem_->forward(x);

@@ -40,6 +40,10 @@ class ImageModel : public torch::nn::Module {
   // converts to `dtype`. Training must not follow.
   virtual void prepare_inference(torch::ScalarType dtype) { convert_floating(dtype); }
 
+  // For training, after the weights are loaded and before the optimiser takes the parameters:
+  // the memory layout the training step runs fastest in. The numbers are the same model's.
+  virtual void prepare_training() {}
+
   // The forward pass that also returns the CAM target layer's activation (pytorch-grad-cam's
   // target layer for the architecture). Models without one leave the default, which throws.
   virtual CamTap forward_tap(torch::Tensor /*images*/) {

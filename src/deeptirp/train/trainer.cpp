@@ -161,6 +161,7 @@ TrainResult train(const TrainConfig& config, const TrainControl& control) {
   std::shared_ptr<ImageModel> model = build_model(card, regularisation);
   if (!config.weights.empty()) load_pretrained(*model, config.model, config.weights);
   model->to(device);
+  model->prepare_training();
   auto optimizer = make_optimizer(config, model->parameters());
 
   CheckpointState state;

@@ -5,6 +5,7 @@
 //                 [--images 3] [--score-batch 32] [--threads 2]
 //   prints "arch<TAB>method<TAB>size<TAB>score_batch<TAB>ms_per_image" per pair
 #include <ATen/Parallel.h>
+#include <CLI/CLI.hpp>
 #include <torch/torch.h>
 
 #include <chrono>
@@ -48,19 +49,14 @@ int main(int argc, char** argv) {
   std::string methods = "gradcam,gradcampp,scorecam";
   int64_t size = 224, images = 3, score_batch = 32;
   int threads = 2;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string key = argv[i], value = argv[i + 1];
-    if (key == "--arch") archs = value;
-    else if (key == "--methods") methods = value;
-    else if (key == "--size") size = std::stoll(value);
-    else if (key == "--images") images = std::stoll(value);
-    else if (key == "--score-batch") score_batch = std::stoll(value);
-    else if (key == "--threads") threads = std::stoi(value);
-    else {
-      std::cerr << "unknown option " << key << "\n";
-      return 1;
-    }
-  }
+  CLI::App app{"Heat-map milliseconds per image (see the header of bench_explain.cpp)"};
+  app.add_option("--arch", archs, "Architectures, comma-separated");
+  app.add_option("--methods", methods, "CAM methods, comma-separated");
+  app.add_option("--size", size, "Input size in pixels");
+  app.add_option("--images", images, "Images per architecture");
+  app.add_option("--score-batch", score_batch, "Score-CAM masks per forward pass");
+  app.add_option("--threads", threads, "Compute threads");
+  CLI11_PARSE(app, argc, argv);
   try {
     at::set_num_threads(threads);
     torch::manual_seed(1);

@@ -8,6 +8,7 @@
 //                                          bench/profile_summary.py sums it per operator)
 //   prints "cpp<TAB>A<TAB>precision<TAB>batch<TAB>images_per_s<TAB>peak_rss_mib" per batch size
 #include <ATen/Parallel.h>
+#include <CLI/CLI.hpp>
 #include <sys/resource.h>
 #include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h>
@@ -51,19 +52,14 @@ int main(int argc, char** argv) {
   std::string arch, precision = "fp32", batches = "1,16", profile;
   double seconds = 5;
   int threads = 2;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i], value = argv[i + 1];
-    if (flag == "--arch") arch = value;
-    else if (flag == "--precision") precision = value;
-    else if (flag == "--batch") batches = value;
-    else if (flag == "--seconds") seconds = std::stod(value);
-    else if (flag == "--threads") threads = std::stoi(value);
-    else if (flag == "--profile") profile = value;
-    else {
-      std::cerr << "bench_models: unknown option " << flag << "\n";
-      return 2;
-    }
-  }
+  CLI::App app{"Inference images/s of one architecture (see the header of bench_models.cpp)"};
+  app.add_option("--arch", arch, "Architecture")->required();
+  app.add_option("--precision", precision, "fp32 or bf16");
+  app.add_option("--batch", batches, "Batch sizes, comma-separated");
+  app.add_option("--seconds", seconds, "Minimum timing per batch size");
+  app.add_option("--threads", threads, "Compute threads");
+  app.add_option("--profile", profile, "Chrome trace of one more pass per batch size");
+  CLI11_PARSE(app, argc, argv);
   try {
     at::set_num_threads(threads);
     torch::manual_seed(0);

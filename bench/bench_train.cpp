@@ -14,6 +14,7 @@
 //   prints one JSON line: {"impl":"cpp","arch":...,"images_per_s":...,"peak_rss_mib":...};
 //   images_per_s is batch / the median step's seconds, mean_images_per_s over all timed steps
 #include <ATen/Parallel.h>
+#include <CLI/CLI.hpp>
 #include <sys/resource.h>
 #include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h>
@@ -45,23 +46,18 @@ int main(int argc, char** argv) {
   std::string arch, precision = "fp32", weights, profile;
   int batch = 8, size = 224, threads = 2, warmup = 2, steps = 5;
   double lr = 0.1;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i], value = argv[i + 1];
-    if (flag == "--arch") arch = value;
-    else if (flag == "--precision") precision = value;
-    else if (flag == "--batch") batch = std::stoi(value);
-    else if (flag == "--size") size = std::stoi(value);
-    else if (flag == "--threads") threads = std::stoi(value);
-    else if (flag == "--warmup") warmup = std::stoi(value);
-    else if (flag == "--steps") steps = std::stoi(value);
-    else if (flag == "--weights") weights = value;
-    else if (flag == "--profile") profile = value;
-    else if (flag == "--lr") lr = std::stod(value);
-    else {
-      std::cerr << "bench_train: unknown option " << flag << "\n";
-      return 2;
-    }
-  }
+  CLI::App app{"Training images/s of one architecture (see the header of bench_train.cpp)"};
+  app.add_option("--arch", arch, "Architecture")->required();
+  app.add_option("--precision", precision, "fp32 or bf16 (autocast)");
+  app.add_option("--batch", batch, "Images per step");
+  app.add_option("--size", size, "Input size in pixels");
+  app.add_option("--threads", threads, "Compute threads");
+  app.add_option("--warmup", warmup, "Untimed steps first");
+  app.add_option("--steps", steps, "Timed steps");
+  app.add_option("--weights", weights, "Weights to start from");
+  app.add_option("--profile", profile, "Chrome trace of one more step");
+  app.add_option("--lr", lr, "Learning rate");
+  CLI11_PARSE(app, argc, argv);
   try {
     at::set_num_threads(threads);
     deeptirp::reuse_freed_memory();  // as deeptirp::train does

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Does bf16 training reach fp32's validation AUC? One architecture trained twice on BTXRD (benign
-# vs malignant, the split and preset of run_btxrd_cpu.sh), in fp32 and with bf16 autocast, same
+# vs malignant, run_btxrd_cpu.sh's study with other models), in fp32 and with bf16 autocast, same
 # seed, by `deeptirp study run`; prints each run's best validation AUC, epoch seconds and the
 # test AUCs. ViT and Swin are where bf16 pays on the CPU (EfficientNet's bf16 steps are slower).
 #   bench/run_btxrd_bf16.sh [BUILD_DIR] [SHARED_DIR] [OUT_DIR]     ARCH=vit_ti_16 EPOCHS=10
@@ -10,35 +10,12 @@ build=${1:-$here/build}
 shared=$(cd "${2:-$here/../shared}" && pwd)
 out=${3:-btxrd-bf16}
 arch=${ARCH:-vit_ti_16}
-mkdir -p "$out"
-cat > "$out/study.yaml" <<YAML
-study:
-  title: "BTXRD: $arch trained in fp32 and in bf16"
-  btxrd: $shared/data/btxrd
-  task: benign-vs-malignant
-  out: study
-models:
-  - name: fp32
-    architecture: $arch
-    preset: cpu-quick
-  - name: bf16
-    architecture: $arch
-    preset: cpu-quick
-    train: {precision: bf16}
-train: {image_size: 128, batch_size: 32, epochs: ${EPOCHS:-10}, class_balance: pos-weight, log: plain}
-explain: {methods: [gradcam], cases: 1, sets: [test]}
-target: label
-positive: malignant
-classes: [benign, malignant]
-clinical:
-  numeric: [age]
-  categorical: [sex, site, region]
-centres:
-  external: ["2"]
-split: {train: 0.7, validation: 0.1, test: 0.2, seed: 2025}
-image: {size: 128, channels: 3, roi_margin: 0.1}
-YAML
-"$build/deeptirp" study run "$out/study.yaml" --quiet
+TITLE="BTXRD: $arch trained in fp32 and in bf16" \
+MODELS="  - {name: fp32, architecture: $arch, preset: cpu-quick}
+  - {name: bf16, architecture: $arch, preset: cpu-quick, train: {precision: bf16}}" \
+TRAIN="{image_size: 128, batch_size: 32, epochs: ${EPOCHS:-10}, class_balance: pos-weight, log: quiet}" \
+EXPLAIN="{methods: [gradcam], cases: 1, sets: [test]}" \
+  "$here/bench/run_btxrd_cpu.sh" "$build" "$shared" "$out"
 /usr/bin/python3 - "$out/study" <<'PY'
 import json, sys, pathlib
 root = pathlib.Path(sys.argv[1])

@@ -4,29 +4,34 @@
 # cpu-quick preset), the clinical model (age, sex, site, region), the ensemble, heat maps, the
 # report and the bundle, all by `deeptirp study run`.
 #   bench/run_btxrd_cpu.sh [BUILD_DIR] [SHARED_DIR] [OUT_DIR]
+# Other studies on the same data and split (bench/run_btxrd_bf16.sh) replace sections of the YAML
+# through TITLE, MODELS (the `models:` list), TRAIN and EXPLAIN.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$here/build}
 shared=$(cd "${2:-$here/../shared}" && pwd)
 out=${3:-btxrd-cpu}
-mkdir -p "$out"
-cat > "$out/study.yaml" <<YAML
-study:
-  title: "BTXRD: benign vs malignant bone tumours (centre 1 internal, centre 2 external)"
-  btxrd: $shared/data/btxrd
-  task: benign-vs-malignant
-  out: study
-models:
-  - name: b0
+default_models='  - name: b0
     architecture: efficientnet_b0
     preset: cpu-quick
     train: {epochs: 10}
   - name: b3
     architecture: efficientnet_b3
     preset: cpu-quick
-    train: {epochs: 8}
-train: {image_size: 128, batch_size: 32, class_balance: pos-weight, log: plain}
-explain: {methods: [gradcam, scorecam], cases: 2}
+    train: {epochs: 8}'
+default_train='{image_size: 128, batch_size: 32, class_balance: pos-weight, log: plain}'
+default_explain='{methods: [gradcam, scorecam], cases: 2}'
+mkdir -p "$out"
+cat > "$out/study.yaml" <<YAML
+study:
+  title: "${TITLE:-BTXRD: benign vs malignant bone tumours (centre 1 internal, centre 2 external)}"
+  btxrd: $shared/data/btxrd
+  task: benign-vs-malignant
+  out: study
+models:
+${MODELS:-$default_models}
+train: ${TRAIN:-$default_train}
+explain: ${EXPLAIN:-$default_explain}
 target: label
 positive: malignant
 classes: [benign, malignant]

@@ -338,6 +338,9 @@ TEST(Bundle, ManifestErrorsNameTheLineColumnOrFile) {
   EXPECT_NE(error_of("image,roi_x0,roi_y0,roi_x1,roi_y1\n" + image + ",1,2,,\n")
                 .find("m.csv line 2, column 'roi_x0': the ROI box is only partly filled in"),
             std::string::npos);
+  EXPECT_NE(error_of("image,roi_x0,roi_y0,roi_x1,roi_y1\n" + image + ",10,2,5,9\n")
+                .find("m.csv line 2, column 'roi_x0': the ROI box must have 0 <= x0 < x1"),
+            std::string::npos);
   EXPECT_NE(error_of("picture\n" + image + "\n").find("no column 'image'"), std::string::npos);
   EXPECT_NE(error_of("image\n" + (dir / "absent.dcm").string() + "\n").find("absent.dcm"),
             std::string::npos);

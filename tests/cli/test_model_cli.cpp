@@ -3,8 +3,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "deeptirp/models/state_dict.h"
-#include "test_support.h"
+#include "models/model_test_util.h"  // torchvision fixtures and the parity measure
 
 namespace deeptirp {
 namespace {
@@ -13,79 +12,65 @@ int run(const std::string& args, std::string* out) {
   return testing::run_command(std::string(DEEPTIRP_EXE) + " model " + args + " 2>&1", out);
 }
 
-torch::Tensor tensor_named(const std::filesystem::path& file, const std::string& name) {
+// `deeptirp model forward MODEL --input IN --output OUT`, MODEL being --arch/--weights or --model.
+int forward(const std::string& model, const std::filesystem::path& input,
+            const std::filesystem::path& output, std::string* out) {
+  return run("forward " + model + " --input " + input.string() + " --output " + output.string(),
+             out);
+}
+
+// The tensor "logits" that `model forward` wrote.
+torch::Tensor logits_in(const std::filesystem::path& file) {
   for (auto& [key, tensor] : read_safetensors(file))
-    if (key == name) return tensor;
-  ADD_FAILURE() << file << " has no tensor '" << name << "'";
+    if (key == "logits") return tensor;
+  ADD_FAILURE() << file << " has no tensor 'logits'";
   return {};
 }
 
-double relative_difference(const torch::Tensor& a, const torch::Tensor& ref) {
-  const double scale = std::max(1.0, ref.abs().max().item<double>());
-  return (a - ref).abs().max().item<double>() / scale;
-}
-
 TEST(ModelCli, ForwardAndConvertGiveTorchvisionsLogits) {
-  if (testing::reference_python().empty())
-    GTEST_SKIP() << "no reference python3 with torchvision; parity not checked";
+  DEEPTIRP_REQUIRE_REFERENCE_PYTHON();
   const auto dir = testing::scratch_dir("model-cli");
+  const testing::Reference ref =
+      testing::make_reference("vit_ti_16", dir, "--image-size 64 --num-classes 3 --batch 2");
+  const auto fixture = dir / "vit_ti_16.logits.safetensors";  // holds "input", as forward wants
   std::string out;
-  ASSERT_EQ(testing::run_command(testing::reference_python() + " " + DEEPTIRP_SOURCE_DIR +
-                                     "/tools/reference_logits.py --arch vit_ti_16 --image-size 64"
-                                     " --num-classes 3 --batch 2 --out " + dir.string(),
-                                 &out),
+  ASSERT_EQ(forward("--arch vit_ti_16 --weights " + ref.pth.string(), fixture,
+                    dir / "a.safetensors", &out),
             0)
       << out;
-  const auto fixture = dir / "vit_ti_16.logits.safetensors";
-  const auto expected = tensor_named(fixture, "logits");
-
-  ASSERT_EQ(run("forward --arch vit_ti_16 --weights " + (dir / "vit_ti_16.pth").string() +
-                    " --input " + fixture.string() + " --output " + (dir / "a.safetensors").string(),
-                &out),
-            0)
-      << out;
-  EXPECT_LE(relative_difference(tensor_named(dir / "a.safetensors", "logits"), expected), 1e-4);
+  EXPECT_LE(testing::relative_difference(logits_in(dir / "a.safetensors"), ref.logits), 1e-4);
 
   const auto model_file = dir / "vit.safetensors";
-  ASSERT_EQ(run("convert --arch vit_ti_16 --weights " + (dir / "vit_ti_16.safetensors").string() +
+  ASSERT_EQ(run("convert --arch vit_ti_16 --weights " + ref.safetensors.string() +
                     " --image-size 64 --classes a b c --output " + model_file.string(),
                 &out),
             0)
       << out;
   EXPECT_TRUE(std::filesystem::exists(dir / "vit.json")) << "no sidecar beside the model file";
-  ASSERT_EQ(run("forward --model " + model_file.string() + " --input " + fixture.string() +
-                    " --output " + (dir / "b.safetensors").string(),
-                &out),
-            0)
+  ASSERT_EQ(forward("--model " + model_file.string(), fixture, dir / "b.safetensors", &out), 0)
       << out;
-  EXPECT_LE(relative_difference(tensor_named(dir / "b.safetensors", "logits"), expected), 1e-4);
+  EXPECT_LE(testing::relative_difference(logits_in(dir / "b.safetensors"), ref.logits), 1e-4);
 }
 
 TEST(ModelCli, BadInputsAreNamedAndExitNonZero) {
   const auto dir = testing::scratch_dir("model-cli-errors");
   write_safetensors(dir / "no_input.safetensors", {{"pixels", torch::zeros({1, 3, 32, 32})}});
   std::string out;
-  EXPECT_NE(run("forward --arch vit_ti_16 --weights missing.pth --input " +
-                    (dir / "no_input.safetensors").string() + " --output " +
-                    (dir / "x.safetensors").string(),
-                &out),
+  const auto output = dir / "x.safetensors";
+  EXPECT_NE(forward("--arch vit_ti_16 --weights missing.pth", dir / "no_input.safetensors", output,
+                    &out),
             0);
   EXPECT_NE(out.find("no_input.safetensors"), std::string::npos) << out;
   EXPECT_NE(out.find("'input'"), std::string::npos) << out;
-  EXPECT_FALSE(std::filesystem::exists(dir / "x.safetensors"));
+  EXPECT_FALSE(std::filesystem::exists(output));
 
-  write_safetensors(dir / "in.safetensors", {{"input", torch::zeros({1, 3, 32, 32})}});
-  EXPECT_NE(run("forward --arch vit_ti_16 --weights " + (dir / "missing.pth").string() +
-                    " --input " + (dir / "in.safetensors").string() + " --output " +
-                    (dir / "x.safetensors").string(),
-                &out),
+  const auto input = dir / "in.safetensors";
+  write_safetensors(input, {{"input", torch::zeros({1, 3, 32, 32})}});
+  EXPECT_NE(forward("--arch vit_ti_16 --weights " + (dir / "missing.pth").string(), input, output,
+                    &out),
             0);
   EXPECT_NE(out.find("missing.pth"), std::string::npos) << out;
-  EXPECT_NE(run("forward --model m.safetensors --arch vit_ti_16 --input " +
-                    (dir / "in.safetensors").string() + " --output " +
-                    (dir / "x.safetensors").string(),
-                &out),
-            0);
+  EXPECT_NE(forward("--model m.safetensors --arch vit_ti_16", input, output, &out), 0);
   EXPECT_NE(out.find("not both"), std::string::npos) << out;
 }
 

@@ -44,9 +44,6 @@ std::vector<Request> read_requests(const fs::path& manifest, const Bundle& bundl
     if (roi_cols) {
       if (const std::string problem = read_roi_cells(t, r, *roi_cols, q.roi); !problem.empty())
         throw Error(problem);
-      if (q.roi && (q.roi->x0 < 0 || q.roi->y0 < 0 || q.roi->x1 <= q.roi->x0 ||
-                    q.roi->y1 <= q.roi->y0))
-        throw Error(t.where(r, "roi_x0") + ": the ROI box must have 0 <= x0 < x1 and 0 <= y0 < y1");
     }
     for (const auto& [column, index] : clinical_cols)
       if (index >= 0 && !row[index].empty()) q.clinical[column] = row[index];

@@ -55,6 +55,8 @@ std::string read_roi_cells(const CsvTable& table, std::size_t r, const std::arra
     if (!parse_int(row[cols[k]], v[k]))
       return table.where(r, kRoiColumns[k]) + ": '" + row[cols[k]] +
              "' is not a whole number of pixels";
+  if (v[0] < 0 || v[1] < 0 || v[2] <= v[0] || v[3] <= v[1])
+    return table.where(r, "roi_x0") + ": the ROI box must have 0 <= x0 < x1 and 0 <= y0 < y1";
   roi = RoiBox{v[0], v[1], v[2], v[3]};
   return "";
 }
@@ -105,9 +107,6 @@ std::string check_case(const Manifest& m, const Case& c, const StudyConfig& conf
       std::find(kSplitNames.begin(), kSplitNames.end(), c.split) == kSplitNames.end())
     return at("split") + "unknown split '" + c.split +
            "' (train, validation, test, external_test)";
-  if (c.roi && (c.roi->x0 < 0 || c.roi->y0 < 0 || c.roi->x1 <= c.roi->x0 ||
-                c.roi->y1 <= c.roi->y0))
-    return at("roi_x0") + "the ROI box must have 0 <= x0 < x1 and 0 <= y0 < y1";
   for (const auto& column : config.clinical_features()) {
     if (m.clinical_index(column) < 0)
       return m.path.string() + ": no column '" + column + "' (named in " +

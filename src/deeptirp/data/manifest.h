@@ -80,8 +80,9 @@ std::string check_case(const Manifest& manifest, const Case& c, const StudyConfi
 // The ROI box's columns in a table: their indices, none when the table has no box, or an Error
 // naming the file when only some of the four are there.
 std::optional<std::array<int, 4>> roi_columns(const CsvTable& table);
-// Row r's box into `roi` (left empty when its four cells are); a partly filled or non-integer box
-// is returned as a message naming the cell, "" when the cells are fine.
+// Row r's box into `roi` (left empty when its four cells are); a partly filled, non-integer or
+// disordered box (not 0 <= x0 < x1, 0 <= y0 < y1) is returned as a message naming the cell, ""
+// when the cells are fine.
 std::string read_roi_cells(const CsvTable& table, std::size_t r, const std::array<int, 4>& cols,
                            std::optional<RoiBox>& roi);
 

@@ -9,6 +9,7 @@ set -euo pipefail
 runtime_and_build=(
   build-essential cmake ninja-build pkg-config
   libtorch-dev libopenblas0-openmp  # without OpenBLAS, Debian's reference BLAS makes ViT/Swin 5-20x slower
+  libdnnl-dev  # headers of the oneDNN that libtorch runs on: fused bf16 linear layers
   libgdcm-dev libgdcm-tools libopencv-dev
   libxgboost-dev libboost-math-dev libcli11-dev nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev
   libcpp-httplib-dev libcsv-dev

@@ -5,7 +5,7 @@ logits, on top of write_reference_weights.py (same seeds, same norm-layer pertur
 Run with /usr/bin/python3 (Debian's python3-torchvision 0.14).
 
     reference_logits.py --arch NAME --out DIR [--batch N] [--image-size S] [--checkpoint-size S0]
-                        [--num-classes K] [--seed N] [--train-seed N]
+                        [--num-classes K] [--seed N] [--train-seed N [--grads]]
 
 Writes DIR/NAME.pth, DIR/NAME.safetensors (the weights, built for --checkpoint-size, default the
 image size) and DIR/NAME.logits.safetensors with "input" [N,3,S,S] and "logits". Parameters that
@@ -13,7 +13,8 @@ torchvision initialises to zero and that would hide a wrong forward pass (ViT's 
 token, every bias) are drawn at random first. When S differs from S0 (ViT), the logits are those
 of a model built for S loading the weights through torchvision's interpolate_embeddings.
 With --train-seed, the logits file also holds "train_logits": the same input in training mode
-(batch statistics, dropout, stochastic depth) right after torch.manual_seed(N).
+(batch statistics, dropout, stochastic depth) right after torch.manual_seed(N); with --grads
+also "grad.NAME" for every parameter: the gradient of the sum of those logits.
 """
 import argparse
 import math
@@ -45,6 +46,7 @@ def main():
     parser.add_argument("--num-classes", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--train-seed", type=int)
+    parser.add_argument("--grads", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(2)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -71,8 +73,12 @@ def main():
     if args.train_seed is not None:
         model.train()
         torch.manual_seed(args.train_seed)
-        with torch.no_grad():
-            tensors["train_logits"] = model(x)
+        with torch.set_grad_enabled(args.grads):
+            train_logits = model(x)
+        tensors["train_logits"] = train_logits.detach()
+        if args.grads:
+            train_logits.sum().backward()
+            tensors.update({f"grad.{name}": p.grad for name, p in model.named_parameters()})
     ref.write_safetensors(args.out / f"{args.arch}.logits.safetensors", tensors,
                           {"arch": args.arch})
     print(f"{args.arch}: logits {list(logits.shape)}, max |logit| {logits.abs().max():.4g}")

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <map>
 #include <string>
 
 #include "deeptirp/error.h"
@@ -24,6 +25,7 @@ struct Reference {
   std::filesystem::path pth, safetensors;
   torch::Tensor input, logits;
   torch::Tensor train_logits;  // with --train-seed: training mode right after that seed
+  std::map<std::string, torch::Tensor> grads;  // with --grads: d sum(train_logits) / d parameter
 };
 
 // Runs tools/reference_logits.py; `extra` are further options (e.g. "--batch 1").
@@ -34,11 +36,13 @@ inline Reference make_reference(const std::string& arch, const std::filesystem::
                               dir.string() + " " + extra;
   std::string output;
   EXPECT_EQ(run_command(command, &output), 0) << command << "\n" << output;
-  Reference ref{dir / (arch + ".pth"), dir / (arch + ".safetensors"), {}, {}, {}};
+  Reference ref{dir / (arch + ".pth"), dir / (arch + ".safetensors"), {}, {}, {}, {}};
+  const std::string grad_prefix = "grad.";
   for (auto& [name, tensor] : read_safetensors(dir / (arch + ".logits.safetensors"))) {
     if (name == "input") ref.input = tensor;
     if (name == "logits") ref.logits = tensor;
     if (name == "train_logits") ref.train_logits = tensor;
+    if (name.rfind(grad_prefix, 0) == 0) ref.grads[name.substr(grad_prefix.size())] = tensor;
   }
   return ref;
 }
@@ -81,6 +85,37 @@ inline void expect_train_mode_parity(const std::string& arch, const Reference& r
   const auto other = train_mode_logits(arch, ref, image_size, seed + 1);
   EXPECT_GT(relative_difference(other, ref.train_logits), 1e-3) << "no randomness in training";
   EXPECT_GT(relative_difference(ref.train_logits, ref.logits), 1e-3);
+}
+
+// The training step's gradients are torchvision's: after the same seed, the gradient of the sum
+// of the training-mode logits for every parameter, each within 1e-4 of its own largest value.
+inline void expect_train_mode_gradients(const std::string& arch, const Reference& ref,
+                                        int64_t image_size, uint64_t seed) {
+  ASSERT_FALSE(ref.grads.empty()) << "the reference was made without --grads";
+  auto model = create_model(arch, {ref.logits.size(1), 3, image_size});
+  load_weights(*model, arch, ref.safetensors);
+  model->train();
+  torch::manual_seed(seed);
+  model->forward(ref.input).sum().backward();
+  double worst = 0;
+  std::string worst_name;
+  for (const auto& item : model->named_parameters()) {
+    const std::string& name = item.key();
+    const torch::Tensor& parameter = item.value();
+    const auto it = ref.grads.find(name);
+    ASSERT_NE(it, ref.grads.end()) << name << " has no reference gradient";
+    ASSERT_TRUE(parameter.grad().defined()) << name << " got no gradient";
+    const double scale = it->second.abs().max().item<double>();
+    ASSERT_GT(scale, 0) << name;
+    const double diff =
+        (parameter.grad().to(torch::kDouble) - it->second.to(torch::kDouble)).abs().max()
+            .item<double>() / scale;
+    if (diff > worst) worst = diff, worst_name = name;
+  }
+  EXPECT_EQ(model->named_parameters().size(), ref.grads.size());
+  std::cout << arch << " gradients: max relative difference " << worst << " (" << worst_name
+            << ")\n";
+  EXPECT_LE(worst, 1e-4) << worst_name;
 }
 
 #define DEEPTIRP_REQUIRE_REFERENCE_PYTHON()                                          \

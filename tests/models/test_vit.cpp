@@ -34,6 +34,19 @@ TEST(Vit, At160From224CheckpointMatchesInterpolateEmbeddings) {
   EXPECT_LE(diff, 1e-4);
 }
 
+// The last block computes the class token alone (the only token the head reads): its logits and
+// every parameter's gradient must still be torchvision's, which computes every token.
+TEST(Vit, TrainingLogitsAndGradientsMatchTorchvision) {
+  DEEPTIRP_REQUIRE_REFERENCE_PYTHON();
+  Reference ref = make_reference("vit_ti_16", scratch_dir("vit-train"),
+                                 "--batch 4 --image-size 64 --num-classes 3 --train-seed 11 --grads");
+  const double diff = relative_difference(train_mode_logits("vit_ti_16", ref, 64, 11),
+                                          ref.train_logits);
+  std::cout << "vit_ti_16 training mode: max relative difference " << diff << "\n";
+  EXPECT_LE(diff, 1e-4);
+  expect_train_mode_gradients("vit_ti_16", ref, 64, 11);
+}
+
 TEST(Vit, RefusesSizesItWasNotBuiltFor) {
   EXPECT_THROW(create_model("vit_ti_16", {1, 3, 200}), Error);  // not a multiple of 16
   auto model = create_model("vit_ti_16", {1, 3, 64});

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "deeptirp/error.h"
+#include "deeptirp/models/inference_layers.h"
 #include "deeptirp/models/layers.h"
 
 namespace deeptirp {
@@ -67,39 +68,32 @@ class WindowAttention : public nn::Module {
     index_ = register_buffer("relative_position_index", relative_position_index());
   }
 
-  // x: [B, H, W, C] -> same.
+  // x: [B, H, W, C] -> same, with autograd (training, class activation maps).
   torch::Tensor forward(const torch::Tensor& input) {
-    const int64_t batch = input.size(0), height = input.size(1), width = input.size(2),
-                  channels = input.size(3);
-    const Windows g = windows_for(height, width);
-    auto x = (g.ph != height || g.pw != width)
-                 ? at::constant_pad_nd(input, {0, 0, 0, g.pw - width, 0, g.ph - height})
-                 : input;
-    if (g.shifted()) x = at::roll(x, {-g.shift_h, -g.shift_w}, {1, 2});
-    const int64_t windows = (g.ph / kWindow) * (g.pw / kWindow), tokens = kWindow * kWindow;
-    x = x.view({batch, g.ph / kWindow, kWindow, g.pw / kWindow, kWindow, channels})
-            .permute({0, 1, 3, 2, 4, 5})
-            .reshape({batch * windows, tokens, channels});
-    auto qkv = linear(qkv_, x)
-                   .reshape({x.size(0), tokens, 3, heads_, channels / heads_})
-                   .permute({2, 0, 3, 1, 4})
-                   .unbind(0);  // one backward node (a stack), not three zero-filled selects
-    auto q = qkv[0] * std::pow(static_cast<double>(channels / heads_), -0.5);
-    auto attention = at::matmul(q, qkv[1].transpose(-2, -1))
-                         .view({batch, windows, heads_, tokens, tokens});
-    const bool cached = cached_bias_.defined() && cached_for_ == std::pair{height, width} &&
-                        !is_training();
-    const auto bias = cached ? cached_bias_ : attention_bias(g);
-    // In place only without autograd (training and CAMs need the scores for the backward pass).
-    attention = at::GradMode::is_enabled() ? attention + bias : attention.add_(bias);
-    attention = at::softmax(attention.view({-1, heads_, tokens, tokens}), -1);
-    x = at::matmul(attention, qkv[2]).transpose(1, 2).reshape({x.size(0), tokens, channels});
+    const Windows g = windows_for(input.size(1), input.size(2));
+    const int64_t channels = input.size(3);
+    auto x = heads(linear(qkv_, partition(input, g)), g, input.size(1), input.size(2))
+                 .transpose(1, 2)
+                 .reshape({-1, kWindow * kWindow, channels});
     x = linear(proj_, x)
-            .view({batch, g.ph / kWindow, g.pw / kWindow, kWindow, kWindow, channels})
+            .view({input.size(0), g.ph / kWindow, g.pw / kWindow, kWindow, kWindow, channels})
             .permute({0, 1, 3, 2, 4, 5})
-            .reshape({batch, g.ph, g.pw, channels});
-    if (g.shifted()) x = at::roll(x, {g.shift_h, g.shift_w}, {1, 2});
-    return x.slice(1, 0, height).slice(2, 0, width).contiguous();
+            .reshape({input.size(0), g.ph, g.pw, channels});
+    return unshift(x, g, input.size(1), input.size(2));
+  }
+
+  // Inference after prepare_inference: residual += forward(x), in place. The projection acts on
+  // each token alone, so it may come after the tokens are back on the map: the heads' outputs
+  // go back in one copy (not two), and the residual add is fused into the projection's GEMM.
+  void add_to(const torch::Tensor& residual, const torch::Tensor& input) const {
+    const Windows g = windows_for(input.size(1), input.size(2));
+    const int64_t batch = input.size(0), channels = input.size(3);
+    auto y = heads(qkv_inference_(partition(input, g)), g, input.size(1), input.size(2))
+                 .view({batch, g.ph / kWindow, g.pw / kWindow, heads_, kWindow, kWindow,
+                        channels / heads_})
+                 .permute({0, 1, 4, 2, 5, 3, 6})
+                 .reshape({batch, g.ph, g.pw, channels});
+    proj_inference_.add_to(residual, unshift(y, g, input.size(1), input.size(2)));
   }
 
   // Inference on height x width maps: the bias, built from fixed weights, is built once here
@@ -108,6 +102,11 @@ class WindowAttention : public nn::Module {
     torch::NoGradGuard no_grad;
     cached_bias_ = attention_bias(windows_for(height, width));
     cached_for_ = {height, width};
+  }
+
+  void prepare_inference() {
+    qkv_inference_ = InferenceLinear(qkv_->weight, qkv_->bias);
+    proj_inference_ = InferenceLinear(proj_->weight, proj_->bias);
   }
 
  private:
@@ -123,6 +122,44 @@ class WindowAttention : public nn::Module {
     return {ph, pw, kWindow >= ph ? 0 : shift_, kWindow >= pw ? 0 : shift_};
   }
 
+  // [B, H, W, C] -> the shifted map's windows, [B * windows, T, C].
+  static torch::Tensor partition(const torch::Tensor& input, const Windows& g) {
+    const int64_t height = input.size(1), width = input.size(2), channels = input.size(3);
+    auto x = (g.ph != height || g.pw != width)
+                 ? at::constant_pad_nd(input, {0, 0, 0, g.pw - width, 0, g.ph - height})
+                 : input;
+    if (g.shifted()) x = at::roll(x, {-g.shift_h, -g.shift_w}, {1, 2});
+    return x.view({input.size(0), g.ph / kWindow, kWindow, g.pw / kWindow, kWindow, channels})
+        .permute({0, 1, 3, 2, 4, 5})
+        .reshape({-1, kWindow * kWindow, channels});
+  }
+
+  // The map [B, ph, pw, C] shifted back and cut to height x width.
+  static torch::Tensor unshift(torch::Tensor x, const Windows& g, int64_t height, int64_t width) {
+    if (g.shifted()) x = at::roll(x, {g.shift_h, g.shift_w}, {1, 2});
+    return x.slice(1, 0, height).slice(2, 0, width).contiguous();
+  }
+
+  // qkv [B * windows, T, 3C] -> each head's attention output, [B * windows, heads, T, C / heads].
+  torch::Tensor heads(const torch::Tensor& qkv_rows, const Windows& g, int64_t height,
+                      int64_t width) const {
+    const int64_t windows = qkv_rows.size(0), tokens = kWindow * kWindow,
+                  head_dim = qkv_rows.size(2) / 3 / heads_;
+    auto qkv = qkv_rows.reshape({windows, tokens, 3, heads_, head_dim})
+                   .permute({2, 0, 3, 1, 4})
+                   .unbind(0);  // one backward node (a stack), not three zero-filled selects
+    auto q = qkv[0] * std::pow(static_cast<double>(head_dim), -0.5);
+    auto attention = at::matmul(q, qkv[1].transpose(-2, -1))
+                         .view({-1, (g.ph / kWindow) * (g.pw / kWindow), heads_, tokens, tokens});
+    const bool cached = cached_bias_.defined() && cached_for_ == std::pair{height, width} &&
+                        !is_training();
+    const auto bias = cached ? cached_bias_ : attention_bias(g);
+    // In place only without autograd (training and CAMs need the scores for the backward pass).
+    attention = at::GradMode::is_enabled() ? attention + bias : attention.add_(bias);
+    attention = at::softmax(attention.view({-1, heads_, tokens, tokens}), -1);
+    return at::matmul(attention, qkv[2]);
+  }
+
   // What the attention scores [1 or windows, heads, T, T] get added: the relative position bias
   // and, for shifted windows, the mask (-100 between regions; masked scores differ from
   // torchvision's (score + bias) - 100 only in rounding, and softmax turns both into 0).
@@ -136,6 +173,7 @@ class WindowAttention : public nn::Module {
 
   int64_t heads_, shift_;
   nn::Linear qkv_{nullptr}, proj_{nullptr};
+  InferenceLinear qkv_inference_, proj_inference_;
   torch::Tensor table_, index_;
   torch::Tensor cached_bias_;
   std::pair<int64_t, int64_t> cached_for_{0, 0};
@@ -158,9 +196,22 @@ class SwinBlock : public nn::Module {
     mlp->push_back(fc2_);
   }
 
-  void cache_bias(int64_t grid) { attention_->cache_bias(grid, grid); }
+  // Inference on grid x grid maps from now on.
+  void prepare_inference(int64_t grid) {
+    attention_->cache_bias(grid, grid);
+    attention_->prepare_inference();
+    norm1_inference_ = InferenceLayerNorm(norm1_);
+    norm2_inference_ = InferenceLayerNorm(norm2_);
+    fc1_inference_ = InferenceLinear(fc1_->weight, fc1_->bias, InferenceLinear::Then::kGelu);
+    fc2_inference_ = InferenceLinear(fc2_->weight, fc2_->bias);
+  }
 
   torch::Tensor forward(torch::Tensor x) {
+    if (fc1_inference_ && !at::GradMode::is_enabled()) {  // x is this pass's own: in place
+      attention_->add_to(x, norm1_inference_(x));
+      fc2_inference_.add_to(x, fc1_inference_(norm2_inference_(x)));
+      return x;
+    }
     x = x + drop_path(attention_->forward(layer_norm(norm1_, x)));
     auto y = linear(fc1_, layer_norm(norm2_, x));
     // In place only without autograd: norm2 saved x for the backward pass (training, CAMs).
@@ -177,6 +228,8 @@ class SwinBlock : public nn::Module {
   nn::LayerNorm norm1_{nullptr}, norm2_{nullptr};
   std::shared_ptr<WindowAttention> attention_;
   nn::Linear fc1_{nullptr}, fc2_{nullptr};
+  InferenceLayerNorm norm1_inference_, norm2_inference_;
+  InferenceLinear fc1_inference_, fc2_inference_;
 };
 
 // PatchMerging: 2x2 neighbours concatenated (order x0 x1 x2 x3 as torchvision), norm, reduce.
@@ -193,11 +246,19 @@ class PatchMerging : public nn::Module {
     auto merged = at::cat({x.index({Slice(), even, even}), x.index({Slice(), odd, even}),
                            x.index({Slice(), even, odd}), x.index({Slice(), odd, odd})},
                           -1);
+    if (inference_ && !at::GradMode::is_enabled()) return inference_(norm_inference_(merged));
     return linear(reduction_, layer_norm(norm_, merged));
+  }
+
+  void prepare_inference() {
+    inference_ = InferenceLinear(reduction_->weight, {});
+    norm_inference_ = InferenceLayerNorm(norm_);
   }
 
  private:
   nn::Linear reduction_{nullptr};
+  InferenceLinear inference_;
+  InferenceLayerNorm norm_inference_;
   nn::LayerNorm norm_{nullptr};
 };
 
@@ -239,7 +300,9 @@ class SwinTransformer : public ImageModel {
 
   torch::Tensor forward(torch::Tensor x) override {
     check_swin_input_size(x.size(2), x.size(3));
-    x = layer_norm(stem_norm_, patch_embed_->forward(x).permute({0, 2, 3, 1}));
+    x = patch_embed_->forward(x).permute({0, 2, 3, 1});
+    x = stem_norm_inference_ && !at::GradMode::is_enabled() ? stem_norm_inference_(x)
+                                                            : layer_norm(stem_norm_, x);
     for (int stage = 0; stage < 4; ++stage) {
       for (const auto& block : stages_[stage]) x = block->forward(x);
       if (stage < 3) x = merges_[stage]->forward(x);
@@ -263,14 +326,18 @@ class SwinTransformer : public ImageModel {
 
   void prepare_inference(torch::ScalarType dtype) override {
     convert_floating(dtype);
+    stem_norm_inference_ = InferenceLayerNorm(stem_norm_);
     int64_t grid = options_.image_size / kPatch;  // each stage's square map; merges halve it
-    for (int stage = 0; stage < 4; ++stage, grid /= 2)
-      for (auto& block : stages_[stage]) block->cache_bias(grid);
+    for (int stage = 0; stage < 4; ++stage, grid /= 2) {
+      for (auto& block : stages_[stage]) block->prepare_inference(grid);
+      if (stage < 3) merges_[stage]->prepare_inference();
+    }
   }
 
  private:
   nn::Conv2d patch_embed_{nullptr};
   nn::LayerNorm stem_norm_{nullptr}, norm_{nullptr};
+  InferenceLayerNorm stem_norm_inference_;
   std::vector<std::shared_ptr<SwinBlock>> stages_[4];
   std::shared_ptr<PatchMerging> merges_[3];
   nn::Linear head_{nullptr};

@@ -12,6 +12,7 @@
 #include <map>
 
 #include "deeptirp/error.h"
+#include "deeptirp/models/inference_layers.h"
 #include "deeptirp/models/layers.h"
 
 namespace deeptirp {
@@ -32,22 +33,71 @@ class SelfAttention : public nn::Module {
     out_ = register_module("out_proj", nn::Linear(dim, dim));
   }
 
+  // [N, L, dim] -> [N, L, dim], with autograd (training, class activation maps).
   torch::Tensor forward(const torch::Tensor& x) {
-    const int64_t n = x.size(0), length = x.size(1), dim = x.size(2);
-    auto qkv = at::linear(x, in_weight_, in_bias_)
-                   .view({n, length, 3, heads_, dim / heads_})
-                   .permute({2, 0, 3, 1, 4})
-                   .unbind(0);  // one backward node (a stack), not three zero-filled selects
-    auto q = qkv[0] * (1.0 / std::sqrt(static_cast<double>(dim / heads_)));
-    auto attention = at::softmax(at::matmul(q, qkv[1].transpose(-2, -1)), -1);
-    auto y = at::matmul(attention, qkv[2]).transpose(1, 2).reshape({n, length, dim});
-    return linear(out_, y);
+    return linear(out_, heads(at::linear(x, in_weight_, in_bias_)));
+  }
+
+  // The attention output of the class token alone, [N, 1, dim]: its query against every token's
+  // key and value. in_proj's rows are q, k, v in that order, so the slices are contiguous views.
+  torch::Tensor forward_class_token(const torch::Tensor& x) {
+    const int64_t dim = x.size(2);
+    return linear(out_, class_token_heads(
+                            at::linear(x.narrow(1, 0, 1), in_weight_.narrow(0, 0, dim),
+                                       in_bias_.narrow(0, 0, dim)),
+                            at::linear(x, in_weight_.narrow(0, dim, 2 * dim),
+                                       in_bias_.narrow(0, dim, 2 * dim))));
+  }
+
+  // Inference after prepare_inference: residual += forward(x) (or forward_class_token(x)), in
+  // place, the projection's bias and the add fused into its GEMM.
+  void add_to(const torch::Tensor& residual, const torch::Tensor& x) const {
+    out_inference_.add_to(residual, heads(qkv_inference_(x)));
+  }
+  void add_class_token_to(const torch::Tensor& residual, const torch::Tensor& x) const {
+    out_inference_.add_to(residual, class_token_heads(q_inference_(x.narrow(1, 0, 1)),
+                                                      kv_inference_(x)));
+  }
+
+  void prepare_inference() {
+    const int64_t dim = out_->weight.size(0);
+    qkv_inference_ = InferenceLinear(in_weight_, in_bias_);
+    q_inference_ = InferenceLinear(in_weight_.narrow(0, 0, dim), in_bias_.narrow(0, 0, dim));
+    kv_inference_ =
+        InferenceLinear(in_weight_.narrow(0, dim, 2 * dim), in_bias_.narrow(0, dim, 2 * dim));
+    out_inference_ = InferenceLinear(out_->weight, out_->bias);
   }
 
  private:
+  // qkv [N, L, 3 dim] -> the heads' outputs side by side, [N, L, dim].
+  torch::Tensor heads(const torch::Tensor& qkv) const {
+    const int64_t n = qkv.size(0), length = qkv.size(1), dim = qkv.size(2) / 3;
+    auto parts = qkv.view({n, length, 3, heads_, dim / heads_})
+                     .permute({2, 0, 3, 1, 4})
+                     .unbind(0);  // one backward node (a stack), not three zero-filled selects
+    return attend(parts[0], parts[1], parts[2]);
+  }
+
+  // q [N, 1, dim] (the class token's), kv [N, L, 2 dim] -> [N, 1, dim].
+  torch::Tensor class_token_heads(const torch::Tensor& q, const torch::Tensor& kv) const {
+    const int64_t n = q.size(0), length = kv.size(1), dim = q.size(2);
+    auto parts = kv.view({n, length, 2, heads_, dim / heads_}).permute({2, 0, 3, 1, 4}).unbind(0);
+    return attend(q.view({n, 1, heads_, dim / heads_}).transpose(1, 2), parts[0], parts[1]);
+  }
+
+  // q [N, heads, queries, head_dim], k and v [N, heads, L, head_dim] -> [N, queries, dim].
+  torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k,
+                       const torch::Tensor& v) const {
+    const int64_t n = q.size(0), queries = q.size(2), head_dim = q.size(3);
+    auto scaled = q * (1.0 / std::sqrt(static_cast<double>(head_dim)));
+    auto attention = at::softmax(at::matmul(scaled, k.transpose(-2, -1)), -1);
+    return at::matmul(attention, v).transpose(1, 2).reshape({n, queries, heads_ * head_dim});
+  }
+
   int64_t heads_;
   torch::Tensor in_weight_, in_bias_;
   nn::Linear out_{nullptr};
+  InferenceLinear qkv_inference_, q_inference_, kv_inference_, out_inference_;
 };
 
 // EncoderBlock: pre-norm attention and MLP (Linear "0", GELU, Linear "3"), each residual.
@@ -70,17 +120,53 @@ class EncoderBlock : public nn::Module {
   }
 
   torch::Tensor forward(torch::Tensor x) {
-    x = x + attention_->forward(layer_norm(ln_1_, x));
+    if (inference()) {  // x is this forward pass's own tensor: updated in place
+      attention_->add_to(x, ln_1_inference_(x));
+      fc2_inference_.add_to(x, fc1_inference_(ln_2_inference_(x)));
+      return x;
+    }
+    return mlp(x + attention_->forward(layer_norm(ln_1_, x)));
+  }
+
+  // The block's output for the class token alone, [N, 1, dim]. Only the class token reaches the
+  // head, and in the last block no other token's output is read, so the other tokens' attention
+  // queries, projections and MLP (86% of the block) need not be computed: same logits, and the
+  // same gradients, since the skipped outputs had none.
+  torch::Tensor forward_class_token(const torch::Tensor& x) {
+    if (inference()) {
+      auto token = x.narrow(1, 0, 1).contiguous();
+      attention_->add_class_token_to(token, ln_1_inference_(x));
+      fc2_inference_.add_to(token, fc1_inference_(ln_2_inference_(token)));
+      return token;
+    }
+    return mlp(x.narrow(1, 0, 1) + attention_->forward_class_token(layer_norm(ln_1_, x)));
+  }
+
+  void prepare_inference() {
+    attention_->prepare_inference();
+    ln_1_inference_ = InferenceLayerNorm(ln_1_);
+    ln_2_inference_ = InferenceLayerNorm(ln_2_);
+    fc1_inference_ = InferenceLinear(fc1_->weight, fc1_->bias, InferenceLinear::Then::kGelu);
+    fc2_inference_ = InferenceLinear(fc2_->weight, fc2_->bias);
+  }
+
+ private:
+  // Prepared for inference, and no autograd wanted (class activation maps on a prepared model
+  // take the modules' path).
+  bool inference() const { return fc1_inference_ && !at::GradMode::is_enabled(); }
+
+  torch::Tensor mlp(torch::Tensor x) {
     auto y = linear(fc1_, layer_norm(ln_2_, x));
     // In place only without autograd: ln_2 saved x for the backward pass (training, CAMs).
     if (at::GradMode::is_enabled()) return x + linear(fc2_, at::gelu(y));
     return x.add_(linear(fc2_, at::gelu_(y)));
   }
 
- private:
   nn::LayerNorm ln_1_{nullptr}, ln_2_{nullptr};
   std::shared_ptr<SelfAttention> attention_;
   nn::Linear fc1_{nullptr}, fc2_{nullptr};
+  InferenceLayerNorm ln_1_inference_, ln_2_inference_;
+  InferenceLinear fc1_inference_, fc2_inference_;
 };
 
 class VisionTransformer : public ImageModel {
@@ -115,27 +201,25 @@ class VisionTransformer : public ImageModel {
                   std::to_string(options_.image_size) + " inputs; got " +
                   std::to_string(x.size(2)) + "x" + std::to_string(x.size(3)));
     }
-    x = conv_proj_->forward(x).flatten(2).transpose(1, 2);
-    x = at::cat({class_token_.expand({x.size(0), -1, -1}), x}, 1) + pos_embedding_;
-    for (const auto& block : blocks_) x = block->forward(x);
-    x = layer_norm(ln_, x.select(1, 0));  // only the class token reaches the head
-    return head_->forward(x);
+    auto tokens = tokens_before_last_block(x);
+    return head(blocks_.back()->forward_class_token(tokens));
   }
 
   // CAM target: the tokens entering the last block's ln_1 (pytorch-grad-cam's blocks[-1].norm1).
   CamTap forward_tap(torch::Tensor x) override {
-    x = conv_proj_->forward(x).flatten(2).transpose(1, 2);
-    x = at::cat({class_token_.expand({x.size(0), -1, -1}), x}, 1) + pos_embedding_;
-    for (std::size_t i = 0; i + 1 < blocks_.size(); ++i) x = blocks_[i]->forward(x);
-    auto tokens = x;
-    x = blocks_.back()->forward(x);
-    return {head_->forward(layer_norm(ln_, x.select(1, 0))), tokens};
+    auto tokens = tokens_before_last_block(x);
+    return {head(blocks_.back()->forward_class_token(tokens)), tokens};
   }
 
   // Drops the class token; the patch tokens are the grid, row-major as conv_proj flattened them.
   torch::Tensor to_grid(const torch::Tensor& tokens) const override {
     return tokens.slice(1, 1).transpose(1, 2).reshape(
         {tokens.size(0), tokens.size(2), grid_, grid_});
+  }
+
+  void prepare_inference(torch::ScalarType dtype) override {
+    convert_floating(dtype);
+    for (auto& block : blocks_) block->prepare_inference();
   }
 
   void adapt_weights(StateDict& weights) const override {
@@ -148,6 +232,18 @@ class VisionTransformer : public ImageModel {
   }
 
  private:
+  torch::Tensor tokens_before_last_block(const torch::Tensor& images) {
+    auto x = conv_proj_->forward(images).flatten(2).transpose(1, 2);
+    x = at::cat({class_token_.expand({x.size(0), -1, -1}), x}, 1) + pos_embedding_;
+    for (std::size_t i = 0; i + 1 < blocks_.size(); ++i) x = blocks_[i]->forward(x);
+    return x;
+  }
+
+  // The class token [N, 1, dim] -> logits.
+  torch::Tensor head(const torch::Tensor& class_token) {
+    return head_->forward(layer_norm(ln_, class_token.select(1, 0)));
+  }
+
   torch::Tensor interpolate(const torch::Tensor& pos, const std::string& name) const {
     const int64_t patches = pos.size(1) - 1, dim = pos.size(2);
     const auto side = static_cast<int64_t>(std::lround(std::sqrt(static_cast<double>(patches))));

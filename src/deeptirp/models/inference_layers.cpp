@@ -1,0 +1,216 @@
+#include "deeptirp/models/inference_layers.h"
+
+#include <map>
+#include <mutex>
+#include <tuple>
+#include <unordered_map>
+
+#include "deeptirp/error.h"
+#include "deeptirp/models/layers.h"
+
+#ifdef DEEPTIRP_WITH_ONEDNN
+#include <oneapi/dnnl/dnnl.hpp>
+#endif
+
+namespace deeptirp {
+namespace {
+
+// x [..., in] as rows [R, in], without copying when its last dimension is dense.
+at::Tensor as_rows(const at::Tensor& x) { return x.reshape({-1, x.size(-1)}); }
+
+#ifdef DEEPTIRP_WITH_ONEDNN
+using dnnl::memory;
+
+// oneDNN primitives made on first use per key (the row count, mostly) and kept: batches of one
+// size reuse theirs. A primitive is immutable once made, and each call brings its own stream and
+// scratchpad, so concurrent calls share only the lookup, under the mutex.
+template <class Key, class Primitive>
+class PrimitiveCache {
+ public:
+  // `what` names the layer in the error when oneDNN cannot make it (a CPU without AVX-512:
+  // prepare_for_inference does not choose bf16 there).
+  template <class Make>
+  const Primitive& get(const Key& key, const char* what, Make make) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = primitives_.find(key);
+    if (it != primitives_.end()) return it->second;
+    try {
+      return primitives_.emplace(key, make()).first->second;
+    } catch (const dnnl::error& e) {
+      throw Error(std::string("oneDNN cannot run a bf16 ") + what + " on this CPU: " + e.what());
+    }
+  }
+
+ private:
+  std::mutex mutex_;
+  std::map<Key, Primitive> primitives_;
+};
+
+dnnl::primitive_attr user_scratchpad(const dnnl::post_ops& ops = {}) {
+  dnnl::primitive_attr attr;
+  attr.set_post_ops(ops);
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return attr;
+}
+
+// Runs `primitive` with `args` plus a scratchpad of the size its descriptor asks for.
+template <class Desc>
+void execute(const dnnl::engine& engine, const dnnl::primitive& primitive, const Desc& desc,
+             std::unordered_map<int, memory> args) {
+  auto scratchpad = at::empty({static_cast<int64_t>(desc.scratchpad_desc().get_size())},
+                              at::TensorOptions().dtype(at::kByte));
+  args.emplace(DNNL_ARG_SCRATCHPAD, memory(desc.scratchpad_desc(), engine, scratchpad.data_ptr()));
+  dnnl::stream stream(engine);
+  primitive.execute(stream, args);
+  stream.wait();
+}
+
+memory::desc matrix_desc(const at::Tensor& matrix) {
+  return memory::desc({matrix.size(0), matrix.size(1)},
+                      matrix.scalar_type() == at::kBFloat16 ? memory::data_type::bf16
+                                                            : memory::data_type::f32,
+                      memory::dims{matrix.stride(0), matrix.stride(1)});
+}
+#endif
+
+}  // namespace
+
+#ifdef DEEPTIRP_WITH_ONEDNN
+struct InferenceLinear::OneDnn {
+  struct Primitive {
+    dnnl::matmul::primitive_desc desc;
+    dnnl::matmul matmul;
+  };
+  dnnl::engine engine{dnnl::engine::kind::cpu, 0};
+  at::Tensor bias;  // fp32: added before the output is rounded to bf16
+  PrimitiveCache<std::tuple<int64_t, at::ScalarType, bool>, Primitive> cache;
+
+  // out [R, out] = (or +=, accumulate) rows [R, in] x weight^T + bias, then `then`.
+  void run(const at::Tensor& rows, const at::Tensor& weight, const at::Tensor& out, Then then,
+           bool accumulate) {
+    const auto& p = cache.get({rows.size(0), out.scalar_type(), accumulate}, "linear layer", [&] {
+      dnnl::post_ops ops;
+      if (then == Then::kGelu) ops.append_eltwise(1.f, dnnl::algorithm::eltwise_gelu_erf, 0.f, 0.f);
+      if (accumulate) ops.append_sum(1.f);
+      const int64_t features = weight.size(0);
+      const memory::desc bias_desc =
+          bias.defined()
+              ? memory::desc({1, features}, memory::data_type::f32, memory::format_tag::ab)
+              : memory::desc();
+      // The weight [out, in] read as the [in, out] matrix it multiplies by: no copy.
+      dnnl::matmul::primitive_desc desc(
+          dnnl::matmul::desc(matrix_desc(rows), matrix_desc(weight.t()), bias_desc,
+                             matrix_desc(out)),
+          user_scratchpad(ops), engine);
+      return Primitive{desc, dnnl::matmul(desc)};
+    });
+    std::unordered_map<int, memory> args = {
+        {DNNL_ARG_SRC, memory(p.desc.src_desc(), engine, rows.data_ptr())},
+        {DNNL_ARG_WEIGHTS, memory(p.desc.weights_desc(), engine, weight.data_ptr())},
+        {DNNL_ARG_DST, memory(p.desc.dst_desc(), engine, out.data_ptr())}};
+    if (bias.defined()) args.emplace(DNNL_ARG_BIAS, memory(p.desc.bias_desc(), engine, bias.data_ptr()));
+    execute(engine, p.matmul, p.desc, std::move(args));
+  }
+};
+
+struct InferenceLayerNorm::OneDnn {
+  struct Primitive {
+    dnnl::layer_normalization_forward::primitive_desc desc;
+    dnnl::layer_normalization_forward norm;
+  };
+  dnnl::engine engine{dnnl::engine::kind::cpu, 0};
+  at::Tensor scale, shift;  // fp32, as oneDNN's bf16 kernel takes them
+  float eps;
+  PrimitiveCache<int64_t, Primitive> cache;
+
+  // rows and out: [R, C], dense (one descriptor serves both).
+  void run(const at::Tensor& rows, const at::Tensor& out) {
+    const auto& p = cache.get(rows.size(0), "layer norm", [&] {
+      dnnl::layer_normalization_forward::primitive_desc desc(
+          dnnl::layer_normalization_forward::desc(
+              dnnl::prop_kind::forward_inference, matrix_desc(rows), eps,
+              dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift),
+          user_scratchpad(), engine);
+      return Primitive{desc, dnnl::layer_normalization_forward(desc)};
+    });
+    execute(engine, p.norm, p.desc,
+            {{DNNL_ARG_SRC, memory(p.desc.src_desc(), engine, rows.data_ptr())},
+             {DNNL_ARG_DST, memory(p.desc.dst_desc(), engine, out.data_ptr())},
+             {DNNL_ARG_SCALE, memory(p.desc.weights_desc(), engine, scale.data_ptr())},
+             {DNNL_ARG_SHIFT, memory(p.desc.weights_desc(), engine, shift.data_ptr())}});
+  }
+};
+#else
+struct InferenceLinear::OneDnn {
+  void run(const at::Tensor&, const at::Tensor&, const at::Tensor&, Then, bool) {}
+};
+struct InferenceLayerNorm::OneDnn {
+  void run(const at::Tensor&, const at::Tensor&) {}
+};
+#endif
+
+bool inference_layers_use_onednn() {
+#ifdef DEEPTIRP_WITH_ONEDNN
+  return true;
+#else
+  return false;
+#endif
+}
+
+InferenceLinear::InferenceLinear(const at::Tensor& weight, const at::Tensor& bias, Then then)
+    : weight_(weight), bias_(bias), then_(then) {
+#ifdef DEEPTIRP_WITH_ONEDNN
+  if (weight.scalar_type() == at::kBFloat16 && weight.stride(1) == 1) {
+    onednn_ = std::make_shared<OneDnn>();
+    if (bias.defined()) onednn_->bias = bias.to(at::kFloat).contiguous();
+  }
+#endif
+}
+
+at::Tensor InferenceLinear::operator()(const at::Tensor& x) const {
+  auto sizes = x.sizes().vec();
+  sizes.back() = weight_.size(0);
+  const auto rows = as_rows(x);
+  if (onednn_ && x.scalar_type() == at::kBFloat16 && rows.stride(1) == 1) {
+    auto out = at::empty({rows.size(0), weight_.size(0)}, x.options());
+    onednn_->run(rows, weight_, out, then_, false);
+    return out.view(sizes);
+  }
+  auto out = bias_.defined() ? at::addmm(bias_, rows, weight_.t()) : at::mm(rows, weight_.t());
+  if (then_ == Then::kGelu) at::gelu_(out);
+  return out.view(sizes);
+}
+
+void InferenceLinear::add_to(const at::Tensor& residual, const at::Tensor& x) const {
+  const auto rows = as_rows(x);
+  if (onednn_ && x.scalar_type() == at::kBFloat16 && rows.stride(1) == 1 &&
+      residual.is_contiguous() && then_ == Then::kNothing) {
+    onednn_->run(rows, weight_, residual.view({-1, weight_.size(0)}), then_, true);
+    return;
+  }
+  residual.add_((*this)(x));
+}
+
+InferenceLayerNorm::InferenceLayerNorm(const torch::nn::LayerNorm& layer) : layer_(layer) {
+#ifdef DEEPTIRP_WITH_ONEDNN
+  const auto& shape = layer->options.normalized_shape();
+  if (shape.size() == 1 && layer->weight.defined() && layer->bias.defined()) {
+    onednn_ = std::make_shared<OneDnn>();
+    onednn_->scale = layer->weight.to(at::kFloat).contiguous();
+    onednn_->shift = layer->bias.to(at::kFloat).contiguous();
+    onednn_->eps = static_cast<float>(layer->options.eps());
+  }
+#endif
+}
+
+at::Tensor InferenceLayerNorm::operator()(const at::Tensor& x) const {
+  if (onednn_ && x.scalar_type() == at::kBFloat16) {
+    const auto input = x.contiguous();
+    auto out = at::empty_like(input);
+    onednn_->run(as_rows(input), as_rows(out));
+    return out;
+  }
+  return layer_norm(layer_, x);
+}
+
+}  // namespace deeptirp

@@ -1,0 +1,121 @@
+// The prepared transformer layers (models/inference_layers.h) against ATen in fp32: bf16 through
+// oneDNN within bf16's rounding, fp32 exactly ATen's, and concurrent calls with other row counts.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <thread>
+#include <vector>
+
+#include "deeptirp/models/inference.h"
+#include "deeptirp/models/inference_layers.h"
+
+namespace deeptirp {
+namespace {
+
+// Largest |a - ref| relative to ref's scale.
+double relative_error(const torch::Tensor& a, const torch::Tensor& ref) {
+  return (a.to(torch::kFloat) - ref).abs().max().item<double>() / ref.abs().max().item<double>();
+}
+
+struct Fixture {
+  torch::Tensor x, weight, bias, residual;  // bf16-representable values, kept in fp32
+};
+
+Fixture make_fixture(int64_t rows, int64_t in, int64_t out) {
+  torch::manual_seed(3);
+  auto round = [](const torch::Tensor& t) { return t.to(torch::kBFloat16).to(torch::kFloat); };
+  return {round(torch::randn({2, rows, in})), round(torch::randn({out, in}) / std::sqrt(in)),
+          round(torch::randn({out})), round(torch::randn({2, rows, out}))};
+}
+
+TEST(InferenceLayers, Bf16LinearWithItsBiasGeluAndResidualIsFp32WithinRounding) {
+  if (!cpu_supports_bf16()) GTEST_SKIP() << "no native bf16 on this CPU";
+  std::cout << "bf16 layers through " << (inference_layers_use_onednn() ? "oneDNN" : "ATen") << "\n";
+  torch::InferenceMode guard;
+  const auto f = make_fixture(197, 96, 160);
+  const auto bf16 = [](const torch::Tensor& t) { return t.to(torch::kBFloat16); };
+  const auto expected = at::linear(f.x, f.weight, f.bias);
+
+  const InferenceLinear plain(bf16(f.weight), bf16(f.bias));
+  EXPECT_LT(relative_error(plain(bf16(f.x)), expected), 1e-2);
+  const InferenceLinear gelu(bf16(f.weight), bf16(f.bias), InferenceLinear::Then::kGelu);
+  EXPECT_LT(relative_error(gelu(bf16(f.x)), at::gelu(expected)), 1e-2);
+  const InferenceLinear no_bias(bf16(f.weight), {});
+  EXPECT_LT(relative_error(no_bias(bf16(f.x)), at::linear(f.x, f.weight)), 1e-2);
+
+  auto residual = bf16(f.residual);
+  plain.add_to(residual, bf16(f.x));
+  EXPECT_LT(relative_error(residual, f.residual + expected), 1e-2);
+  auto residual32 = f.residual.clone();  // a bf16 layer may add into an fp32 stream
+  plain.add_to(residual32, bf16(f.x));
+  EXPECT_LT(relative_error(residual32, f.residual + expected), 1e-2);
+
+  // Rows that are not adjacent in memory (ViT's class tokens): the first token of each image.
+  const auto first = f.x.narrow(1, 0, 1);
+  EXPECT_LT(relative_error(plain(bf16(f.x).narrow(1, 0, 1)), at::linear(first, f.weight, f.bias)),
+            1e-2);
+}
+
+TEST(InferenceLayers, Fp32IsExactlyAten) {
+  torch::InferenceMode guard;
+  const auto f = make_fixture(50, 64, 32);
+  const auto expected = at::addmm(f.bias, f.x.reshape({-1, 64}), f.weight.t()).view({2, 50, 32});
+  EXPECT_TRUE(torch::equal(InferenceLinear(f.weight, f.bias)(f.x), expected));
+  EXPECT_TRUE(torch::equal(
+      InferenceLinear(f.weight, f.bias, InferenceLinear::Then::kGelu)(f.x), at::gelu(expected)));
+  auto residual = f.residual.clone();
+  InferenceLinear(f.weight, f.bias).add_to(residual, f.x);
+  EXPECT_TRUE(torch::equal(residual, f.residual + expected));
+
+  torch::nn::LayerNorm norm(torch::nn::LayerNormOptions({64}).eps(1e-6));
+  norm->weight.data().normal_();
+  norm->bias.data().normal_();
+  EXPECT_TRUE(torch::equal(InferenceLayerNorm(norm)(f.x), norm->forward(f.x)));
+}
+
+TEST(InferenceLayers, Bf16LayerNormRoundsFp32sResultOnce) {
+  if (!cpu_supports_bf16()) GTEST_SKIP() << "no native bf16 on this CPU";
+  torch::InferenceMode guard;
+  torch::manual_seed(4);
+  torch::nn::LayerNorm norm(torch::nn::LayerNormOptions({96}).eps(1e-5));
+  norm->weight.data().normal_();
+  norm->bias.data().normal_();
+  const auto x = (torch::randn({3, 7, 7, 96}) * 3 + 1).to(torch::kBFloat16);
+  const auto expected = norm->forward(x.to(torch::kFloat));
+  torch::nn::LayerNorm converted(torch::nn::LayerNormOptions({96}).eps(1e-5));
+  converted->weight.data().copy_(norm->weight.data());
+  converted->bias.data().copy_(norm->bias.data());
+  converted->to(torch::kBFloat16);  // as ImageModel::prepare_inference leaves it
+  const auto out = InferenceLayerNorm(converted)(x).to(torch::kFloat);
+  ASSERT_EQ(out.sizes(), expected.sizes());
+  // One bf16 rounding of the fp32 result (2^-8 relative), plus the weights' own rounding.
+  EXPECT_TRUE(((out - expected).abs() <= expected.abs() * (1.0 / 64) + 2e-2).all().item<bool>())
+      << (out - expected).abs().max().item<double>();
+  EXPECT_FALSE(torch::equal(out, torch::zeros_like(out)));
+}
+
+// One prepared layer, four threads, each with its own batch size (its own oneDNN primitive):
+// every result equals the same call made alone.
+TEST(InferenceLayers, ConcurrentCallsEqualSingleCalls) {
+  const auto dtype = cpu_supports_bf16() ? torch::kBFloat16 : torch::kFloat;
+  torch::InferenceMode guard;
+  const auto f = make_fixture(49, 96, 96);
+  const InferenceLinear layer(f.weight.to(dtype), f.bias.to(dtype), InferenceLinear::Then::kGelu);
+  std::vector<torch::Tensor> inputs, alone, together(4);
+  for (int i = 0; i < 4; ++i) {
+    inputs.push_back(torch::randn({i + 1, 49, 96}).to(dtype));
+    alone.push_back(layer(inputs[i]));
+  }
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&, i] {
+      torch::InferenceMode thread_guard;
+      for (int repeat = 0; repeat < 20; ++repeat) together[i] = layer(inputs[i]);
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (int i = 0; i < 4; ++i) EXPECT_TRUE(torch::equal(together[i], alone[i])) << i;
+}
+
+}  // namespace
+}  // namespace deeptirp

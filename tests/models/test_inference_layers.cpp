@@ -94,6 +94,22 @@ TEST(InferenceLayers, Bf16LayerNormRoundsFp32sResultOnce) {
   EXPECT_FALSE(torch::equal(out, torch::zeros_like(out)));
 }
 
+TEST(InferenceLayers, Bf16SoftmaxIsFp32sWithinRounding) {
+  if (!cpu_supports_bf16()) GTEST_SKIP() << "no native bf16 on this CPU";
+  torch::InferenceMode guard;
+  torch::manual_seed(5);
+  for (int64_t width : {49, 197}) {  // Swin's window, ViT-B/16's tokens
+    const auto scores = (torch::randn({2, 3, width, width}) * 4).to(torch::kBFloat16);
+    const auto expected = at::softmax(scores.to(torch::kFloat), -1);
+    const auto out = InferenceSoftmax()(scores.clone()).to(torch::kFloat);
+    EXPECT_TRUE(((out - expected).abs() <= expected * (1.0 / 128) + 1e-6).all().item<bool>())
+        << width << ": " << (out - expected).abs().max().item<double>();
+  }
+  // fp32 is at::softmax's.
+  const auto scores = torch::randn({4, 49});
+  EXPECT_TRUE(torch::equal(InferenceSoftmax()(scores), at::softmax(scores, -1)));
+}
+
 // One prepared layer, four threads, each with its own batch size (its own oneDNN primitive):
 // every result equals the same call made alone.
 TEST(InferenceLayers, ConcurrentCallsEqualSingleCalls) {

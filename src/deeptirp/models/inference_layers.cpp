@@ -140,12 +140,40 @@ struct InferenceLayerNorm::OneDnn {
              {DNNL_ARG_SHIFT, memory(p.desc.weights_desc(), engine, shift.data_ptr())}});
   }
 };
+
+struct InferenceSoftmax::OneDnn {
+  struct Primitive {
+    dnnl::softmax_v2_forward::primitive_desc desc;
+    dnnl::softmax_v2_forward softmax;
+  };
+  dnnl::engine engine{dnnl::engine::kind::cpu, 0};
+  PrimitiveCache<std::pair<int64_t, int64_t>, Primitive> cache;
+
+  // rows [R, C], dense, overwritten by their softmax.
+  void run(const at::Tensor& rows) {
+    const auto& p = cache.get({rows.size(0), rows.size(1)}, "softmax", [&] {
+      const auto desc_of_rows = matrix_desc(rows);
+      dnnl::softmax_v2_forward::primitive_desc desc(
+          dnnl::softmax_v2_forward::desc(dnnl::prop_kind::forward_inference,
+                                         dnnl::algorithm::softmax_accurate, desc_of_rows,
+                                         desc_of_rows, 1),
+          user_scratchpad(), engine);
+      return Primitive{desc, dnnl::softmax_v2_forward(desc)};
+    });
+    execute(engine, p.softmax, p.desc,
+            {{DNNL_ARG_SRC, memory(p.desc.src_desc(), engine, rows.data_ptr())},
+             {DNNL_ARG_DST, memory(p.desc.dst_desc(), engine, rows.data_ptr())}});
+  }
+};
 #else
 struct InferenceLinear::OneDnn {
   void run(const at::Tensor&, const at::Tensor&, const at::Tensor&, Then, bool) {}
 };
 struct InferenceLayerNorm::OneDnn {
   void run(const at::Tensor&, const at::Tensor&) {}
+};
+struct InferenceSoftmax::OneDnn {
+  void run(const at::Tensor&) {}
 };
 #endif
 
@@ -211,6 +239,20 @@ at::Tensor InferenceLayerNorm::operator()(const at::Tensor& x) const {
     return out;
   }
   return layer_norm(layer_, x);
+}
+
+InferenceSoftmax::InferenceSoftmax() {
+#ifdef DEEPTIRP_WITH_ONEDNN
+  onednn_ = std::make_shared<OneDnn>();
+#endif
+}
+
+at::Tensor InferenceSoftmax::operator()(const at::Tensor& scores) const {
+  if (onednn_ && scores.scalar_type() == at::kBFloat16 && scores.is_contiguous()) {
+    onednn_->run(as_rows(scores));
+    return scores;
+  }
+  return at::softmax(scores, -1);
 }
 
 }  // namespace deeptirp

@@ -156,7 +156,9 @@ class WindowAttention : public nn::Module {
     const auto bias = cached ? cached_bias_ : attention_bias(g);
     // In place only without autograd (training and CAMs need the scores for the backward pass).
     attention = at::GradMode::is_enabled() ? attention + bias : attention.add_(bias);
-    attention = at::softmax(attention.view({-1, heads_, tokens, tokens}), -1);
+    attention = attention.view({-1, heads_, tokens, tokens});
+    const bool inference = qkv_inference_ && !at::GradMode::is_enabled();
+    attention = inference ? softmax_inference_(attention) : at::softmax(attention, -1);
     return at::matmul(attention, qkv[2]);
   }
 
@@ -174,6 +176,7 @@ class WindowAttention : public nn::Module {
   int64_t heads_, shift_;
   nn::Linear qkv_{nullptr}, proj_{nullptr};
   InferenceLinear qkv_inference_, proj_inference_;
+  InferenceSoftmax softmax_inference_;
   torch::Tensor table_, index_;
   torch::Tensor cached_bias_;
   std::pair<int64_t, int64_t> cached_for_{0, 0};

@@ -90,7 +90,9 @@ class SelfAttention : public nn::Module {
                        const torch::Tensor& v) const {
     const int64_t n = q.size(0), queries = q.size(2), head_dim = q.size(3);
     auto scaled = q * (1.0 / std::sqrt(static_cast<double>(head_dim)));
-    auto attention = at::softmax(at::matmul(scaled, k.transpose(-2, -1)), -1);
+    auto scores = at::matmul(scaled, k.transpose(-2, -1));
+    const bool inference = qkv_inference_ && !at::GradMode::is_enabled();
+    auto attention = inference ? softmax_inference_(scores) : at::softmax(scores, -1);
     return at::matmul(attention, v).transpose(1, 2).reshape({n, queries, heads_ * head_dim});
   }
 
@@ -98,6 +100,7 @@ class SelfAttention : public nn::Module {
   torch::Tensor in_weight_, in_bias_;
   nn::Linear out_{nullptr};
   InferenceLinear qkv_inference_, q_inference_, kv_inference_, out_inference_;
+  InferenceSoftmax softmax_inference_;
 };
 
 // EncoderBlock: pre-norm attention and MLP (Linear "0", GELU, Linear "3"), each residual.

@@ -1,6 +1,6 @@
 #pragma once
-// The transformers' linear layers and layer norms as prepared for inference. In bf16 they call
-// oneDNN (the library LibTorch's own bf16 kernels run on) directly:
+// The transformers' linear layers, layer norms and attention softmax as prepared for inference.
+// In bf16 they call oneDNN (the library LibTorch's own bf16 kernels run on) directly:
 // - linear: the bias, the GELU after fc1 and the residual add after fc2 and the attention
 //   projection are done while each output tile is still in cache. Through ATen (at::addmm),
 //   oneDNN first copies the bias into the whole output, and GELU and the residual add are two

@@ -1,5 +1,6 @@
 // The prepared transformer layers (models/inference_layers.h) against ATen in fp32: bf16 through
-// oneDNN within bf16's rounding, fp32 exactly ATen's, and concurrent calls with other row counts.
+// oneDNN within bf16's rounding, fp32 linear layers exactly ATen's, attention products on strided
+// views, and concurrent calls with other row counts.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -92,6 +93,25 @@ TEST(InferenceLayers, Bf16LayerNormRoundsFp32sResultOnce) {
   EXPECT_TRUE(((out - expected).abs() <= expected.abs() * (1.0 / 64) + 2e-2).all().item<bool>())
       << (out - expected).abs().max().item<double>();
   EXPECT_FALSE(torch::equal(out, torch::zeros_like(out)));
+}
+
+// q, k and v as the attention takes them: strided views into one qkv projection output.
+TEST(InferenceLayers, AttentionProductsOnStridedViewsEqualMatmul) {
+  torch::InferenceMode guard;
+  torch::manual_seed(6);
+  const auto qkv = torch::randn({5, 49, 3 * 3 * 32}).view({5, 49, 3, 3, 32}).permute({2, 0, 3, 1, 4});
+  const auto q = qkv[0], k = qkv[1], v = qkv[2];
+  const InferenceBatchMatmul product;
+  const auto scores = product(q, k.transpose(-2, -1));
+  const auto expected = at::matmul(q, k.transpose(-2, -1));
+  ASSERT_EQ(scores.sizes(), expected.sizes());
+  EXPECT_LT(relative_error(scores, expected), 1e-6);
+  const auto attention = at::softmax(scores, -1);
+  EXPECT_LT(relative_error(product(attention, v), at::matmul(attention, v)), 1e-6);
+  // bf16 stays LibTorch's own product.
+  const auto q16 = q.to(torch::kBFloat16), k16 = k.to(torch::kBFloat16);
+  EXPECT_TRUE(torch::equal(product(q16, k16.transpose(-2, -1)),
+                           at::matmul(q16, k16.transpose(-2, -1))));
 }
 
 TEST(InferenceLayers, Bf16SoftmaxIsFp32sWithinRounding) {

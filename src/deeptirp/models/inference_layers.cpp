@@ -4,6 +4,7 @@
 #include <mutex>
 #include <tuple>
 #include <unordered_map>
+#include <vector>
 
 #include "deeptirp/error.h"
 #include "deeptirp/models/layers.h"
@@ -63,6 +64,13 @@ void execute(const dnnl::engine& engine, const dnnl::primitive& primitive, const
   dnnl::stream stream(engine);
   primitive.execute(stream, args);
   stream.wait();
+}
+
+memory::desc tensor_desc(const at::Tensor& t) {
+  return memory::desc(memory::dims(t.sizes().begin(), t.sizes().end()),
+                      t.scalar_type() == at::kBFloat16 ? memory::data_type::bf16
+                                                       : memory::data_type::f32,
+                      memory::dims(t.strides().begin(), t.strides().end()));
 }
 
 memory::desc matrix_desc(const at::Tensor& matrix) {
@@ -141,6 +149,33 @@ struct InferenceLayerNorm::OneDnn {
   }
 };
 
+struct InferenceBatchMatmul::OneDnn {
+  struct Primitive {
+    dnnl::matmul::primitive_desc desc;
+    dnnl::matmul matmul;
+  };
+  dnnl::engine engine{dnnl::engine::kind::cpu, 0};
+  PrimitiveCache<std::vector<int64_t>, Primitive> cache;  // sizes and strides of a, b and out
+
+  void run(const at::Tensor& a, const at::Tensor& b, const at::Tensor& out) {
+    std::vector<int64_t> key;
+    for (const auto* t : {&a, &b, &out}) {
+      key.insert(key.end(), t->sizes().begin(), t->sizes().end());
+      key.insert(key.end(), t->strides().begin(), t->strides().end());
+    }
+    const auto& p = cache.get(key, "attention product", [&] {
+      dnnl::matmul::primitive_desc desc(
+          dnnl::matmul::desc(tensor_desc(a), tensor_desc(b), tensor_desc(out)),
+          user_scratchpad(), engine);
+      return Primitive{desc, dnnl::matmul(desc)};
+    });
+    execute(engine, p.matmul, p.desc,
+            {{DNNL_ARG_SRC, memory(p.desc.src_desc(), engine, a.data_ptr())},
+             {DNNL_ARG_WEIGHTS, memory(p.desc.weights_desc(), engine, b.data_ptr())},
+             {DNNL_ARG_DST, memory(p.desc.dst_desc(), engine, out.data_ptr())}});
+  }
+};
+
 struct InferenceSoftmax::OneDnn {
   struct Primitive {
     dnnl::softmax_v2_forward::primitive_desc desc;
@@ -171,6 +206,9 @@ struct InferenceLinear::OneDnn {
 };
 struct InferenceLayerNorm::OneDnn {
   void run(const at::Tensor&, const at::Tensor&) {}
+};
+struct InferenceBatchMatmul::OneDnn {
+  void run(const at::Tensor&, const at::Tensor&, const at::Tensor&) {}
 };
 struct InferenceSoftmax::OneDnn {
   void run(const at::Tensor&) {}
@@ -239,6 +277,28 @@ at::Tensor InferenceLayerNorm::operator()(const at::Tensor& x) const {
     return out;
   }
   return layer_norm(layer_, x);
+}
+
+InferenceBatchMatmul::InferenceBatchMatmul() {
+#ifdef DEEPTIRP_WITH_ONEDNN
+  onednn_ = std::make_shared<OneDnn>();
+#endif
+}
+
+at::Tensor InferenceBatchMatmul::operator()(const at::Tensor& a, const at::Tensor& b) const {
+  // oneDNN reads any strides except in the matrices' own two dimensions, where one must be 1.
+  const auto readable = [](const at::Tensor& t) {
+    return t.scalar_type() == at::kFloat && (t.stride(-1) == 1 || t.stride(-2) == 1);
+  };
+  if (onednn_ && readable(a) && readable(b) && a.dim() == b.dim() &&
+      a.sizes().slice(0, a.dim() - 2) == b.sizes().slice(0, b.dim() - 2)) {
+    auto sizes = a.sizes().vec();
+    sizes.back() = b.size(-1);
+    auto out = at::empty(sizes, a.options());
+    onednn_->run(a, b, out);
+    return out;
+  }
+  return at::matmul(a, b);
 }
 
 InferenceSoftmax::InferenceSoftmax() {

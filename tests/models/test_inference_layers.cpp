@@ -101,7 +101,7 @@ TEST(InferenceLayers, AttentionProductsOnStridedViewsEqualMatmul) {
   torch::manual_seed(6);
   const auto qkv = torch::randn({5, 49, 3 * 3 * 32}).view({5, 49, 3, 3, 32}).permute({2, 0, 3, 1, 4});
   const auto q = qkv[0], k = qkv[1], v = qkv[2];
-  const InferenceBatchMatmul product;
+  const AttentionProduct product;
   const auto scores = product(q, k.transpose(-2, -1));
   const auto expected = at::matmul(q, k.transpose(-2, -1));
   ASSERT_EQ(scores.sizes(), expected.sizes());
@@ -112,6 +112,27 @@ TEST(InferenceLayers, AttentionProductsOnStridedViewsEqualMatmul) {
   const auto q16 = q.to(torch::kBFloat16), k16 = k.to(torch::kBFloat16);
   EXPECT_TRUE(torch::equal(product(q16, k16.transpose(-2, -1)),
                            at::matmul(q16, k16.transpose(-2, -1))));
+}
+
+// In training, the product's backward pass gives at::matmul's gradients.
+TEST(InferenceLayers, AttentionProductGradientsEqualMatmuls) {
+  torch::manual_seed(7);
+  const auto source = torch::randn({4, 49, 3 * 2 * 32}, torch::requires_grad());
+  const auto weights = torch::randn({4, 2, 49, 32});
+  const AttentionProduct product;
+  std::vector<torch::Tensor> grads;
+  for (bool ours : {true, false}) {
+    source.mutable_grad() = torch::Tensor();
+    auto qkv = (source * 1.0).view({4, 49, 3, 2, 32}).permute({2, 0, 3, 1, 4});
+    auto k_t = qkv[1].transpose(-2, -1);
+    auto scores = ours ? product(qkv[0], k_t) : at::matmul(qkv[0], k_t);
+    auto attention = at::softmax(scores, -1);
+    auto out = ours ? product(attention, qkv[2]) : at::matmul(attention, qkv[2]);
+    (out * weights).sum().backward();
+    grads.push_back(source.grad().clone());
+  }
+  EXPECT_LT(relative_error(grads[0], grads[1]), 1e-5);
+  EXPECT_GT(grads[1].abs().max().item<double>(), 0);
 }
 
 TEST(InferenceLayers, Bf16SoftmaxIsFp32sWithinRounding) {

@@ -6,6 +6,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include <ATen/autocast_mode.h>
+#include <torch/autograd.h>
+
 #include "deeptirp/error.h"
 #include "deeptirp/models/layers.h"
 
@@ -149,7 +152,7 @@ struct InferenceLayerNorm::OneDnn {
   }
 };
 
-struct InferenceBatchMatmul::OneDnn {
+struct AttentionProduct::OneDnn {
   struct Primitive {
     dnnl::matmul::primitive_desc desc;
     dnnl::matmul matmul;
@@ -207,7 +210,7 @@ struct InferenceLinear::OneDnn {
 struct InferenceLayerNorm::OneDnn {
   void run(const at::Tensor&, const at::Tensor&) {}
 };
-struct InferenceBatchMatmul::OneDnn {
+struct AttentionProduct::OneDnn {
   void run(const at::Tensor&, const at::Tensor&, const at::Tensor&) {}
 };
 struct InferenceSoftmax::OneDnn {
@@ -279,26 +282,59 @@ at::Tensor InferenceLayerNorm::operator()(const at::Tensor& x) const {
   return layer_norm(layer_, x);
 }
 
-InferenceBatchMatmul::InferenceBatchMatmul() {
+AttentionProduct::AttentionProduct() {
 #ifdef DEEPTIRP_WITH_ONEDNN
   onednn_ = std::make_shared<OneDnn>();
 #endif
 }
 
-at::Tensor InferenceBatchMatmul::operator()(const at::Tensor& a, const at::Tensor& b) const {
+namespace {
+// Autograd of AttentionProduct: C = A B gives dA = dC B^T and dB = A^T dC, the same product.
+// The model that owns the product outlives its backward pass; the context keeps its address.
+struct AttentionProductFunction : torch::autograd::Function<AttentionProductFunction> {
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& a,
+                            const at::Tensor& b, int64_t product) {
+    ctx->save_for_backward({a, b});
+    ctx->saved_data["product"] = product;
+    return reinterpret_cast<const AttentionProduct*>(product)->no_grad(a, b);
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const auto* product =
+        reinterpret_cast<const AttentionProduct*>(ctx->saved_data["product"].toInt());
+    const auto& grad = grads[0];
+    return {product->no_grad(grad, saved[1].transpose(-2, -1)),
+            product->no_grad(saved[0].transpose(-2, -1), grad), at::Tensor()};
+  }
+};
+}  // namespace
+
+bool AttentionProduct::runs_onednn(const at::Tensor& a, const at::Tensor& b) const {
   // oneDNN reads any strides except in the matrices' own two dimensions, where one must be 1.
   const auto readable = [](const at::Tensor& t) {
     return t.scalar_type() == at::kFloat && (t.stride(-1) == 1 || t.stride(-2) == 1);
   };
-  if (onednn_ && readable(a) && readable(b) && a.dim() == b.dim() &&
-      a.sizes().slice(0, a.dim() - 2) == b.sizes().slice(0, b.dim() - 2)) {
-    auto sizes = a.sizes().vec();
-    sizes.back() = b.size(-1);
-    auto out = at::empty(sizes, a.options());
-    onednn_->run(a, b, out);
-    return out;
+  // Under autocast, at::matmul runs (and records for the backward pass) in bf16.
+  return onednn_ && !at::autocast::is_cpu_enabled() && readable(a) && readable(b) &&
+         a.dim() == b.dim() && a.sizes().slice(0, a.dim() - 2) == b.sizes().slice(0, b.dim() - 2);
+}
+
+at::Tensor AttentionProduct::operator()(const at::Tensor& a, const at::Tensor& b) const {
+  if (!runs_onednn(a, b)) return at::matmul(a, b);
+  if (at::GradMode::is_enabled() && (a.requires_grad() || b.requires_grad())) {
+    return AttentionProductFunction::apply(a, b, reinterpret_cast<int64_t>(this));
   }
-  return at::matmul(a, b);
+  return no_grad(a, b);
+}
+
+at::Tensor AttentionProduct::no_grad(const at::Tensor& a, const at::Tensor& b) const {
+  if (!runs_onednn(a, b)) return at::matmul(a, b);
+  auto sizes = a.sizes().vec();
+  sizes.back() = b.size(-1);
+  auto out = at::empty(sizes, a.options());
+  onednn_->run(a, b, out);
+  return out;
 }
 
 InferenceSoftmax::InferenceSoftmax() {

@@ -61,19 +61,25 @@ class InferenceLayerNorm {
   std::shared_ptr<OneDnn> onednn_;
 };
 
-// The batched matrix products of attention (scores = q k^T, outputs = attention v), for
-// inference. In fp32 through oneDNN's batched matmul: LibTorch 1.13's fp32 bmm calls one GEMM per
-// matrix (3,072 of 49 x 32 per Swin-T block at batch 16, 38% of its pass), 2.6-4.5x slower.
-// In bf16, LibTorch already hands bmm to oneDNN, and that stays faster than oneDNN reading q, k
-// and v where they lie (tried), so bf16 goes through at::matmul.
-class InferenceBatchMatmul {
+// The batched matrix products of attention (scores = q k^T, outputs = attention v), in inference
+// and in training (with its backward pass). In fp32 through oneDNN's batched matmul: LibTorch
+// 1.13's fp32 bmm calls one GEMM per matrix (3,072 of 49 x 32 per Swin-T block at batch 16, 38%
+// of its inference pass), 2.6-4.5x slower. In bf16, LibTorch already hands bmm to oneDNN, and
+// that stays faster than oneDNN reading q, k and v where they lie (tried), so bf16 goes through
+// at::matmul.
+class AttentionProduct {
  public:
-  InferenceBatchMatmul();
+  AttentionProduct();
 
-  // a [..., M, K] x b [..., K, N] -> [..., M, N], dense.
+  // a [..., M, K] x b [..., K, N] -> [..., M, N], dense; differentiable when autograd is on.
   at::Tensor operator()(const at::Tensor& a, const at::Tensor& b) const;
 
+  // The same product without autograd.
+  at::Tensor no_grad(const at::Tensor& a, const at::Tensor& b) const;
+
  private:
+  bool runs_onednn(const at::Tensor& a, const at::Tensor& b) const;
+
   struct OneDnn;  // the matmul primitives per shape and strides, when built with oneDNN
   std::shared_ptr<OneDnn> onednn_;
 };

@@ -150,8 +150,7 @@ class WindowAttention : public nn::Module {
                    .unbind(0);  // one backward node (a stack), not three zero-filled selects
     auto q = qkv[0] * std::pow(static_cast<double>(head_dim), -0.5);
     const bool inference = qkv_inference_ && !at::GradMode::is_enabled();
-    auto attention = (inference ? product_inference_(q, qkv[1].transpose(-2, -1))
-                                : at::matmul(q, qkv[1].transpose(-2, -1)))
+    auto attention = product_(q, qkv[1].transpose(-2, -1))
                          .view({-1, (g.ph / kWindow) * (g.pw / kWindow), heads_, tokens, tokens});
     const bool cached = cached_bias_.defined() && cached_for_ == std::pair{height, width} &&
                         !is_training();
@@ -159,8 +158,8 @@ class WindowAttention : public nn::Module {
     // In place only without autograd (training and CAMs need the scores for the backward pass).
     attention = at::GradMode::is_enabled() ? attention + bias : attention.add_(bias);
     attention = attention.view({-1, heads_, tokens, tokens});
-    if (!inference) return at::matmul(at::softmax(attention, -1), qkv[2]);
-    return product_inference_(softmax_inference_(attention), qkv[2]);
+    return product_(inference ? softmax_inference_(attention) : at::softmax(attention, -1),
+                    qkv[2]);
   }
 
   // What the attention scores [1 or windows, heads, T, T] get added: the relative position bias
@@ -177,7 +176,7 @@ class WindowAttention : public nn::Module {
   int64_t heads_, shift_;
   nn::Linear qkv_{nullptr}, proj_{nullptr};
   InferenceLinear qkv_inference_, proj_inference_;
-  InferenceBatchMatmul product_inference_;
+  AttentionProduct product_;
   InferenceSoftmax softmax_inference_;
   torch::Tensor table_, index_;
   torch::Tensor cached_bias_;

@@ -91,18 +91,16 @@ class SelfAttention : public nn::Module {
     const int64_t n = q.size(0), queries = q.size(2), head_dim = q.size(3);
     auto scaled = q * (1.0 / std::sqrt(static_cast<double>(head_dim)));
     const bool inference = qkv_inference_ && !at::GradMode::is_enabled();
-    auto attention = inference ? softmax_inference_(product_inference_(scaled, k.transpose(-2, -1)))
-                               : at::softmax(at::matmul(scaled, k.transpose(-2, -1)), -1);
-    return (inference ? product_inference_(attention, v) : at::matmul(attention, v))
-        .transpose(1, 2)
-        .reshape({n, queries, heads_ * head_dim});
+    auto scores = product_(scaled, k.transpose(-2, -1));
+    auto attention = inference ? softmax_inference_(scores) : at::softmax(scores, -1);
+    return product_(attention, v).transpose(1, 2).reshape({n, queries, heads_ * head_dim});
   }
 
   int64_t heads_;
   torch::Tensor in_weight_, in_bias_;
   nn::Linear out_{nullptr};
   InferenceLinear qkv_inference_, q_inference_, kv_inference_, out_inference_;
-  InferenceBatchMatmul product_inference_;
+  AttentionProduct product_;
   InferenceSoftmax softmax_inference_;
 };
 

@@ -69,6 +69,7 @@ void execute(const dnnl::engine& engine, const dnnl::primitive& primitive, const
   stream.wait();
 }
 
+// A tensor as oneDNN sees it: its sizes and strides, no copy.
 memory::desc tensor_desc(const at::Tensor& t) {
   return memory::desc(memory::dims(t.sizes().begin(), t.sizes().end()),
                       t.scalar_type() == at::kBFloat16 ? memory::data_type::bf16
@@ -76,12 +77,6 @@ memory::desc tensor_desc(const at::Tensor& t) {
                       memory::dims(t.strides().begin(), t.strides().end()));
 }
 
-memory::desc matrix_desc(const at::Tensor& matrix) {
-  return memory::desc({matrix.size(0), matrix.size(1)},
-                      matrix.scalar_type() == at::kBFloat16 ? memory::data_type::bf16
-                                                            : memory::data_type::f32,
-                      memory::dims{matrix.stride(0), matrix.stride(1)});
-}
 #endif
 
 }  // namespace
@@ -110,8 +105,8 @@ struct InferenceLinear::OneDnn {
               : memory::desc();
       // The weight [out, in] read as the [in, out] matrix it multiplies by: no copy.
       dnnl::matmul::primitive_desc desc(
-          dnnl::matmul::desc(matrix_desc(rows), matrix_desc(weight.t()), bias_desc,
-                             matrix_desc(out)),
+          dnnl::matmul::desc(tensor_desc(rows), tensor_desc(weight.t()), bias_desc,
+                             tensor_desc(out)),
           user_scratchpad(ops), engine);
       return Primitive{desc, dnnl::matmul(desc)};
     });
@@ -139,7 +134,7 @@ struct InferenceLayerNorm::OneDnn {
     const auto& p = cache.get(rows.size(0), "layer norm", [&] {
       dnnl::layer_normalization_forward::primitive_desc desc(
           dnnl::layer_normalization_forward::desc(
-              dnnl::prop_kind::forward_inference, matrix_desc(rows), eps,
+              dnnl::prop_kind::forward_inference, tensor_desc(rows), eps,
               dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift),
           user_scratchpad(), engine);
       return Primitive{desc, dnnl::layer_normalization_forward(desc)};
@@ -190,7 +185,7 @@ struct InferenceSoftmax::OneDnn {
   // rows [R, C], dense, overwritten by their softmax.
   void run(const at::Tensor& rows) {
     const auto& p = cache.get({rows.size(0), rows.size(1)}, "softmax", [&] {
-      const auto desc_of_rows = matrix_desc(rows);
+      const auto desc_of_rows = tensor_desc(rows);
       dnnl::softmax_v2_forward::primitive_desc desc(
           dnnl::softmax_v2_forward::desc(dnnl::prop_kind::forward_inference,
                                          dnnl::algorithm::softmax_accurate, desc_of_rows,

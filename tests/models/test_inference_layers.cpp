@@ -1,5 +1,5 @@
 // The prepared transformer layers (models/inference_layers.h) against ATen in fp32: bf16 through
-// oneDNN within bf16's rounding, fp32 linear layers exactly ATen's, attention products on strided
+// oneDNN within bf16's rounding, fp32 within float rounding, attention products on strided
 // views, and concurrent calls with other row counts.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -57,21 +57,37 @@ TEST(InferenceLayers, Bf16LinearWithItsBiasGeluAndResidualIsFp32WithinRounding) 
             1e-2);
 }
 
-TEST(InferenceLayers, Fp32IsExactlyAten) {
+// fp32 through oneDNN sums in another order than OpenBLAS: equal within float rounding.
+TEST(InferenceLayers, Fp32LayersEqualAtenWithinRounding) {
   torch::InferenceMode guard;
   const auto f = make_fixture(50, 64, 32);
   const auto expected = at::addmm(f.bias, f.x.reshape({-1, 64}), f.weight.t()).view({2, 50, 32});
-  EXPECT_TRUE(torch::equal(InferenceLinear(f.weight, f.bias)(f.x), expected));
-  EXPECT_TRUE(torch::equal(
-      InferenceLinear(f.weight, f.bias, InferenceLinear::Then::kGelu)(f.x), at::gelu(expected)));
+  const auto plain = InferenceLinear(f.weight, f.bias)(f.x);
+  ASSERT_EQ(plain.sizes(), expected.sizes());
+  EXPECT_LT(relative_error(plain, expected), 1e-6);
+  EXPECT_LT(relative_error(InferenceLinear(f.weight, f.bias, InferenceLinear::Then::kGelu)(f.x),
+                           at::gelu(expected)),
+            1e-6);
+  EXPECT_LT(relative_error(InferenceLinear(f.weight, {})(f.x), at::linear(f.x, f.weight)), 1e-6);
   auto residual = f.residual.clone();
   InferenceLinear(f.weight, f.bias).add_to(residual, f.x);
-  EXPECT_TRUE(torch::equal(residual, f.residual + expected));
+  EXPECT_LT(relative_error(residual, f.residual + expected), 1e-6);
+  const auto first = f.x.narrow(1, 0, 1);  // rows not adjacent in memory
+  EXPECT_LT(relative_error(InferenceLinear(f.weight, f.bias)(first),
+                           at::linear(first, f.weight, f.bias)),
+            1e-6);
 
   torch::nn::LayerNorm norm(torch::nn::LayerNormOptions({64}).eps(1e-6));
   norm->weight.data().normal_();
   norm->bias.data().normal_();
-  EXPECT_TRUE(torch::equal(InferenceLayerNorm(norm)(f.x), norm->forward(f.x)));
+  const auto normed = InferenceLayerNorm(norm)(f.x * 3 + 1);
+  EXPECT_LT(relative_error(normed, norm->forward(f.x * 3 + 1)), 1e-5);
+
+  for (int64_t width : {49, 197}) {
+    const auto scores = torch::randn({2, 3, width, width}) * 4;
+    const auto expected_softmax = at::softmax(scores, -1);
+    EXPECT_LT(relative_error(InferenceSoftmax()(scores.clone()), expected_softmax), 1e-6) << width;
+  }
 }
 
 TEST(InferenceLayers, Bf16LayerNormRoundsFp32sResultOnce) {
@@ -108,10 +124,14 @@ TEST(InferenceLayers, AttentionProductsOnStridedViewsEqualMatmul) {
   EXPECT_LT(relative_error(scores, expected), 1e-6);
   const auto attention = at::softmax(scores, -1);
   EXPECT_LT(relative_error(product(attention, v), at::matmul(attention, v)), 1e-6);
-  // bf16 stays LibTorch's own product.
-  const auto q16 = q.to(torch::kBFloat16), k16 = k.to(torch::kBFloat16);
-  EXPECT_TRUE(torch::equal(product(q16, k16.transpose(-2, -1)),
-                           at::matmul(q16, k16.transpose(-2, -1))));
+  // bf16 multiplies dense copies of the strided views: LibTorch's own bf16 product runs the same
+  // oneDNN kernel on the same copies.
+  const auto qkv16 = qkv.to(torch::kBFloat16);
+  const auto q16 = qkv16[0], k16 = qkv16[1], v16 = qkv16[2];
+  const auto scores16 = product(q16, k16.transpose(-2, -1));
+  EXPECT_TRUE(torch::equal(scores16, at::matmul(q16, k16.transpose(-2, -1))));
+  EXPECT_LT(relative_error(scores16, expected), 1e-2);
+  EXPECT_TRUE(torch::equal(product(scores16, v16), at::matmul(scores16, v16)));
 }
 
 // In training, the product's backward pass gives at::matmul's gradients.
@@ -146,9 +166,6 @@ TEST(InferenceLayers, Bf16SoftmaxIsFp32sWithinRounding) {
     EXPECT_TRUE(((out - expected).abs() <= expected * (1.0 / 128) + 1e-6).all().item<bool>())
         << width << ": " << (out - expected).abs().max().item<double>();
   }
-  // fp32 is at::softmax's.
-  const auto scores = torch::randn({4, 49});
-  EXPECT_TRUE(torch::equal(InferenceSoftmax()(scores), at::softmax(scores, -1)));
 }
 
 // One prepared layer, four threads, each with its own batch size (its own oneDNN primitive):

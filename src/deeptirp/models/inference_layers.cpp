@@ -22,6 +22,21 @@ namespace {
 // x [..., in] as rows [R, in], without copying when its last dimension is dense.
 at::Tensor as_rows(const at::Tensor& x) { return x.reshape({-1, x.size(-1)}); }
 
+// x [..., in] as dense rows [R, in], copied when they are not. On packed weights oneDNN's fast
+// kernels read no other layout: rows spaced apart (ViT's class tokens) fell to its reference
+// kernel, 30x slower than this copy and the product together.
+at::Tensor dense_rows(const at::Tensor& x) { return as_rows(x).contiguous(); }
+
+// t [..., M, K] with every matrix dense, row- or column-major as t's is (k^T stays a transposed
+// view of a dense k), copied only when it is not. oneDNN's bf16 batched products read strided
+// q, k and v 25-45% slower than a copy followed by the product.
+at::Tensor dense_matrices(const at::Tensor& t) {
+  if (t.stride(-1) != 1 && t.stride(-2) == 1) {
+    return t.transpose(-2, -1).contiguous().transpose(-2, -1);
+  }
+  return t.contiguous();
+}
+
 #ifdef DEEPTIRP_WITH_ONEDNN
 using dnnl::memory;
 
@@ -41,7 +56,7 @@ class PrimitiveCache {
     try {
       return primitives_.emplace(key, make()).first->second;
     } catch (const dnnl::error& e) {
-      throw Error(std::string("oneDNN cannot run a bf16 ") + what + " on this CPU: " + e.what());
+      throw Error(std::string("oneDNN cannot run the ") + what + " on this CPU: " + e.what());
     }
   }
 
@@ -89,32 +104,62 @@ struct InferenceLinear::OneDnn {
   };
   dnnl::engine engine{dnnl::engine::kind::cpu, 0};
   at::Tensor bias;  // fp32: added before the output is rounded to bf16
+  // The weight [out, in] as the [in, out] matrix it multiplies by. bf16: in the blocked layout
+  // oneDNN's AMX kernels read (the same for every row count), made once. Read in place, each call
+  // first copied it into that layout: ViT-S/16 at batch 1, 75 against 88 images/s. The copy
+  // costs a bf16 copy of the weights, which with the model's own is the size of its fp32 weights.
+  // fp32: read in place, its own weights, since packing gained only 5% there and would grow peak
+  // memory by the model's whole size (ViT-B/16: 526 to 933 MiB at batch 1).
+  memory::desc weights_desc;
+  at::Tensor weights;
   PrimitiveCache<std::tuple<int64_t, at::ScalarType, bool>, Primitive> cache;
 
+  explicit OneDnn(const at::Tensor& weight) {
+    const auto plain = tensor_desc(weight.t());
+    if (weight.scalar_type() != at::kBFloat16) {
+      weights_desc = plain;
+      weights = weight;
+      return;
+    }
+    const memory::dim in = weight.size(1), out = weight.size(0);
+    const auto dtype = plain.data_type();
+    dnnl::matmul::primitive_desc any(
+        dnnl::matmul::desc(memory::desc({1, in}, dtype, memory::format_tag::ab),
+                           memory::desc({in, out}, dtype, memory::format_tag::any),
+                           memory::desc({1, out}, dtype, memory::format_tag::ab)),
+        engine);
+    weights_desc = any.weights_desc();
+    weights = at::empty({static_cast<int64_t>(weights_desc.get_size())},
+                        at::TensorOptions().dtype(at::kByte));
+    memory from(plain, engine, weight.data_ptr()), to(weights_desc, engine, weights.data_ptr());
+    dnnl::stream stream(engine);
+    dnnl::reorder(from, to).execute(stream, from, to);
+    stream.wait();
+  }
+
   // out [R, out] = (or +=, accumulate) rows [R, in] x weight^T + bias, then `then`.
-  void run(const at::Tensor& rows, const at::Tensor& weight, const at::Tensor& out, Then then,
-           bool accumulate) {
+  void run(const at::Tensor& rows, const at::Tensor& out, Then then, bool accumulate) {
     const auto& p = cache.get({rows.size(0), out.scalar_type(), accumulate}, "linear layer", [&] {
       dnnl::post_ops ops;
       if (then == Then::kGelu) ops.append_eltwise(1.f, dnnl::algorithm::eltwise_gelu_erf, 0.f, 0.f);
       if (accumulate) ops.append_sum(1.f);
-      const int64_t features = weight.size(0);
+      const memory::dim features = out.size(1);
       const memory::desc bias_desc =
           bias.defined()
               ? memory::desc({1, features}, memory::data_type::f32, memory::format_tag::ab)
               : memory::desc();
-      // The weight [out, in] read as the [in, out] matrix it multiplies by: no copy.
       dnnl::matmul::primitive_desc desc(
-          dnnl::matmul::desc(tensor_desc(rows), tensor_desc(weight.t()), bias_desc,
-                             tensor_desc(out)),
+          dnnl::matmul::desc(tensor_desc(rows), weights_desc, bias_desc, tensor_desc(out)),
           user_scratchpad(ops), engine);
       return Primitive{desc, dnnl::matmul(desc)};
     });
     std::unordered_map<int, memory> args = {
         {DNNL_ARG_SRC, memory(p.desc.src_desc(), engine, rows.data_ptr())},
-        {DNNL_ARG_WEIGHTS, memory(p.desc.weights_desc(), engine, weight.data_ptr())},
+        {DNNL_ARG_WEIGHTS, memory(weights_desc, engine, weights.data_ptr())},
         {DNNL_ARG_DST, memory(p.desc.dst_desc(), engine, out.data_ptr())}};
-    if (bias.defined()) args.emplace(DNNL_ARG_BIAS, memory(p.desc.bias_desc(), engine, bias.data_ptr()));
+    if (bias.defined()) {
+      args.emplace(DNNL_ARG_BIAS, memory(p.desc.bias_desc(), engine, bias.data_ptr()));
+    }
     execute(engine, p.matmul, p.desc, std::move(args));
   }
 };
@@ -200,7 +245,7 @@ struct InferenceSoftmax::OneDnn {
 };
 #else
 struct InferenceLinear::OneDnn {
-  void run(const at::Tensor&, const at::Tensor&, const at::Tensor&, Then, bool) {}
+  void run(const at::Tensor&, const at::Tensor&, Then, bool) {}
 };
 struct InferenceLayerNorm::OneDnn {
   void run(const at::Tensor&, const at::Tensor&) {}
@@ -224,8 +269,9 @@ bool inference_layers_use_onednn() {
 InferenceLinear::InferenceLinear(const at::Tensor& weight, const at::Tensor& bias, Then then)
     : weight_(weight), bias_(bias), then_(then) {
 #ifdef DEEPTIRP_WITH_ONEDNN
-  if (weight.scalar_type() == at::kBFloat16 && weight.stride(1) == 1) {
-    onednn_ = std::make_shared<OneDnn>();
+  const auto dtype = weight.scalar_type();
+  if ((dtype == at::kBFloat16 || dtype == at::kFloat) && weight.stride(1) == 1) {
+    onednn_ = std::make_shared<OneDnn>(weight);
     if (bias.defined()) onednn_->bias = bias.to(at::kFloat).contiguous();
   }
 #endif
@@ -234,22 +280,22 @@ InferenceLinear::InferenceLinear(const at::Tensor& weight, const at::Tensor& bia
 at::Tensor InferenceLinear::operator()(const at::Tensor& x) const {
   auto sizes = x.sizes().vec();
   sizes.back() = weight_.size(0);
-  const auto rows = as_rows(x);
-  if (onednn_ && x.scalar_type() == at::kBFloat16 && rows.stride(1) == 1) {
+  if (onednn_ && x.scalar_type() == weight_.scalar_type()) {
+    const auto rows = dense_rows(x);
     auto out = at::empty({rows.size(0), weight_.size(0)}, x.options());
-    onednn_->run(rows, weight_, out, then_, false);
+    onednn_->run(rows, out, then_, false);
     return out.view(sizes);
   }
+  const auto rows = as_rows(x);
   auto out = bias_.defined() ? at::addmm(bias_, rows, weight_.t()) : at::mm(rows, weight_.t());
   if (then_ == Then::kGelu) at::gelu_(out);
   return out.view(sizes);
 }
 
 void InferenceLinear::add_to(const at::Tensor& residual, const at::Tensor& x) const {
-  const auto rows = as_rows(x);
-  if (onednn_ && x.scalar_type() == at::kBFloat16 && rows.stride(1) == 1 &&
-      residual.is_contiguous() && then_ == Then::kNothing) {
-    onednn_->run(rows, weight_, residual.view({-1, weight_.size(0)}), then_, true);
+  if (onednn_ && x.scalar_type() == weight_.scalar_type() && residual.is_contiguous() &&
+      then_ == Then::kNothing) {
+    onednn_->run(dense_rows(x), residual.view({-1, weight_.size(0)}), then_, true);
     return;
   }
   residual.add_((*this)(x));
@@ -268,7 +314,7 @@ InferenceLayerNorm::InferenceLayerNorm(const torch::nn::LayerNorm& layer) : laye
 }
 
 at::Tensor InferenceLayerNorm::operator()(const at::Tensor& x) const {
-  if (onednn_ && x.scalar_type() == at::kBFloat16) {
+  if (onednn_ && (x.scalar_type() == at::kBFloat16 || x.scalar_type() == at::kFloat)) {
     const auto input = x.contiguous();
     auto out = at::empty_like(input);
     onednn_->run(as_rows(input), as_rows(out));
@@ -308,11 +354,13 @@ struct AttentionProductFunction : torch::autograd::Function<AttentionProductFunc
 bool AttentionProduct::runs_onednn(const at::Tensor& a, const at::Tensor& b) const {
   // oneDNN reads any strides except in the matrices' own two dimensions, where one must be 1.
   const auto readable = [](const at::Tensor& t) {
-    return t.scalar_type() == at::kFloat && (t.stride(-1) == 1 || t.stride(-2) == 1);
+    return (t.scalar_type() == at::kFloat || t.scalar_type() == at::kBFloat16) &&
+           (t.stride(-1) == 1 || t.stride(-2) == 1);
   };
   // Under autocast, at::matmul runs (and records for the backward pass) in bf16.
   return onednn_ && !at::autocast::is_cpu_enabled() && readable(a) && readable(b) &&
-         a.dim() == b.dim() && a.sizes().slice(0, a.dim() - 2) == b.sizes().slice(0, b.dim() - 2);
+         a.scalar_type() == b.scalar_type() && a.dim() == b.dim() &&
+         a.sizes().slice(0, a.dim() - 2) == b.sizes().slice(0, b.dim() - 2);
 }
 
 at::Tensor AttentionProduct::operator()(const at::Tensor& a, const at::Tensor& b) const {
@@ -328,7 +376,11 @@ at::Tensor AttentionProduct::no_grad(const at::Tensor& a, const at::Tensor& b) c
   auto sizes = a.sizes().vec();
   sizes.back() = b.size(-1);
   auto out = at::empty(sizes, a.options());
-  onednn_->run(a, b, out);
+  if (a.scalar_type() == at::kBFloat16) {
+    onednn_->run(dense_matrices(a), dense_matrices(b), out);
+  } else {
+    onednn_->run(a, b, out);
+  }
   return out;
 }
 
@@ -339,7 +391,8 @@ InferenceSoftmax::InferenceSoftmax() {
 }
 
 at::Tensor InferenceSoftmax::operator()(const at::Tensor& scores) const {
-  if (onednn_ && scores.scalar_type() == at::kBFloat16 && scores.is_contiguous()) {
+  if (onednn_ && (scores.scalar_type() == at::kBFloat16 || scores.scalar_type() == at::kFloat) &&
+      scores.is_contiguous()) {
     onednn_->run(as_rows(scores));
     return scores;
   }

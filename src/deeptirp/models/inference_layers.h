@@ -1,16 +1,20 @@
 #pragma once
 // The transformers' linear layers, layer norms and attention softmax as prepared for inference.
-// In bf16 they call oneDNN (the library LibTorch's own bf16 kernels run on) directly:
+// They call oneDNN (the library LibTorch's own bf16 kernels run on) directly, in bf16 and fp32:
 // - linear: the bias, the GELU after fc1 and the residual add after fc2 and the attention
 //   projection are done while each output tile is still in cache. Through ATen (at::addmm),
 //   oneDNN first copies the bias into the whole output, and GELU and the residual add are two
-//   more passes: per ViT-B/16 block at batch 16, 32 ms against 26 this way.
+//   more passes: per ViT-B/16 block at batch 16, 32 ms against 26 this way. bf16 weights are
+//   packed once into the layout of its AMX kernels. In fp32 its AVX-512 kernels beat OpenBLAS's
+//   (LibTorch's fp32 GEMM) by 20-40% on the 197-row products of batch 1 (ViT-B/16 fp32 at batch
+//   1: 7.5 against 9.3 images/s).
 // - layer norm: oneDNN's bf16 kernel reads bf16 and writes bf16 in one pass, with fp32
 //   statistics: 3-14x faster than LibTorch 1.13's (see layers.h), with the same rounding.
-// In fp32, and where deeptirp was built without oneDNN's headers (LibTorch 2.x wheels bundle
-// oneDNN privately), the same calls go through ATen (OpenBLAS's fp32 GEMM is the faster one).
-// No autograd: training and class activation maps use the modules' own forward. The prepared
-// layers are read-only, so several threads may run one model.
+// - softmax, in place (below).
+// Where deeptirp was built without oneDNN's headers (LibTorch 2.x wheels bundle oneDNN
+// privately), the same calls go through ATen. No autograd: training and class activation maps
+// use the modules' own forward. The prepared layers are read-only, so several threads may run
+// one model.
 #include <ATen/ATen.h>
 #include <torch/nn/modules/normalization.h>
 
@@ -18,7 +22,7 @@
 
 namespace deeptirp {
 
-// Whether this build calls oneDNN for bf16 (else ATen throughout).
+// Whether this build calls oneDNN (else ATen throughout).
 bool inference_layers_use_onednn();
 
 class InferenceLinear {
@@ -62,11 +66,11 @@ class InferenceLayerNorm {
 };
 
 // The batched matrix products of attention (scores = q k^T, outputs = attention v), in inference
-// and in training (with its backward pass). In fp32 through oneDNN's batched matmul: LibTorch
-// 1.13's fp32 bmm calls one GEMM per matrix (3,072 of 49 x 32 per Swin-T block at batch 16, 38%
-// of its inference pass), 2.6-4.5x slower. In bf16, LibTorch already hands bmm to oneDNN, and
-// that stays faster than oneDNN reading q, k and v where they lie (tried), so bf16 goes through
-// at::matmul.
+// and in training (with its backward pass), through oneDNN's batched matmul. fp32 reads q, k and v
+// where they lie: LibTorch 1.13's fp32 bmm calls one GEMM per matrix (3,072 of 49 x 32 per Swin-T
+// block at batch 16, 38% of its inference pass), 2.6-4.5x slower. bf16 reads dense copies (the
+// copies LibTorch makes too; strided bf16 reads were slower) with primitives made once: one
+// ViT-S/16 attention at batch 1 (products and softmax) took 246 us against at::matmul's 297.
 class AttentionProduct {
  public:
   AttentionProduct();
@@ -84,10 +88,12 @@ class AttentionProduct {
   std::shared_ptr<OneDnn> onednn_;
 };
 
-// Softmax over the last dimension of attention scores, for inference. In bf16 through oneDNN's
-// softmax, in place: LibTorch 1.13's bf16 kernel took 2.4 ns per element on Swin's 49-wide rows,
-// the largest operator of bf16 Swin-T at batch 1. Elsewhere at::softmax. (oneDNN's binary add
-// for Swin's broadcast bias was slower than ATen's, so the bias stays an ATen add.)
+// Softmax over the last dimension of attention scores, for inference, through oneDNN in place.
+// LibTorch 1.13's kernels are slow on these rows: bf16 took 2.4 ns per element on Swin's 49-wide
+// rows (the largest operator of bf16 Swin-T at batch 1); fp32 took 43% of the time of ViT-S/16's
+// ATen operators at batch 1 (its linear layers being oneDNN's), 2.7 ms of a 30 ms pass.
+// Elsewhere at::softmax. (oneDNN's binary add for Swin's broadcast bias was slower than ATen's,
+// so the bias stays an ATen add.)
 class InferenceSoftmax {
  public:
   InferenceSoftmax();

@@ -67,6 +67,9 @@ int main(int argc, char** argv) {
     std::string note;
     auto used = deeptirp::prepare_for_inference(*model, deeptirp::parse_precision(precision), &note);
     if (!note.empty()) std::cerr << "bench_models: " << note << "\n";
+    // A precision not run is not reported (run_models.sh's table shows n/a), rather than the
+    // fallback's figures under its name.
+    if (deeptirp::precision_name(used) != precision) return 0;
     std::stringstream list(batches);
     std::string item;
     while (std::getline(list, item, ',')) {

@@ -45,8 +45,11 @@ print("|---|---|---|---|---|---|---|---|---|")
 for arch, batch in keys:
     g = lambda impl, prec: rows.get((arch, batch, impl, prec), (float("nan"), float("nan")))
     pf, pb, cf, cb = g("python", "fp32"), g("python", "bf16"), g("cpp", "fp32"), g("cpp", "bf16")
-    print(f"| {arch} | {batch} | {pf[0]:.2f} | {pb[0]:.2f} | {cf[0]:.2f} | {cb[0]:.2f} | "
-          f"{cf[0] / pf[0]:.2f}x | {cb[0] / pf[0]:.2f}x | {pf[1]:.0f} / {cf[1]:.0f} / {cb[1]:.0f} |")
+    # n/a: not run (bench_models reports no precision that the architecture refuses)
+    f = lambda x, spec, unit="": "n/a" if x != x else f"{x:{spec}}{unit}"
+    print(f"| {arch} | {batch} | {f(pf[0], '.2f')} | {f(pb[0], '.2f')} | {f(cf[0], '.2f')} | "
+          f"{f(cb[0], '.2f')} | {f(cf[0] / pf[0], '.2f', 'x')} | {f(cb[0] / pf[0], '.2f', 'x')} | "
+          f"{f(pf[1], '.0f')} / {f(cf[1], '.0f')} / {f(cb[1], '.0f')} |")
 print("images/s, 224x224, 2 threads; peak = getrusage ru_maxrss of each process "
       "(one architecture and precision per process)")
 PY

@@ -48,12 +48,16 @@ void add_predict(CLI::App& app) {
       b->manifest = *manifest;
       b->out = *out;
       b->precision = r->precision;
-      n = bundle::predict_bundle(*b);
+      std::vector<std::string> notes;
+      n = bundle::predict_bundle(*b, &notes);
+      for (const auto& note : notes) std::cerr << "deeptirp: " << note << "\n";
     } else {
       r->model = *model;
       r->manifest = *manifest;
       r->out = *out;
-      n = predict(*r);
+      std::string note;
+      n = predict(*r, &note);
+      if (!note.empty()) std::cerr << "deeptirp: " << note << "\n";
     }
     std::cout << "wrote " << *out << ": " << n << " images\n";
   });

@@ -20,6 +20,7 @@
 #include "deeptirp/error.h"
 #include "deeptirp/io/csv.h"
 #include "deeptirp/io/radiograph.h"
+#include "deeptirp/models/inference.h"
 #include "deeptirp/train/predict.h"
 #include "deeptirp/train/trainer.h"
 #include "synthetic_study.h"
@@ -217,6 +218,23 @@ TEST(Bundle, PredictsWhatTheSeparateModelsPredict) {
     EXPECT_GT(high - low, 0.01) << name << " predicts nearly the same for every case";
   }
   EXPECT_GT(positive, 0);
+}
+
+// bf16 asked for: the ViTs run in bf16 where the CPU has it, the EfficientNet in fp32 (it refuses
+// bf16), and the notes name each model that stayed in fp32.
+TEST(Bundle, Bf16NotesNameTheModelsKeptInFp32) {
+  const Fixture& f = fixture();
+  EXPECT_TRUE(Bundle::load(f.bundle)->notes().empty());
+  const auto notes = Bundle::load(f.bundle, "bf16")->notes();
+  if (cpu_supports_bf16()) {
+    ASSERT_EQ(notes.size(), 1u);
+    EXPECT_NE(notes[0].find("image model 'cnn': EfficientNet"), std::string::npos) << notes[0];
+  } else {
+    ASSERT_EQ(notes.size(), 3u);
+    EXPECT_NE(notes[2].find("image model 'vit_rgb': this CPU has no native bf16"),
+              std::string::npos)
+        << notes[2];
+  }
 }
 
 // A manifest with only an `image` column: the whole image, every clinical value imputed. The

@@ -17,7 +17,8 @@ inline torch::Tensor varied_inputs(int64_t count, int64_t size) {
 }
 
 // Two copies of one random-initialised model (norm layers and biases perturbed so that they
-// matter), one run in fp32 and one in bf16.
+// matter), one run in fp32 and one in bf16. The logits must depend on the input for agreement to
+// mean anything: they must spread over 5% of their scale and predict more than one class.
 inline void expect_bf16_agrees(const std::string& arch, int64_t size, int64_t count) {
   if (!cpu_supports_bf16()) GTEST_SKIP() << "this CPU has no native bf16";
   torch::manual_seed(3);
@@ -42,8 +43,13 @@ inline void expect_bf16_agrees(const std::string& arch, int64_t size, int64_t co
   EXPECT_EQ(b.scalar_type(), torch::kFloat32);
   const double diff = relative_difference(b, a);
   const double agree = a.argmax(1).eq(b.argmax(1)).to(torch::kDouble).mean().item<double>();
+  const auto classes = std::get<0>(at::_unique(a.argmax(1))).numel();
+  const double spread = (a - a.mean(0)).abs().max().item<double>() / a.abs().max().item<double>();
   std::cout << arch << " bf16 vs fp32: max relative difference " << diff << ", class agreement "
-            << agree << " on " << count << " inputs\n";
+            << agree << " on " << count << " inputs (" << classes << " classes predicted, spread "
+            << spread << ")\n";
+  EXPECT_GT(spread, 0.05);
+  EXPECT_GT(classes, 1);
   EXPECT_LE(diff, 0.02);
   EXPECT_GE(agree, 0.99);
 }

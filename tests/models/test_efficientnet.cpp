@@ -102,5 +102,17 @@ TEST(EfficientNet, ACheckpointOfAnotherVariantIsRefusedByName) {
   }
 }
 
+// bf16 is refused for EfficientNet (its logits drift past 2%): fp32, and a note that says why.
+TEST(EfficientNet, Bf16InferenceFallsBackToFp32WithANote) {
+  auto model = create_model("efficientnet_b0", {10, 3, 64});
+  std::string note;
+  EXPECT_EQ(prepare_for_inference(*model, Precision::kBFloat16, &note), Precision::kFloat32);
+  EXPECT_NE(note.find(cpu_supports_bf16() ? "EfficientNet" : "native bf16"), std::string::npos)
+      << note;
+  EXPECT_EQ(model->parameters().front().scalar_type(), torch::kFloat32);
+  EXPECT_EQ(predict_logits(*model, torch::randn({2, 3, 64, 64})).sizes(),
+            (std::vector<int64_t>{2, 10}));
+}
+
 }  // namespace
 }  // namespace deeptirp::testing

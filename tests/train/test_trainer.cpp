@@ -7,10 +7,15 @@
 
 #include "deeptirp/data/import_table.h"
 #include "deeptirp/data/split.h"
+#include "deeptirp/data/study_config.h"
 #include "deeptirp/data/synth.h"
 #include "deeptirp/error.h"
+#include "deeptirp/io/csv.h"
+#include "deeptirp/models/inference.h"
+#include "deeptirp/stats/roc.h"
 #include "deeptirp/models/state_dict.h"
 #include "deeptirp/train/checkpoint.h"
+#include "deeptirp/train/predict.h"
 #include "deeptirp/train/schedule.h"
 #include "deeptirp/train/trainer.h"
 #include "synthetic_study.h"
@@ -221,6 +226,37 @@ TEST(Trainer, LearnsTheSyntheticTask) {
         best = static_cast<int>(i) + 1;
     return best;
   }());
+
+  // `predict` runs the prepared inference path (batch norm folded): on the validation split, the
+  // AUC that training recorded for its best epoch. bf16 is refused for EfficientNet (its logits
+  // drift past 2%, models/efficientnet.cpp): fp32's logits, and a note that says so.
+  std::vector<std::string> logits[2];
+  std::vector<double> scores;
+  std::vector<int> labels;
+  std::string notes[2];
+  const StudyConfig study = load_study_config(c.study);
+  for (int k = 0; k < 2; ++k) {
+    PredictRequest request;
+    request.model = dir / "run";
+    request.manifest = c.manifest;
+    request.split = "validation";
+    request.precision = k == 0 ? "fp32" : "bf16";
+    request.out = dir / ("validation_" + request.precision + ".csv");
+    ASSERT_GT(predict(request, &notes[k]), 50u);
+    const CsvTable table = read_csv(request.out);
+    for (const auto& row : table.rows) {
+      logits[k].push_back(row[table.column("logit")]);
+      if (k == 0) {
+        scores.push_back(std::stod(logits[k].back()));
+        labels.push_back(row[table.column(study.target)] == study.positive);
+      }
+    }
+  }
+  EXPECT_NEAR(stats::auc(stats::split_by_label(scores, labels)), r.best_metric, 1e-9);
+  EXPECT_TRUE(notes[0].empty()) << notes[0];
+  EXPECT_NE(notes[1].find(cpu_supports_bf16() ? "EfficientNet" : "native bf16"), std::string::npos)
+      << notes[1];
+  EXPECT_EQ(logits[1], logits[0]);
 }
 
 }  // namespace

@@ -43,6 +43,7 @@ struct Bundle::Impl {
   ensemble::EnsembleModel ensemble;
   double threshold = 0.5;
   std::string positive, negative;
+  std::vector<std::string> notes;  // Bundle::notes
 };
 
 namespace {
@@ -82,14 +83,17 @@ std::vector<std::string> read_image_names(const nlohmann::json& metadata, const 
   return names;
 }
 
-ImagePart load_image_model(const fs::path& folder, const std::string& name, Precision precision) {
+ImagePart load_image_model(const fs::path& folder, const std::string& name, Precision precision,
+                           std::vector<std::string>& notes) {
   const fs::path dir = folder / image_model_folder(name);
   ImagePart part;
   part.name = name;
   part.card = ModelCard::from_json(read_json_file(dir / kCardFile), (dir / kCardFile).string());
   part.model = build_model(part.card);
   load_checkpoint_weights(dir, *part.model);
-  prepare_for_inference(*part.model, precision);
+  std::string note;
+  prepare_for_inference(*part.model, precision, &note);
+  if (!note.empty()) notes.push_back("image model '" + name + "': " + note);
   return part;
 }
 
@@ -136,7 +140,9 @@ std::shared_ptr<const Bundle> Bundle::load(const fs::path& folder, const std::st
     if (!fs::is_regular_file(folder / file))
       throw Error((folder / file).string() + ": missing from the bundle");
 
-  for (const auto& name : b.image_names) b.images.push_back(load_image_model(folder, name, wanted));
+  for (const auto& name : b.image_names) {
+    b.images.push_back(load_image_model(folder, name, wanted, b.notes));
+  }
   b.clinical = clinical::ClinicalModel::load(folder / kClinicalFolder);
   for (const auto& f : b.clinical.encoder().numeric) b.numeric_columns.push_back(f.column);
   for (const auto& f : b.clinical.encoder().categorical) b.categorical_columns.push_back(f.column);
@@ -197,6 +203,7 @@ BundlePrediction Bundle::predict(const BundleInput& input) const {
   return out;
 }
 
+const std::vector<std::string>& Bundle::notes() const { return impl_->notes; }
 const std::vector<std::string>& Bundle::image_names() const { return impl_->image_names; }
 const nlohmann::json& Bundle::metadata() const { return impl_->metadata; }
 const std::vector<std::string>& Bundle::numeric_columns() const { return impl_->numeric_columns; }

@@ -67,6 +67,9 @@ class Bundle {
                                             const std::string& precision = "fp32");
   BundlePrediction predict(const BundleInput& input) const;
   const std::vector<std::string>& image_names() const;
+  // What loading changed from the request: an image model run in fp32 though bf16 was asked for
+  // (no native bf16 on this CPU, or an architecture that refuses it), each naming the model.
+  const std::vector<std::string>& notes() const;
   const nlohmann::json& metadata() const;
   // The clinical model's columns (numeric ones are checked to be numbers); absent = missing.
   const std::vector<std::string>& numeric_columns() const;
@@ -88,6 +91,8 @@ struct BundlePredictRequest {
 // `deeptirp predict --bundle`: the manifest needs only an `image` column (DICOM, PNG or JPEG);
 // patient_id, ROI box and clinical columns are used when present. CSV columns: image, patient_id,
 // <each image model>, clinical, ensemble, predicted. Returns the number of rows.
-std::size_t predict_bundle(const BundlePredictRequest& request);
+// `notes`, if given, receives the loaded bundle's notes (Bundle::notes).
+std::size_t predict_bundle(const BundlePredictRequest& request,
+                           std::vector<std::string>* notes = nullptr);
 
 }  // namespace deeptirp::bundle

@@ -77,8 +77,9 @@ std::string number(double v) {
 
 }  // namespace
 
-std::size_t predict_bundle(const BundlePredictRequest& request) {
+std::size_t predict_bundle(const BundlePredictRequest& request, std::vector<std::string>* notes) {
   const auto bundle = Bundle::load(request.bundle, request.precision);
+  if (notes) *notes = bundle->notes();
   const std::vector<Request> requests = read_requests(request.manifest, *bundle);
   std::vector<std::string> header = {"image", "patient_id"};
   for (const auto& name : bundle->image_names()) header.push_back(name);

@@ -58,6 +58,9 @@ Precision prepare_for_inference(ImageModel& model, Precision requested, std::str
   if (requested == Precision::kBFloat16 && !cpu_supports_bf16()) {
     used = Precision::kFloat32;
     if (note) *note = "this CPU has no native bf16 (avx512_bf16 / amx_bf16): running in fp32";
+  } else if (requested == Precision::kBFloat16 && !model.bf16_inference_refused().empty()) {
+    used = Precision::kFloat32;
+    if (note) *note = model.bf16_inference_refused() + ": running in fp32";
   }
   reuse_freed_memory();
   torch::NoGradGuard no_grad;

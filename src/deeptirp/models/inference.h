@@ -27,8 +27,10 @@ bool cpu_supports_bf16();
 // process; peak memory grows by 5-20%). Idempotent and thread-safe; a no-op without glibc.
 void reuse_freed_memory();
 
-// Puts the model in eval mode, folds batch norm and converts it (and calls reuse_freed_memory). Returns the precision used:
-// fp32 when bf16 was asked for on a CPU without native bf16 (`note`, if given, says so).
+// Puts the model in eval mode, folds batch norm and converts it (and calls reuse_freed_memory).
+// Returns the precision used: fp32 when bf16 was asked for on a CPU without native bf16, or for
+// an architecture that refuses it (ImageModel::bf16_inference_refused); `note`, if given, says
+// which.
 Precision prepare_for_inference(ImageModel& model, Precision requested,
                                 std::string* note = nullptr);
 

@@ -25,8 +25,9 @@ Evaluation evaluate(ImageModel& model, const Manifest& manifest,
   model.eval();
   torch::NoGradGuard no_grad;
   const AutocastGuard autocast(precision, device);
+  const auto dtype = model.parameters().front().scalar_type();
   while (auto batch = loader.next()) {
-    auto images = batch->images.to(device);
+    auto images = batch->images.to(device, dtype);
     auto logits = model.forward(images).reshape({-1}).to(torch::kFloat32);
     if (flip_tta) {
       logits = logits + model.forward(images.flip({3})).reshape({-1}).to(torch::kFloat32) +

@@ -22,6 +22,8 @@ struct Evaluation {
 
 
 // Eval mode, no gradients. Cases whose label is empty count as unlabelled (no loss/AUC).
+// `precision` is autocast's (fp32: none). A model already converted for inference
+// (prepare_for_inference) gets its images in its own dtype.
 Evaluation evaluate(ImageModel& model, const Manifest& manifest,
                     const std::vector<std::size_t>& cases, const std::string& positive,
                     const NormStats& norm, ImageCache& cache, const torch::Device& device,

@@ -9,6 +9,7 @@
 #include "deeptirp/data/loader.h"
 #include "deeptirp/error.h"
 #include "deeptirp/io/csv.h"
+#include "deeptirp/models/inference.h"
 #include "deeptirp/train/checkpoint.h"
 #include "deeptirp/train/evaluate.h"
 #include "deeptirp/train/run_setup.h"
@@ -22,7 +23,7 @@ std::filesystem::path resolve_model_folder(const std::filesystem::path& model) {
               "(with model.json)");
 }
 
-std::size_t predict(const PredictRequest& r) {
+std::size_t predict(const PredictRequest& r, std::string* note) {
   const auto folder = resolve_model_folder(r.model);
   std::ifstream card_file(folder / "model.json");
   const ModelCard card =
@@ -38,10 +39,17 @@ std::size_t predict(const PredictRequest& r) {
   auto model = build_model(card);
   load_checkpoint_weights(folder, *model);
   const torch::Device device(r.device);
+  std::string autocast = r.precision;
+  if (device.is_cpu()) {
+    // The path `model forward` and bundles take, and bench/run_models.sh measures, rather than
+    // the training modules under autocast.
+    prepare_for_inference(*model, parse_precision(r.precision), note);
+    autocast = "fp32";
+  }
   model->to(device);
   ImageCache cache(card.image_options());
   const Evaluation e = evaluate(*model, manifest, cases, card.positive, card.norm, cache, device,
-                                r.workers, r.precision, r.flip_tta);
+                                r.workers, autocast, r.flip_tta);
   std::vector<std::vector<std::string>> rows;
   char number[32];
   for (std::size_t k = 0; k < cases.size(); ++k) {

@@ -16,8 +16,11 @@ struct PredictRequest {
   int workers = 0;
 };
 
-// Returns the number of cases predicted. The manifest's labels may be empty (unknown).
-std::size_t predict(const PredictRequest& request);
+// Returns the number of cases predicted. The manifest's labels may be empty (unknown). On the
+// CPU the model runs as prepared for inference (models/inference.h: batch norm folded, bf16
+// converted where the CPU has native bf16); `note` says when bf16 fell back to fp32. On CUDA,
+// `precision` is autocast's.
+std::size_t predict(const PredictRequest& request, std::string* note = nullptr);
 
 // The checkpoint folder a --model argument names: <run>/best.json's folder, or the folder itself.
 std::filesystem::path resolve_model_folder(const std::filesystem::path& model);

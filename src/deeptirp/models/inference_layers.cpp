@@ -43,26 +43,52 @@ using dnnl::memory;
 // oneDNN primitives made on first use per key (the row count, mostly) and kept: batches of one
 // size reuse theirs. A primitive is immutable once made, and each call brings its own stream and
 // scratchpad, so concurrent calls share only the lookup, under the mutex.
-template <class Key, class Primitive>
+template <class Key, class Desc>
 class PrimitiveCache {
  public:
-  // `what` names the layer in the error when oneDNN cannot make it (a CPU without AVX-512:
-  // prepare_for_inference does not choose bf16 there).
+  struct Made {
+    Desc desc;
+    dnnl::primitive primitive;
+  };
+
+  const dnnl::engine& engine() const { return engine_; }
+
+  // `make` returns the primitive's descriptor. `what` names the layer in the error when oneDNN
+  // cannot make it (a CPU without AVX-512: prepare_for_inference does not choose bf16 there).
   template <class Make>
-  const Primitive& get(const Key& key, const char* what, Make make) {
+  const Made& get(const Key& key, const char* what, Make make) {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = primitives_.find(key);
     if (it != primitives_.end()) return it->second;
     try {
-      return primitives_.emplace(key, make()).first->second;
+      Desc desc = make();
+      return primitives_.emplace(key, Made{desc, dnnl::primitive(desc)}).first->second;
     } catch (const dnnl::error& e) {
       throw Error(std::string("oneDNN cannot run the ") + what + " on this CPU: " + e.what());
     }
   }
 
+  // Runs `made` on the tensors given per argument (DNNL_ARG_SRC, ...), each read as the memory
+  // its descriptor expects there, plus a scratchpad of the size it asks for.
+  void execute(const Made& made, const std::vector<std::pair<int, at::Tensor>>& tensors) const {
+    std::unordered_map<int, memory> args;
+    for (const auto& [arg, tensor] : tensors) {
+      args.emplace(arg, memory(made.desc.query_md(dnnl::query::exec_arg_md, arg), engine_,
+                               tensor.data_ptr()));
+    }
+    auto scratchpad = at::empty({static_cast<int64_t>(made.desc.scratchpad_desc().get_size())},
+                                at::TensorOptions().dtype(at::kByte));
+    args.emplace(DNNL_ARG_SCRATCHPAD,
+                 memory(made.desc.scratchpad_desc(), engine_, scratchpad.data_ptr()));
+    dnnl::stream stream(engine_);
+    made.primitive.execute(stream, args);
+    stream.wait();
+  }
+
  private:
+  dnnl::engine engine_{dnnl::engine::kind::cpu, 0};
   std::mutex mutex_;
-  std::map<Key, Primitive> primitives_;
+  std::map<Key, Made> primitives_;
 };
 
 dnnl::primitive_attr user_scratchpad(const dnnl::post_ops& ops = {}) {
@@ -70,18 +96,6 @@ dnnl::primitive_attr user_scratchpad(const dnnl::post_ops& ops = {}) {
   attr.set_post_ops(ops);
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   return attr;
-}
-
-// Runs `primitive` with `args` plus a scratchpad of the size its descriptor asks for.
-template <class Desc>
-void execute(const dnnl::engine& engine, const dnnl::primitive& primitive, const Desc& desc,
-             std::unordered_map<int, memory> args) {
-  auto scratchpad = at::empty({static_cast<int64_t>(desc.scratchpad_desc().get_size())},
-                              at::TensorOptions().dtype(at::kByte));
-  args.emplace(DNNL_ARG_SCRATCHPAD, memory(desc.scratchpad_desc(), engine, scratchpad.data_ptr()));
-  dnnl::stream stream(engine);
-  primitive.execute(stream, args);
-  stream.wait();
 }
 
 // A tensor as oneDNN sees it: its sizes and strides, no copy.
@@ -98,11 +112,7 @@ memory::desc tensor_desc(const at::Tensor& t) {
 
 #ifdef DEEPTIRP_WITH_ONEDNN
 struct InferenceLinear::OneDnn {
-  struct Primitive {
-    dnnl::matmul::primitive_desc desc;
-    dnnl::matmul matmul;
-  };
-  dnnl::engine engine{dnnl::engine::kind::cpu, 0};
+  PrimitiveCache<std::tuple<int64_t, at::ScalarType, bool>, dnnl::matmul::primitive_desc> cache;
   at::Tensor bias;  // fp32: added before the output is rounded to bf16
   // The weight [out, in] as the [in, out] matrix it multiplies by. bf16: in the blocked layout
   // oneDNN's AMX kernels read (the same for every row count), made once. Read in place, each call
@@ -112,7 +122,6 @@ struct InferenceLinear::OneDnn {
   // memory by the model's whole size (ViT-B/16: 526 to 933 MiB at batch 1).
   memory::desc weights_desc;
   at::Tensor weights;
-  PrimitiveCache<std::tuple<int64_t, at::ScalarType, bool>, Primitive> cache;
 
   explicit OneDnn(const at::Tensor& weight) {
     const auto plain = tensor_desc(weight.t());
@@ -123,6 +132,7 @@ struct InferenceLinear::OneDnn {
     }
     const memory::dim in = weight.size(1), out = weight.size(0);
     const auto dtype = plain.data_type();
+    const auto& engine = cache.engine();
     dnnl::matmul::primitive_desc any(
         dnnl::matmul::desc(memory::desc({1, in}, dtype, memory::format_tag::ab),
                            memory::desc({in, out}, dtype, memory::format_tag::any),
@@ -139,66 +149,52 @@ struct InferenceLinear::OneDnn {
 
   // out [R, out] = (or +=, accumulate) rows [R, in] x weight^T + bias, then `then`.
   void run(const at::Tensor& rows, const at::Tensor& out, Then then, bool accumulate) {
-    const auto& p = cache.get({rows.size(0), out.scalar_type(), accumulate}, "linear layer", [&] {
-      dnnl::post_ops ops;
-      if (then == Then::kGelu) ops.append_eltwise(1.f, dnnl::algorithm::eltwise_gelu_erf, 0.f, 0.f);
-      if (accumulate) ops.append_sum(1.f);
-      const memory::dim features = out.size(1);
-      const memory::desc bias_desc =
-          bias.defined()
-              ? memory::desc({1, features}, memory::data_type::f32, memory::format_tag::ab)
-              : memory::desc();
-      dnnl::matmul::primitive_desc desc(
-          dnnl::matmul::desc(tensor_desc(rows), weights_desc, bias_desc, tensor_desc(out)),
-          user_scratchpad(ops), engine);
-      return Primitive{desc, dnnl::matmul(desc)};
-    });
-    std::unordered_map<int, memory> args = {
-        {DNNL_ARG_SRC, memory(p.desc.src_desc(), engine, rows.data_ptr())},
-        {DNNL_ARG_WEIGHTS, memory(weights_desc, engine, weights.data_ptr())},
-        {DNNL_ARG_DST, memory(p.desc.dst_desc(), engine, out.data_ptr())}};
-    if (bias.defined()) {
-      args.emplace(DNNL_ARG_BIAS, memory(p.desc.bias_desc(), engine, bias.data_ptr()));
-    }
-    execute(engine, p.matmul, p.desc, std::move(args));
+    const auto& made =
+        cache.get({rows.size(0), out.scalar_type(), accumulate}, "linear layer", [&] {
+          dnnl::post_ops ops;
+          if (then == Then::kGelu) {
+            ops.append_eltwise(1.f, dnnl::algorithm::eltwise_gelu_erf, 0.f, 0.f);
+          }
+          if (accumulate) ops.append_sum(1.f);
+          const memory::desc bias_desc =
+              bias.defined()
+                  ? memory::desc({1, out.size(1)}, memory::data_type::f32, memory::format_tag::ab)
+                  : memory::desc();
+          return dnnl::matmul::primitive_desc(
+              dnnl::matmul::desc(tensor_desc(rows), weights_desc, bias_desc, tensor_desc(out)),
+              user_scratchpad(ops), cache.engine());
+        });
+    std::vector<std::pair<int, at::Tensor>> tensors = {
+        {DNNL_ARG_SRC, rows}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, out}};
+    if (bias.defined()) tensors.emplace_back(DNNL_ARG_BIAS, bias);
+    cache.execute(made, tensors);
   }
 };
 
 struct InferenceLayerNorm::OneDnn {
-  struct Primitive {
-    dnnl::layer_normalization_forward::primitive_desc desc;
-    dnnl::layer_normalization_forward norm;
-  };
-  dnnl::engine engine{dnnl::engine::kind::cpu, 0};
+  PrimitiveCache<int64_t, dnnl::layer_normalization_forward::primitive_desc> cache;
   at::Tensor scale, shift;  // fp32, as oneDNN's bf16 kernel takes them
   float eps;
-  PrimitiveCache<int64_t, Primitive> cache;
 
   // rows and out: [R, C], dense (one descriptor serves both).
   void run(const at::Tensor& rows, const at::Tensor& out) {
-    const auto& p = cache.get(rows.size(0), "layer norm", [&] {
-      dnnl::layer_normalization_forward::primitive_desc desc(
+    const auto& made = cache.get(rows.size(0), "layer norm", [&] {
+      return dnnl::layer_normalization_forward::primitive_desc(
           dnnl::layer_normalization_forward::desc(
               dnnl::prop_kind::forward_inference, tensor_desc(rows), eps,
               dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift),
-          user_scratchpad(), engine);
-      return Primitive{desc, dnnl::layer_normalization_forward(desc)};
+          user_scratchpad(), cache.engine());
     });
-    execute(engine, p.norm, p.desc,
-            {{DNNL_ARG_SRC, memory(p.desc.src_desc(), engine, rows.data_ptr())},
-             {DNNL_ARG_DST, memory(p.desc.dst_desc(), engine, out.data_ptr())},
-             {DNNL_ARG_SCALE, memory(p.desc.weights_desc(), engine, scale.data_ptr())},
-             {DNNL_ARG_SHIFT, memory(p.desc.weights_desc(), engine, shift.data_ptr())}});
+    cache.execute(made, {{DNNL_ARG_SRC, rows},
+                         {DNNL_ARG_DST, out},
+                         {DNNL_ARG_SCALE, scale},
+                         {DNNL_ARG_SHIFT, shift}});
   }
 };
 
 struct AttentionProduct::OneDnn {
-  struct Primitive {
-    dnnl::matmul::primitive_desc desc;
-    dnnl::matmul matmul;
-  };
-  dnnl::engine engine{dnnl::engine::kind::cpu, 0};
-  PrimitiveCache<std::vector<int64_t>, Primitive> cache;  // sizes and strides of a, b and out
+  // Keyed by the sizes and strides of a, b and out.
+  PrimitiveCache<std::vector<int64_t>, dnnl::matmul::primitive_desc> cache;
 
   void run(const at::Tensor& a, const at::Tensor& b, const at::Tensor& out) {
     std::vector<int64_t> key;
@@ -206,41 +202,29 @@ struct AttentionProduct::OneDnn {
       key.insert(key.end(), t->sizes().begin(), t->sizes().end());
       key.insert(key.end(), t->strides().begin(), t->strides().end());
     }
-    const auto& p = cache.get(key, "attention product", [&] {
-      dnnl::matmul::primitive_desc desc(
+    const auto& made = cache.get(key, "attention product", [&] {
+      return dnnl::matmul::primitive_desc(
           dnnl::matmul::desc(tensor_desc(a), tensor_desc(b), tensor_desc(out)),
-          user_scratchpad(), engine);
-      return Primitive{desc, dnnl::matmul(desc)};
+          user_scratchpad(), cache.engine());
     });
-    execute(engine, p.matmul, p.desc,
-            {{DNNL_ARG_SRC, memory(p.desc.src_desc(), engine, a.data_ptr())},
-             {DNNL_ARG_WEIGHTS, memory(p.desc.weights_desc(), engine, b.data_ptr())},
-             {DNNL_ARG_DST, memory(p.desc.dst_desc(), engine, out.data_ptr())}});
+    cache.execute(made, {{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, b}, {DNNL_ARG_DST, out}});
   }
 };
 
 struct InferenceSoftmax::OneDnn {
-  struct Primitive {
-    dnnl::softmax_v2_forward::primitive_desc desc;
-    dnnl::softmax_v2_forward softmax;
-  };
-  dnnl::engine engine{dnnl::engine::kind::cpu, 0};
-  PrimitiveCache<std::pair<int64_t, int64_t>, Primitive> cache;
+  PrimitiveCache<std::pair<int64_t, int64_t>, dnnl::softmax_v2_forward::primitive_desc> cache;
 
   // rows [R, C], dense, overwritten by their softmax.
   void run(const at::Tensor& rows) {
-    const auto& p = cache.get({rows.size(0), rows.size(1)}, "softmax", [&] {
+    const auto& made = cache.get({rows.size(0), rows.size(1)}, "softmax", [&] {
       const auto desc_of_rows = tensor_desc(rows);
-      dnnl::softmax_v2_forward::primitive_desc desc(
+      return dnnl::softmax_v2_forward::primitive_desc(
           dnnl::softmax_v2_forward::desc(dnnl::prop_kind::forward_inference,
                                          dnnl::algorithm::softmax_accurate, desc_of_rows,
                                          desc_of_rows, 1),
-          user_scratchpad(), engine);
-      return Primitive{desc, dnnl::softmax_v2_forward(desc)};
+          user_scratchpad(), cache.engine());
     });
-    execute(engine, p.softmax, p.desc,
-            {{DNNL_ARG_SRC, memory(p.desc.src_desc(), engine, rows.data_ptr())},
-             {DNNL_ARG_DST, memory(p.desc.dst_desc(), engine, rows.data_ptr())}});
+    cache.execute(made, {{DNNL_ARG_SRC, rows}, {DNNL_ARG_DST, rows}});
   }
 };
 #else

@@ -59,12 +59,16 @@ class SelfAttention : public nn::Module {
                                                       kv_inference_(x)));
   }
 
-  void prepare_inference() {
+  // `class_token`: also for add_class_token_to (the last block). Its q and kv layers are only
+  // made there, since in bf16 each packs its own copy of in_proj's weights.
+  void prepare_inference(bool class_token) {
     const int64_t dim = out_->weight.size(0);
     qkv_inference_ = InferenceLinear(in_weight_, in_bias_);
-    q_inference_ = InferenceLinear(in_weight_.narrow(0, 0, dim), in_bias_.narrow(0, 0, dim));
-    kv_inference_ =
-        InferenceLinear(in_weight_.narrow(0, dim, 2 * dim), in_bias_.narrow(0, dim, 2 * dim));
+    if (class_token) {
+      q_inference_ = InferenceLinear(in_weight_.narrow(0, 0, dim), in_bias_.narrow(0, 0, dim));
+      kv_inference_ =
+          InferenceLinear(in_weight_.narrow(0, dim, 2 * dim), in_bias_.narrow(0, dim, 2 * dim));
+    }
     out_inference_ = InferenceLinear(out_->weight, out_->bias);
   }
 
@@ -146,8 +150,8 @@ class EncoderBlock : public nn::Module {
     return mlp(x.narrow(1, 0, 1) + attention_->forward_class_token(layer_norm(ln_1_, x)));
   }
 
-  void prepare_inference() {
-    attention_->prepare_inference();
+  void prepare_inference(bool last) {
+    attention_->prepare_inference(last);
     ln_1_inference_ = InferenceLayerNorm(ln_1_);
     ln_2_inference_ = InferenceLayerNorm(ln_2_);
     fc1_inference_ = InferenceLinear(fc1_->weight, fc1_->bias, InferenceLinear::Then::kGelu);
@@ -223,7 +227,7 @@ class VisionTransformer : public ImageModel {
 
   void prepare_inference(torch::ScalarType dtype) override {
     convert_floating(dtype);
-    for (auto& block : blocks_) block->prepare_inference();
+    for (auto& block : blocks_) block->prepare_inference(block == blocks_.back());
   }
 
   void adapt_weights(StateDict& weights) const override {

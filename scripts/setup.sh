@@ -11,7 +11,7 @@ runtime_and_build=(
   libtorch-dev libopenblas0-openmp  # without OpenBLAS, Debian's reference BLAS makes ViT/Swin 5-20x slower
   libdnnl-dev  # headers of the oneDNN that libtorch runs on: fused bf16 linear layers
   libgdcm-dev libgdcm-tools libopencv-dev
-  libxgboost-dev libboost-math-dev libcli11-dev nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev
+  libxgboost-dev libboost-math-dev libcli11-dev nlohmann-json3-dev libyaml-cpp-dev
   libcpp-httplib-dev libcsv-dev
 )
 test_only=(

@@ -35,11 +35,10 @@ void add_all_commands(CLI::App& app) {
 
 int main(int argc, char** argv) {
   // LibTorch's OpenMP threads busy-wait between parallel regions for ~300,000 spins by default,
-  // starving our image loading threads (and anything else on the machine): training ran at
-  // 1 image/s instead of 35 on 2 cores. Sleeping at once (OMP_WAIT_POLICY=PASSIVE) pays a wake-up
-  // per operator instead: ViT-Ti inference at batch 1 ran at a third of its speed. A short spin
-  // serves both (measured on 2 cores: batch-1 inference 2-3x faster than passive, a synthetic
-  // training run 24% faster). libgomp reads these once, when it is loaded: set, then re-exec.
+  // starving our image loading threads (and anything else on the machine). Sleeping at once
+  // (OMP_WAIT_POLICY=PASSIVE) pays a wake-up per operator instead, which slows batch-1 inference.
+  // A short spin serves both (docs/performance.md). libgomp reads these once, when it is loaded:
+  // set, then re-exec.
   if (!std::getenv("OMP_WAIT_POLICY") && !std::getenv("GOMP_SPINCOUNT")) {
     ::setenv("GOMP_SPINCOUNT", "10000", 1);
     ::execv("/proc/self/exe", argv);  // returns only on failure; then run as we are

@@ -61,7 +61,8 @@ torch::Tensor read_input(const std::string& path) {
 void add_model_options(CLI::App* cmd, ModelArgs& a) {
   cmd->add_option("--arch", a.arch, "Architecture (see `deeptirp model list`)");
   cmd->add_option("--weights", a.weights, "torchvision .pth or .safetensors checkpoint");
-  cmd->add_option("--model", a.model_file, "deeptirp model file (.safetensors + .json)");
+  cmd->add_option("--model", a.model_file,
+                  "deeptirp model file (.safetensors + .json), checkpoint or training run folder");
   cmd->add_option("--num-classes", a.num_classes, "Logits (1: one logit); default: the checkpoint's");
   cmd->add_option("--in-chans", a.in_chans, "Input channels, 1 or 3 (default 3)");
   cmd->add_option("--image-size", a.image_size, "Input size (default: the input's / the arch's)");
@@ -103,23 +104,25 @@ void add_model(CLI::App& app) {
   });
 
   auto convert_args = std::make_shared<ModelArgs>();
-  auto info = std::make_shared<ModelFileInfo>();
+  auto classes = std::make_shared<std::vector<std::string>>();
   CLI::App* convert = cmd->add_subcommand(
       "convert", "Write a deeptirp model file (.safetensors + .json) from a checkpoint");
   add_model_options(convert, *convert_args);
   convert->add_option("--output", convert_args->output, "model file to write (X.safetensors)")
       ->required();
-  convert->add_option("--classes", info->classes, "Class names, in logit order");
-  convert->callback([convert_args, info] {
+  convert->add_option("--classes", *classes, "Class names, in logit order");
+  convert->callback([convert_args, classes] {
     if (convert_args->arch.empty()) throw Error("convert needs --arch and --weights");
     const ArchitectureInfo& arch = architecture(convert_args->arch);
     auto model = open_model(*convert_args, arch.input_size);
-    ModelFileInfo out = *info;
-    out.architecture = arch.name;
-    out.mean = arch.mean;
-    out.std = arch.std;
-    out.interpolation = arch.interpolation;
-    save_model_file(convert_args->output, *model, out);
+    // A starting point for training, not a classifier of the study: no target, no positive
+    // class; the weights' own preprocessing travels with them.
+    ModelCard card;
+    card.architecture = arch.name;
+    card.target.clear();
+    card.classes = *classes;
+    card.weights_preset = WeightsPreset{arch.mean, arch.std, arch.interpolation};
+    save_model_file(convert_args->output, *model, card);
   });
 }
 

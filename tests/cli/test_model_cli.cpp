@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "deeptirp/models/model_file.h"
+#include "deeptirp/train/checkpoint.h"
 #include "models/model_test_util.h"  // torchvision fixtures and the parity measure
 
 namespace deeptirp {
@@ -50,6 +52,38 @@ TEST(ModelCli, ForwardAndConvertGiveTorchvisionsLogits) {
   ASSERT_EQ(forward("--model " + model_file.string(), fixture, dir / "b.safetensors", &out), 0)
       << out;
   EXPECT_LE(testing::relative_difference(logits_in(dir / "b.safetensors"), ref.logits), 1e-4);
+}
+
+// What `deeptirp train` leaves: a run folder whose best.json names a checkpoint folder.
+TEST(ModelCli, ForwardOpensATrainingRun) {
+  const auto dir = testing::scratch_dir("model-cli-run");
+  ModelCard card;
+  card.architecture = "vit_ti_16";
+  card.image_size = 32;
+  card.positive = "tumour";
+  card.classes = {"infection", "tumour"};
+  torch::manual_seed(5);
+  auto model = build_model(card);
+  torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(0.1));
+  CheckpointState state;
+  state.epoch = state.best_epoch = 1;
+  save_checkpoint(dir / "run", *model, optimizer, state, card, true);
+  const auto input = torch::rand({2, 3, 32, 32});
+  write_safetensors(dir / "in.safetensors", {{"input", input}});
+  std::string out;
+  ASSERT_EQ(forward("--model " + (dir / "run").string(), dir / "in.safetensors",
+                    dir / "out.safetensors", &out),
+            0)
+      << out;
+  model->eval();
+  torch::NoGradGuard no_grad;
+  EXPECT_LE(testing::relative_difference(logits_in(dir / "out.safetensors"), model->forward(input)),
+            1e-5);
+  std::filesystem::remove(dir / "run" / "best.json");
+  EXPECT_NE(forward("--model " + (dir / "run").string(), dir / "in.safetensors",
+                    dir / "out2.safetensors", &out),
+            0);
+  EXPECT_NE(out.find("best.json"), std::string::npos) << out;
 }
 
 TEST(ModelCli, BadInputsAreNamedAndExitNonZero) {

@@ -20,11 +20,8 @@ class LinearInActivation : public ImageModel {
   LinearInActivation(torch::Tensor kernel, torch::Tensor w) : ImageModel({1, 1, 8}), w_(w) {
     kernel_ = register_parameter("kernel", kernel);
   }
-  CamTap forward_tap(torch::Tensor x) override {
-    auto a = torch::conv2d(x, kernel_, {}, 1, 1);
-    return {(a.mean({2, 3}) * w_).sum(1, true), a};
-  }
-  torch::Tensor forward(torch::Tensor x) override { return forward_tap(x).logits; }
+  torch::Tensor features(torch::Tensor x) override { return torch::conv2d(x, kernel_, {}, 1, 1); }
+  torch::Tensor head(const torch::Tensor& a) override { return (a.mean({2, 3}) * w_).sum(1, true); }
 
  private:
   torch::Tensor kernel_, w_;

@@ -16,7 +16,7 @@
 #include "deeptirp/explain/overlay.h"
 #include "deeptirp/io/csv.h"
 #include "deeptirp/io/radiograph.h"
-#include "deeptirp/train/checkpoint.h"
+#include "deeptirp/models/model_file.h"
 #include "deeptirp/train/predict.h"
 #include "deeptirp/train/trainer.h"
 #include "synthetic_study.h"
@@ -63,12 +63,9 @@ class TrainedModel : public ::testing::Test {
     c.threads = 2;
     c.log = "quiet";
     train(c);
-    const auto folder = resolve_model_folder(t.dir / "run");
-    std::ifstream card(folder / "model.json");
-    t.card = ModelCard::from_json(nlohmann::json::parse(card), "model.json");
-    t.model = build_model(t.card);
-    load_checkpoint_weights(folder, *t.model);
-    t.model->eval();
+    LoadedModel loaded = load_model_file(t.dir / "run");
+    t.card = loaded.card;
+    t.model = loaded.model;
   }
 };
 

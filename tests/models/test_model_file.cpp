@@ -1,5 +1,5 @@
-// Our own model files: safetensors + JSON sidecar; a round trip gives the same logits, and a file
-// that does not describe its weights is refused by name.
+// Our own model files: safetensors + the model card; a round trip gives the same logits, a card
+// that does not describe its weights is refused by name, and deeptirp 0.1's cards still load.
 #include <nlohmann/json.hpp>
 
 #include <fstream>
@@ -19,14 +19,13 @@ std::string read_text(const std::filesystem::path& path) {
   return text.str();
 }
 
-ModelFileInfo binary_info() {
-  ModelFileInfo info;
-  info.architecture = "efficientnet_b0";
-  info.mean = {0.5, 0.5, 0.5};
-  info.std = {0.25, 0.25, 0.25};
-  info.interpolation = "bicubic";
-  info.classes = {"infection", "tumour"};
-  return info;
+ModelCard binary_info() {
+  ModelCard card;
+  card.architecture = "efficientnet_b0";
+  card.target.clear();  // converted, not trained
+  card.weights_preset = WeightsPreset{{0.5, 0.5, 0.5}, {0.25, 0.25, 0.25}, "bicubic"};
+  card.classes = {"infection", "tumour"};
+  return card;
 }
 
 TEST(ModelFile, RoundTripGivesTheSameLogitsAndDescribesTheModel) {
@@ -42,15 +41,19 @@ TEST(ModelFile, RoundTripGivesTheSameLogitsAndDescribesTheModel) {
   ASSERT_TRUE(std::filesystem::exists(dir / "m.json"));
 
   auto sidecar = nlohmann::json::parse(read_text(dir / "m.json"));
+  EXPECT_EQ(sidecar["format"], "deeptirp-model");
+  EXPECT_EQ(sidecar["card_version"], kModelCardVersion);
   EXPECT_EQ(sidecar["architecture"], "efficientnet_b0");
-  EXPECT_EQ(sidecar["in_chans"], 1);
+  EXPECT_EQ(sidecar["channels"], 1);
   EXPECT_EQ(sidecar["num_classes"], 1);
-  EXPECT_EQ(sidecar["input_size"], 128);
+  EXPECT_EQ(sidecar["image_size"], 128);
   EXPECT_EQ(sidecar["tool_version"], kVersion);
   EXPECT_EQ(sidecar["classes"], nlohmann::json({"infection", "tumour"}));
 
   LoadedModel loaded = load_model_file(dir / "m.json");  // either path names the pair
-  EXPECT_EQ(loaded.info.std[0], 0.25);
+  ASSERT_TRUE(loaded.card.weights_preset);
+  EXPECT_EQ(loaded.card.weights_preset->std[0], 0.25);
+  EXPECT_THROW(loaded.card.check_classifier("m.json"), Error) << "a converted model predicts";
   prepare_for_inference(*model, Precision::kFloat32);
   prepare_for_inference(*loaded.model, Precision::kFloat32);
   auto x = torch::rand({2, 1, 128, 128});
@@ -91,13 +94,50 @@ TEST(ModelFile, MismatchedOrIncompleteSidecarsAreRefusedByName) {
   doc["classes"] = nlohmann::json::array();
   expect_error(doc, "classifier.1.weight");
   doc = original;
-  doc.erase("std");
-  expect_error(doc, "'std'");
+  doc.erase("normalisation");
+  expect_error(doc, "'normalisation'");
   doc = original;
-  doc["in_chans"] = 2;
-  expect_error(doc, "in_chans");
+  doc["channels"] = 2;
+  expect_error(doc, "channels");
+  doc = original;
+  doc["card_version"] = kModelCardVersion + 1;
+  expect_error(doc, "newer than this deeptirp reads");
   std::filesystem::remove(dir / "m.json");
   EXPECT_THROW(load_model_file(dir / "m.safetensors"), Error);
+}
+
+// The two cards of deeptirp 0.1, as it wrote them: a training run's model.json and a converted
+// model's sidecar. Both load, and say what they said.
+TEST(ModelCard, Version1CardsLoad) {
+  const auto run = parse_model_card(nlohmann::json::parse(R"({"architecture": "efficientnet_b0",
+      "image_size": 128, "channels": 3, "roi_margin": 0.1, "mean": 0.41, "std": 0.22,
+      "target": "diagnosis", "positive": "tumour", "classes": ["infection", "tumour"],
+      "num_classes": 1, "tool": "deeptirp 0.1.0"})"), "run/model.json");
+  EXPECT_EQ(run.image_size, 128);
+  EXPECT_DOUBLE_EQ(run.norm.mean, 0.41);
+  EXPECT_DOUBLE_EQ(run.norm.std, 0.22);
+  EXPECT_EQ(run.positive, "tumour");
+  EXPECT_NO_THROW(run.check_classifier("run/model.json"));
+  const auto sidecar = parse_model_card(nlohmann::json::parse(R"({"format": "deeptirp-model",
+      "architecture": "vit_ti_16", "input_size": 64, "in_chans": 3, "num_classes": 3,
+      "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225], "interpolation": "bilinear",
+      "classes": ["a", "b", "c"], "tool_version": "0.1.0"})"), "vit.json");
+  EXPECT_EQ(sidecar.image_size, 64);
+  EXPECT_EQ(sidecar.num_classes, 3);
+  ASSERT_TRUE(sidecar.weights_preset);
+  EXPECT_EQ(sidecar.weights_preset->interpolation, "bilinear");
+  // Written again, a card reads back as the same card.
+  EXPECT_EQ(model_card_json(parse_model_card(model_card_json(run), "x")), model_card_json(run));
+  EXPECT_EQ(model_card_json(parse_model_card(model_card_json(sidecar), "x")),
+            model_card_json(sidecar));
+  try {
+    parse_model_card(nlohmann::json::parse(R"({"weights": 1})"), "other.json");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("other.json: not a deeptirp model card"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 }  // namespace

@@ -118,6 +118,20 @@ TEST(Study, ConfigErrorsNameTheKey) {
             std::string::npos);
   EXPECT_NE(run("study: {table: t.csv}\nmodels: [{name: clinical}]\n").find("models[0].name"),
             std::string::npos);
+  // Training settings are checked before the data stage reads the table (t.csv does not exist).
+  EXPECT_NE(run("study: {table: t.csv}\ntrain: {epochz: 3}\n").find("train.epochz"),
+            std::string::npos);
+  EXPECT_NE(run("study: {table: t.csv}\n"
+                "models: [{architecture: efficientnet_b0, train: {lr: -1}}]\n")
+                .find("train.lr"),
+            std::string::npos);
+  // A model may not take a column of the predictions tables: the fixed ones or the target.
+  for (const char* name : {"split", "diagnosis", "predicted", "a/b"})
+    EXPECT_NE(run(std::string("study: {table: t.csv}\nmodels: [{name: '") + name +
+                  "', architecture: efficientnet_b0}]\n")
+                  .find("models[0].name"),
+              std::string::npos)
+        << name;
   EXPECT_NE(run("study: {table: t.csv}\nexplain: {methods: [lime]}\n").find("explain.methods"),
             std::string::npos);
   EXPECT_NE(run("study: {table: t.csv, outt: x}\n").find("study.outt"), std::string::npos);

@@ -12,6 +12,8 @@
 #include "deeptirp/error.h"
 #include "deeptirp/io/csv.h"
 #include "deeptirp/models/inference.h"
+#include "deeptirp/models/model_file.h"
+#include "deeptirp/version.h"
 #include "deeptirp/stats/roc.h"
 #include "deeptirp/models/state_dict.h"
 #include "deeptirp/train/checkpoint.h"
@@ -77,13 +79,39 @@ TEST(TrainConfig, PresetsAndOverrides) {
   EXPECT_DOUBLE_EQ(paper.weight_decay, 1e-4);
   EXPECT_EQ(paper.batch_size, 128);
   EXPECT_EQ(paper.epochs, 100);
-  EXPECT_EQ(paper.image_size, 224);
+  EXPECT_FALSE(paper.image_size) << "a preset leaves the input to the study";
   apply_train_override(paper, "epochs=3");
   EXPECT_EQ(paper.epochs, 3);
   EXPECT_THROW(apply_train_override(paper, "epochz=3"), Error);
   EXPECT_THROW(apply_train_override(paper, "epochs=three"), Error);
   EXPECT_THROW(apply_train_override(paper, "epochs=2.5"), Error);
   EXPECT_THROW(train_preset("fast"), Error);
+}
+
+TEST(TrainConfig, TheStudysImageSectionHoldsUnlessTheRunSetsAValue) {
+  ImageOptions study;
+  study.size = 128;
+  study.channels = 1;
+  study.roi_margin = 0.2;
+  study.vflip = false;
+  TrainConfig quick = train_preset("cpu-quick");
+  ImageOptions image = resolve_image_options(study, quick);
+  EXPECT_EQ(image.size, 128);
+  EXPECT_EQ(image.channels, 1);
+  EXPECT_DOUBLE_EQ(image.roi_margin, 0.2);
+  EXPECT_TRUE(image.hflip);
+  EXPECT_FALSE(image.vflip);
+  apply_train_override(quick, "image_size=96");
+  apply_train_override(quick, "vflip=true");
+  image = resolve_image_options(study, quick);
+  EXPECT_EQ(image.size, 96);
+  EXPECT_TRUE(image.vflip);
+  EXPECT_EQ(image.channels, 1);
+  apply_train_override(quick, "image_size=study");
+  EXPECT_EQ(resolve_image_options(study, quick).size, 128);
+  EXPECT_NE(train_config_json(quick).find("\"image_size\": \"study\""), std::string::npos)
+      << train_config_json(quick);
+  EXPECT_THROW(apply_train_override(quick, "channels=two"), Error);
 }
 
 TEST(TrainConfig, RegularisationIsTorchvisionsByDefaultAndOffForCpuQuick) {
@@ -257,6 +285,24 @@ TEST(Trainer, LearnsTheSyntheticTask) {
   EXPECT_NE(notes[1].find(cpu_supports_bf16() ? "EfficientNet" : "native bf16"), std::string::npos)
       << notes[1];
   EXPECT_EQ(logits[1], logits[0]);
+
+  // The run's card says what it trained on (the study's 224 overridden by image_size), and
+  // predicting from the run's cache of decoded crops gives the same numbers.
+  const LoadedModel loaded = load_model_file(dir / "run");
+  EXPECT_EQ(loaded.card.image_size, 128);
+  EXPECT_EQ(loaded.card.positive, study.positive);
+  EXPECT_EQ(loaded.card.tool_version, kVersion);
+  PredictRequest cached;
+  cached.model = dir / "run";
+  cached.manifest = c.manifest;
+  cached.split = "validation";
+  cached.cache_dir = r.cache;
+  cached.out = dir / "validation_cached.csv";
+  ASSERT_TRUE(std::filesystem::is_directory(r.cache));
+  predict(cached);
+  const CsvTable table = read_csv(cached.out);
+  for (std::size_t i = 0; i < table.rows.size(); ++i)
+    EXPECT_EQ(table.rows[i][table.column("logit")], logits[0][i]);
 }
 
 }  // namespace

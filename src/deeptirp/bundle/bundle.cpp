@@ -13,8 +13,8 @@
 #include "deeptirp/ensemble/ensemble.h"
 #include "deeptirp/error.h"
 #include "deeptirp/models/inference.h"
-#include "deeptirp/train/checkpoint.h"
-#include "deeptirp/train/run_setup.h"
+#include "deeptirp/models/model_file.h"
+#include "deeptirp/io/numbers.h"
 
 namespace deeptirp::bundle {
 
@@ -88,9 +88,10 @@ ImagePart load_image_model(const fs::path& folder, const std::string& name, Prec
   const fs::path dir = folder / image_model_folder(name);
   ImagePart part;
   part.name = name;
-  part.card = ModelCard::from_json(read_json_file(dir / kCardFile), (dir / kCardFile).string());
-  part.model = build_model(part.card);
-  load_checkpoint_weights(dir, *part.model);
+  LoadedModel loaded = load_model_file(dir / kWeightsFile);
+  loaded.card.check_classifier((dir / kCardFile).string());
+  part.card = std::move(loaded.card);
+  part.model = std::move(loaded.model);
   std::string note;
   prepare_for_inference(*part.model, precision, &note);
   if (!note.empty()) notes.push_back("image model '" + name + "': " + note);
@@ -102,8 +103,6 @@ std::string negative_class(const std::vector<std::string>& classes, const std::s
     if (c != positive) return c;
   return "not " + positive;
 }
-
-double sigmoid(double z) { return 1.0 / (1.0 + std::exp(-z)); }
 
 // The model input [1, C, H, W], as training and `predict --model` prepare it (ImageCache::load).
 at::Tensor model_input(const ImagePart& part, const BundleInput& input) {

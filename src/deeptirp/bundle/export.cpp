@@ -2,19 +2,18 @@
 #include <torch/version.h>
 #include <unistd.h>
 
-#include <cctype>
 #include <fstream>
 #include <set>
 
 #include "deeptirp/bundle/bundle.h"
 #include "deeptirp/bundle/bundle_files.h"
 #include "deeptirp/clinical/clinical_model.h"
+#include "deeptirp/data/predictions.h"
 #include "deeptirp/data/study_config.h"
 #include "deeptirp/ensemble/ensemble.h"
 #include "deeptirp/error.h"
 #include "deeptirp/io/atomic_file.h"
-#include "deeptirp/train/predict.h"
-#include "deeptirp/train/run_setup.h"
+#include "deeptirp/models/model_file.h"
 #include "deeptirp/version.h"
 
 namespace deeptirp::bundle {
@@ -24,21 +23,14 @@ namespace fs = std::filesystem;
 
 struct ImageRun {
   std::string name;
-  fs::path checkpoint;  // the folder with model.safetensors and model.json
+  fs::path weights;  // a model file (a run's best checkpoint: model.safetensors + model.json)
   ModelCard card;
 };
 
-// Names become folder names and CSV columns: plain characters, none of the fixed columns.
-void check_image_name(const std::string& name, const std::set<std::string>& taken) {
-  static const std::set<std::string> reserved = {"image", "patient_id", "clinical", "ensemble",
-                                                 "predicted"};
-  bool plain = !name.empty() && name[0] != '.';
-  for (char ch : name)
-    plain = plain &&
-            (std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-' || ch == '.');
-  if (!plain)
-    throw Error("bundle: image model name '" + name + "': use letters, digits, '_', '-' and '.'");
-  if (reserved.count(name)) throw Error("bundle: image model name '" + name + "' is reserved");
+// Names become folder names and CSV columns (check_part_name).
+void check_image_name(const std::string& name, const std::set<std::string>& taken,
+                      const StudyConfig& study) {
+  check_part_name(name, study.target, "bundle: image model");
   if (taken.count(name)) throw Error("bundle: image model name '" + name + "' is given twice");
 }
 
@@ -54,11 +46,12 @@ std::vector<ImageRun> image_runs(const BundleSource& source, const StudyConfig& 
   std::vector<ImageRun> runs;
   std::set<std::string> taken;
   for (const auto& [name, run] : source.image_runs) {
-    check_image_name(name, taken);
+    check_image_name(name, taken, study);
     taken.insert(name);
-    ImageRun r{name, resolve_model_folder(run), {}};
-    const auto card_path = r.checkpoint / kCardFile;
-    r.card = ModelCard::from_json(read_json_file(card_path), card_path.string());
+    ImageRun r{name, resolve_model_file(run), {}};
+    const auto card_path = model_card_path(r.weights);
+    r.card = read_model_card(card_path);
+    r.card.check_classifier(card_path.string());
     check_predicts(card_path.string(), r.card.target, r.card.positive, study);
     runs.push_back(std::move(r));
   }
@@ -112,12 +105,7 @@ nlohmann::json metadata_of(const BundleSource& source, const StudyConfig& study,
   nlohmann::json images = nlohmann::json::array(), options = nlohmann::json::object();
   for (const auto& r : runs) {
     images.push_back(r.name);
-    options[r.name] = {{"architecture", r.card.architecture},
-                       {"image_size", r.card.image_size},
-                       {"channels", r.card.channels},
-                       {"roi_margin", r.card.roi_margin},
-                       {"mean", r.card.norm.mean},
-                       {"std", r.card.norm.std}};
+    options[r.name] = model_card_json(r.card);
   }
   j["parts"] = {{"image_models", images},
                 {"clinical", {{"kind", clinical.kind()}}},
@@ -229,8 +217,8 @@ void export_bundle(const BundleSource& source, const fs::path& out) {
   for (const auto& r : runs) {
     names.push_back(r.name);
     const fs::path to = dir / image_model_folder(r.name);
-    copy_into(r.checkpoint / kWeightsFile, to / kWeightsFile);
-    copy_into(r.checkpoint / kCardFile, to / kCardFile);
+    copy_into(r.weights, to / kWeightsFile);
+    write_model_card(to / kCardFile, r.card);  // in this version's form, whatever the run's was
   }
   copy_into(source.clinical / kClinicalFile, dir / kClinicalFolder / kClinicalFile);
   copy_into(source.clinical / clinical_model_file, dir / kClinicalFolder / clinical_model_file);

@@ -8,6 +8,7 @@
 #include "deeptirp/io/csv.h"
 #include "deeptirp/io/progress.h"
 #include "deeptirp/io/radiograph.h"
+#include "deeptirp/io/numbers.h"
 
 namespace deeptirp::bundle {
 namespace {
@@ -69,11 +70,6 @@ cv::Mat read_image(const fs::path& path) {
   }
 }
 
-std::string number(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.8f", v);
-  return buf;
-}
 
 }  // namespace
 
@@ -96,9 +92,9 @@ std::size_t predict_bundle(const BundlePredictRequest& request, std::vector<std:
     input.image = q.image;
     const BundlePrediction p = bundle->predict(input);
     std::vector<std::string> row = {q.image, q.patient_id};
-    for (double v : p.image_probabilities) row.push_back(number(v));
-    row.push_back(number(p.clinical));
-    row.push_back(number(p.ensemble));
+    for (double v : p.image_probabilities) row.push_back(format_number(v));
+    row.push_back(format_number(p.clinical));
+    row.push_back(format_number(p.ensemble));
     row.push_back(p.predicted_class);
     rows.push_back(std::move(row));
     progress.update(rows.size(), "");

@@ -9,6 +9,7 @@
 #include "deeptirp/io/atomic_file.h"
 #include "deeptirp/io/csv.h"
 #include "deeptirp/stats/roc.h"
+#include "deeptirp/io/numbers.h"
 
 namespace deeptirp::clinical {
 namespace {
@@ -81,11 +82,6 @@ nlohmann::json table_json(const std::vector<CandidateScore>& table) {
   return out;
 }
 
-std::string number(double v, const char* format = "%.8f") {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, format, v);
-  return buf;
-}
 
 }  // namespace
 
@@ -96,9 +92,7 @@ ClinicalModel fit_clinical(const Manifest& m, const StudyConfig& study, const Cl
                            const std::function<void(const CandidateScore&)>& progress) {
   if (study.positive.empty())
     throw Error(study.path.string() + ": key 'positive': the study names no positive class");
-  std::vector<std::size_t> train;
-  for (std::size_t i = 0; i < m.cases.size(); ++i)
-    if (m.cases[i].split == "train") train.push_back(i);
+  const std::vector<std::size_t> train = cases_in_split(m, "train");
   if (train.empty())
     throw Error(m.path.string() + ": no case in the train split (run `deeptirp split` first)");
   std::vector<std::string> patients;
@@ -216,15 +210,13 @@ std::size_t predict_clinical_csv(const std::filesystem::path& model_folder,
   StudyConfig study;
   study.target = model.target();
   const Manifest m = read_manifest(manifest_path, study);
-  std::vector<std::size_t> rows;
-  for (std::size_t i = 0; i < m.cases.size(); ++i)
-    if (split.empty() || m.cases[i].split == split) rows.push_back(i);
+  const std::vector<std::size_t> rows = cases_in_split(m, split);
   if (rows.empty()) throw Error(manifest_path.string() + ": no cases in split '" + split + "'");
   const std::vector<double> p = model.predict(m, rows);
   std::vector<std::vector<std::string>> table;
   for (std::size_t k = 0; k < rows.size(); ++k) {
     const Case& c = m.cases[rows[k]];
-    table.push_back({c.image, c.patient_id, c.split, c.label, number(p[k])});
+    table.push_back({c.image, c.patient_id, c.split, c.label, format_number(p[k])});
   }
   write_csv(out, {"image", "patient_id", "split", model.target(), "probability"}, table);
   return rows.size();

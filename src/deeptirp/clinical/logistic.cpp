@@ -5,12 +5,9 @@
 #include <cmath>
 
 #include "deeptirp/error.h"
+#include "deeptirp/io/numbers.h"
 
 namespace deeptirp::clinical {
-
-double sigmoid(double z) {
-  return z >= 0 ? 1.0 / (1.0 + std::exp(-z)) : std::exp(z) / (1.0 + std::exp(z));
-}
 
 double LogisticFit::linear(const std::vector<double>& x) const {
   double z = intercept;

@@ -4,6 +4,8 @@
 // converges to the unique optimum, so a refit on the same data gives the same coefficients.
 #include <vector>
 
+#include "deeptirp/io/numbers.h"  // sigmoid
+
 namespace deeptirp::clinical {
 
 struct LogisticFit {
@@ -21,7 +23,5 @@ LogisticFit fit_logistic(const std::vector<std::vector<double>>& x,
 // decision values with the targets (N+ + 1) / (N+ + 2) and 1 / (N- + 2). Returns {A, B}.
 std::vector<double> fit_platt(const std::vector<double>& decision, const std::vector<int>& labels);
 double apply_platt(const std::vector<double>& ab, double decision);
-
-double sigmoid(double z);
 
 }  // namespace deeptirp::clinical

@@ -9,13 +9,6 @@
 
 namespace deeptirp {
 
-std::vector<std::size_t> cases_in_split(const Manifest& manifest, const std::string& split) {
-  std::vector<std::size_t> out;
-  for (std::size_t i = 0; i < manifest.cases.size(); ++i)
-    if (manifest.cases[i].split == split) out.push_back(i);
-  return out;
-}
-
 at::Tensor image_tensor(const cv::Mat& image, const NormStats& stats, int channels) {
   at::Tensor t = torch::empty({channels, image.rows, image.cols}, torch::kFloat32);
   write_chw(image, stats, channels, t.data_ptr<float>());

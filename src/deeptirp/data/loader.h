@@ -37,9 +37,6 @@ struct LoaderOptions {
   std::uint64_t seed = 42;
 };
 
-// The cases of one split ("train", ...), in manifest order.
-std::vector<std::size_t> cases_in_split(const Manifest& manifest, const std::string& split);
-
 // One case as a float [C, H, W] tensor.
 at::Tensor image_tensor(const cv::Mat& image, const NormStats& stats, int channels);
 

@@ -61,15 +61,11 @@ std::string read_roi_cells(const CsvTable& table, std::size_t r, const std::arra
   return "";
 }
 
-bool parse_number(const std::string& text, double& out) {
-  if (text.empty()) return false;
-  try {
-    std::size_t used = 0;
-    out = std::stod(text, &used);
-    return used == text.size() && std::isfinite(out);
-  } catch (...) {
-    return false;
-  }
+std::vector<std::size_t> cases_in_split(const Manifest& manifest, const std::string& split) {
+  std::vector<std::size_t> out;
+  for (std::size_t i = 0; i < manifest.cases.size(); ++i)
+    if (split.empty() || manifest.cases[i].split == split) out.push_back(i);
+  return out;
 }
 
 std::filesystem::path Manifest::image_path(const Case& c) const {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "deeptirp/data/study_config.h"
+#include "deeptirp/io/numbers.h"  // parse_number, for every reader of a manifest
 
 namespace deeptirp {
 
@@ -90,8 +91,8 @@ std::string read_roi_cells(const CsvTable& table, std::size_t r, const std::arra
 // others as absolute paths.
 void write_manifest(const std::filesystem::path& path, const Manifest& manifest);
 
-// A finite number in plain decimal or exponent notation; false for "", "NaN", "12 years".
-bool parse_number(const std::string& text, double& out);
+// The cases of one split ("train", ...), in manifest order; an empty `split`: every case.
+std::vector<std::size_t> cases_in_split(const Manifest& manifest, const std::string& split);
 
 // "N skipped rows:" followed by one line per row, for the summary that --skip-bad-rows prints.
 std::string describe_bad_rows(const std::vector<BadRow>& rows);

@@ -11,7 +11,8 @@
 namespace deeptirp::synth {
 namespace {
 
-double sigmoid(double z) { return 1.0 / (1.0 + std::exp(-z)); }
+// A smooth 0-to-1 edge of the drawn bone (the logistic curve), not a probability.
+double soft_edge(double z) { return 1.0 / (1.0 + std::exp(-z)); }
 
 struct Bone {
   double cx = 128, tilt = 0, half_width = 22, cortex = 7, flare_y = 0, flare_len = 60;
@@ -23,7 +24,7 @@ struct Bone {
     return half_width * (1.0 + 0.55 * std::exp(-d * d));
   }
   double inside(double x, double y) const {  // 1 in bone, 0 outside, soft edge
-    return sigmoid((half(y) - std::abs(x - axis(y))) / 0.8);
+    return soft_edge((half(y) - std::abs(x - axis(y))) / 0.8);
   }
 };
 
@@ -57,7 +58,7 @@ cv::Mat_<float> lesion_layer(const Lesion& l, const Bone& b, double lx, double l
       const double rho = std::sqrt(ex * ex + ey * ey);
       const double in_bone = b.inside(x, y);
       double v = 0;
-      if (!l.outgrowth) v += core_amp * sigmoid((1 - rho) / scale) * in_bone;
+      if (!l.outgrowth) v += core_amp * soft_edge((1 - rho) / scale) * in_bone;
       if (l.expansile) v += 0.3 * std::exp(-std::pow((rho - 1.1) / 0.05, 2));
       if (l.sclerosis_ring) v += 0.15 * std::exp(-std::pow((rho - 1.4) / 0.35, 2)) * in_bone;
       if (l.layered_periosteal) {
@@ -197,8 +198,8 @@ Radiograph draw_radiograph(const Lesion& lesion, char centre, std::mt19937_64& g
         lesion.swelling ? lesion.conspicuity * 14 * std::exp(-std::pow((y - ly) / swell_ry, 2)) : 0;
     for (int x = 0; x < width; ++x) {
       const double d = std::abs(x - a);
-      const double soft = 0.22 * sigmoid((b.tissue_half + swell - d) / 3.0);
-      const double bone = sigmoid((h - d) / 0.8), cortex = sigmoid((d - (h - t)) / 0.8);
+      const double soft = 0.22 * soft_edge((b.tissue_half + swell - d) / 3.0);
+      const double bone = soft_edge((h - d) / 0.8), cortex = soft_edge((d - (h - t)) / 0.8);
       img(y, x) = static_cast<float>(soft + bone * (0.42 + 0.03 * trabecula(y, x) + 0.4 * cortex));
     }
   }

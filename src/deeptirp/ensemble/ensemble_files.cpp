@@ -7,6 +7,8 @@
 #include "deeptirp/ensemble/ensemble.h"
 #include "deeptirp/error.h"
 #include "deeptirp/io/csv.h"
+#include "deeptirp/data/predictions.h"
+#include "deeptirp/io/numbers.h"
 
 namespace deeptirp::ensemble {
 namespace {
@@ -14,11 +16,8 @@ namespace {
 void check_names(const std::vector<ImageSource>& images, const std::string& target) {
   if (images.empty()) throw Error("ensemble: give at least one --image NAME=predictions.csv");
   std::set<std::string> seen;
-  const std::set<std::string> reserved = {"clinical", "ensemble", "image", "patient_id",
-                                          "split", "images", target};
   for (const auto& s : images) {
-    if (reserved.count(s.name))
-      throw Error("--image " + s.name + "=...: the name '" + s.name + "' is reserved");
+    check_part_name(s.name, target, "--image " + s.name + "=...");
     if (!seen.insert(s.name).second)
       throw Error("--image " + s.name + "=...: the name '" + s.name + "' is given twice");
   }
@@ -46,11 +45,6 @@ Components gather(const Manifest& m, const std::vector<std::size_t>& rows,
   return d;
 }
 
-std::string number(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.8f", v);
-  return buf;
-}
 
 }  // namespace
 
@@ -70,9 +64,7 @@ EnsembleModel fit_ensemble_files(const EnsembleFitRequest& r) {
     throw Error(r.clinical.string() + ": the clinical model predicts '" + clinical.positive() +
                 "' of '" + clinical.target() + "', the study '" + study.positive + "' of '" +
                 study.target + "'");
-  std::vector<std::size_t> validation;
-  for (std::size_t i = 0; i < m.cases.size(); ++i)
-    if (m.cases[i].split == "validation") validation.push_back(i);
+  const std::vector<std::size_t> validation = cases_in_split(m, "validation");
   if (validation.empty())
     throw Error(r.manifest.string() + ": no case in the validation split to fit the ensemble on");
   const Components d = gather(m, validation, r.images, clinical, study.positive);
@@ -99,9 +91,7 @@ std::size_t predict_ensemble_files(const EnsemblePredictRequest& r) {
   study.target = model.target;
   const Manifest m = read_manifest(r.manifest, study);
   const clinical::ClinicalModel clinical = clinical::ClinicalModel::load(r.clinical);
-  std::vector<std::size_t> rows;
-  for (std::size_t i = 0; i < m.cases.size(); ++i)
-    if (r.split.empty() || m.cases[i].split == r.split) rows.push_back(i);
+  const std::vector<std::size_t> rows = cases_in_split(m, r.split);
   if (rows.empty()) throw Error(r.manifest.string() + ": no cases in split '" + r.split + "'");
   const Components d = gather(m, rows, r.images, clinical, model.positive);
   std::vector<ScoredRow> scored;
@@ -125,7 +115,7 @@ std::size_t predict_ensemble_files(const EnsemblePredictRequest& r) {
     std::vector<std::string> row;
     if (r.per_patient) row = {s.patient_id, s.split, s.label, std::to_string(s.images)};
     else row = {s.image, s.patient_id, s.split, s.label};
-    for (double v : s.scores) row.push_back(number(v));
+    for (double v : s.scores) row.push_back(format_number(v));
     table.push_back(std::move(row));
   }
   write_csv(r.out, header, table);

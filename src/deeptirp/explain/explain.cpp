@@ -3,7 +3,6 @@
 #include <torch/torch.h>
 
 #include <cstdio>
-#include <fstream>
 #include <opencv2/imgcodecs.hpp>
 
 #include "deeptirp/data/preprocess.h"
@@ -13,18 +12,11 @@
 #include "deeptirp/io/csv.h"
 #include "deeptirp/io/progress.h"
 #include "deeptirp/io/radiograph.h"
-#include "deeptirp/train/checkpoint.h"
-#include "deeptirp/train/predict.h"
+#include "deeptirp/models/model_file.h"
+#include "deeptirp/io/numbers.h"
 
 namespace deeptirp {
 namespace {
-
-ModelCard read_card(const std::filesystem::path& folder) {
-  const auto path = folder / "model.json";
-  std::ifstream file(path);
-  if (!file) throw Error(path.string() + ": cannot open the model card");
-  return ModelCard::from_json(nlohmann::json::parse(file, nullptr, false), path.string());
-}
 
 // Named from the manifest row and the file's stem, never from anything inside the file.
 std::string png_name(std::size_t row, const std::string& image) {
@@ -33,11 +25,6 @@ std::string png_name(std::size_t row, const std::string& image) {
   return prefix + std::filesystem::path(image).stem().string() + ".png";
 }
 
-std::string number(double value) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.6f", value);
-  return text;
-}
 
 }  // namespace
 
@@ -61,21 +48,17 @@ std::vector<ExplainedCase> explain(const ExplainRequest& r) {
   options.method = parse_cam_method(r.method);
   options.negative = r.negative;
   options.score_batch = r.score_batch;
-  const auto folder = resolve_model_folder(r.model);
-  const ModelCard card = read_card(folder);
+  LoadedModel loaded = load_model_file(r.model);
+  const ModelCard& card = loaded.card;
+  card.check_classifier(loaded.weights.string());
   StudyConfig study;
   study.target = card.target;
   const Manifest manifest = read_manifest(r.manifest, study);
-  std::vector<std::size_t> cases;
-  for (std::size_t i = 0; i < manifest.cases.size(); ++i) {
-    if (r.limit && cases.size() >= r.limit) break;
-    if (r.split.empty() || manifest.cases[i].split == r.split) cases.push_back(i);
-  }
+  std::vector<std::size_t> cases = cases_in_split(manifest, r.split);
+  if (r.limit && cases.size() > r.limit) cases.resize(r.limit);
   if (cases.empty()) throw Error(r.manifest.string() + ": no cases in split '" + r.split + "'");
 
-  auto model = build_model(card);
-  load_checkpoint_weights(folder, *model);
-  model->eval();
+  auto model = loaded.model;
   std::filesystem::create_directories(r.out);
   Progress progress(Progress::parse_mode(r.progress), "explain", cases.size());
   std::vector<ExplainedCase> done;
@@ -101,9 +84,9 @@ std::vector<ExplainedCase> explain(const ExplainRequest& r) {
     }
     write_file_atomically(r.out / x.png,
                           std::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
-    rows.push_back({x.image, r.method, number(x.probability),
+    rows.push_back({x.image, r.method, format_number(x.probability),
                     x.peak ? std::to_string(x.peak->x) : "", x.peak ? std::to_string(x.peak->y) : "",
-                    x.roi_share ? number(*x.roi_share) : ""});
+                    x.roi_share ? format_number(*x.roi_share) : ""});
     done.push_back(std::move(x));
     progress.update(done.size(), "");
   }

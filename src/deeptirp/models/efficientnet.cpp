@@ -171,16 +171,19 @@ class EfficientNet : public ImageModel {
     classifier->push_back(fc_);
   }
 
-  torch::Tensor forward(torch::Tensor x) override {
+  // CAM target: features.8, the last conv stage's output before pooling.
+  torch::Tensor features(torch::Tensor x) override {
     if (channels_last_) x = x.contiguous(at::MemoryFormat::ChannelsLast);
     x = stem_->forward(x);
     for (const auto& block : blocks_) x = block->forward(x);
-    x = head_conv_->forward(x);
+    return head_conv_->forward(x);
+  }
+
+  torch::Tensor head(const torch::Tensor& x) override {
     return fc_->forward(at::dropout(at::mean(x, {2, 3}), dropout_, is_training()));
   }
 
-  // oneDNN's convolutions train faster on NHWC as well: +17% (B0) and +23% (B3) images/s per
-  // step on 2 cores (bench/bench_train).
+  // oneDNN's convolutions train faster on NHWC as well (bench/bench_train, docs/performance.md).
   void prepare_training() override {
     torch::NoGradGuard no_grad;
     for (auto& p : parameters())
@@ -188,18 +191,8 @@ class EfficientNet : public ImageModel {
     channels_last_ = true;
   }
 
-  // CAM target: features.8, the last conv stage's output before pooling.
-  CamTap forward_tap(torch::Tensor x) override {
-    x = stem_->forward(x);
-    for (const auto& block : blocks_) x = block->forward(x);
-    auto activation = head_conv_->forward(x);
-    return {fc_->forward(at::mean(activation, {2, 3})), activation};
-  }
-
-  // Converted whole to bf16, a trained EfficientNet-B0's logits moved 3.7% of their scale from
-  // fp32's on its validation split (1 of 82 classes flipped; tests/train), and a random B0 with
-  // measured batch norm statistics 8.9% (torchvision's own bf16 model: 15%; B3: 42%). Nor was it
-  // faster: B3 at batch 1, 29 images/s in bf16 against 44 in fp32.
+  // Converted whole to bf16, EfficientNet's logits drift past the 2% that bf16 is held to, and it
+  // was not faster either (docs/performance.md).
   std::string bf16_inference_refused() const override {
     return "EfficientNet's bf16 logits drift more than 2% from fp32's";
   }

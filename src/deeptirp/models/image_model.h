@@ -27,10 +27,22 @@ struct ModelOptions {
   double stochastic_depth = -1;
 };
 
+// A model is two halves: features() up to its CAM target layer (pytorch-grad-cam's target layer
+// for the architecture) and head() from there to the logits. forward() and forward_tap() are both
+// built from them, so the plain pass and the explained one cannot drift apart.
 class ImageModel : public torch::nn::Module {
  public:
-  // images [N, C, H, W] -> logits [N, num_classes], in the dtype of the model's parameters.
-  virtual torch::Tensor forward(torch::Tensor images) = 0;
+  // images [N, C, H, W] -> the CAM target layer's activation, in the model's own layout.
+  virtual torch::Tensor features(torch::Tensor images) = 0;
+  // That activation -> logits [N, num_classes], in the dtype of the model's parameters.
+  virtual torch::Tensor head(const torch::Tensor& activation) = 0;
+
+  torch::Tensor forward(torch::Tensor images) { return head(features(std::move(images))); }
+  // The forward pass that also returns the target layer's activation (for autograd's gradient).
+  CamTap forward_tap(torch::Tensor images) {
+    torch::Tensor activation = features(std::move(images));
+    return {head(activation), activation};
+  }
 
   // Reshapes checkpoint tensors that legitimately differ for this configuration (e.g. ViT position
   // embeddings for another input size) before they are checked and copied.
@@ -49,12 +61,7 @@ class ImageModel : public torch::nn::Module {
   // the memory layout the training step runs fastest in. The numbers are the same model's.
   virtual void prepare_training() {}
 
-  // The forward pass that also returns the CAM target layer's activation (pytorch-grad-cam's
-  // target layer for the architecture). Models without one leave the default, which throws.
-  virtual CamTap forward_tap(torch::Tensor /*images*/) {
-    throw Error("this model declares no class-activation-map target layer");
-  }
-  // An activation of forward_tap (or its gradient) as a grid [N, C, h, w].
+  // An activation of features() (or its gradient) as a grid [N, C, h, w].
   virtual torch::Tensor to_grid(const torch::Tensor& activation) const { return activation; }
 
   const ModelOptions& options() const { return options_; }

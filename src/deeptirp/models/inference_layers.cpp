@@ -24,12 +24,12 @@ at::Tensor as_rows(const at::Tensor& x) { return x.reshape({-1, x.size(-1)}); }
 
 // x [..., in] as dense rows [R, in], copied when they are not. On packed weights oneDNN's fast
 // kernels read no other layout: rows spaced apart (ViT's class tokens) fell to its reference
-// kernel, 30x slower than this copy and the product together.
+// kernel, far slower than this copy and the product together.
 at::Tensor dense_rows(const at::Tensor& x) { return as_rows(x).contiguous(); }
 
 // t [..., M, K] with every matrix dense, row- or column-major as t's is (k^T stays a transposed
 // view of a dense k), copied only when it is not. oneDNN's bf16 batched products read strided
-// q, k and v 25-45% slower than a copy followed by the product.
+// q, k and v slower than a copy followed by the product.
 at::Tensor dense_matrices(const at::Tensor& t) {
   if (t.stride(-1) != 1 && t.stride(-2) == 1) {
     return t.transpose(-2, -1).contiguous().transpose(-2, -1);
@@ -115,11 +115,10 @@ struct InferenceLinear::OneDnn {
   PrimitiveCache<std::tuple<int64_t, at::ScalarType, bool>, dnnl::matmul::primitive_desc> cache;
   at::Tensor bias;  // fp32: added before the output is rounded to bf16
   // The weight [out, in] as the [in, out] matrix it multiplies by. bf16: in the blocked layout
-  // oneDNN's AMX kernels read (the same for every row count), made once. Read in place, each call
-  // first copied it into that layout: ViT-S/16 at batch 1, 75 against 88 images/s. The copy
-  // costs a bf16 copy of the weights, which with the model's own is the size of its fp32 weights.
-  // fp32: read in place, its own weights, since packing gained only 5% there and would grow peak
-  // memory by the model's whole size (ViT-B/16: 526 to 933 MiB at batch 1).
+  // oneDNN's AMX kernels read (the same for every row count), made once: read in place, each call
+  // first copied it into that layout. The copy costs a bf16 copy of the weights, which with the
+  // model's own is the size of its fp32 weights. fp32: read in place, its own weights, since
+  // packing gained little there and would grow peak memory by the model's whole size.
   memory::desc weights_desc;
   at::Tensor weights;
 

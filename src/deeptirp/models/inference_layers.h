@@ -2,14 +2,13 @@
 // The transformers' linear layers, layer norms and attention softmax as prepared for inference.
 // They call oneDNN (the library LibTorch's own bf16 kernels run on) directly, in bf16 and fp32:
 // - linear: the bias, the GELU after fc1 and the residual add after fc2 and the attention
-//   projection are done while each output tile is still in cache. Through ATen (at::addmm),
-//   oneDNN first copies the bias into the whole output, and GELU and the residual add are two
-//   more passes: per ViT-B/16 block at batch 16, 32 ms against 26 this way. bf16 weights are
-//   packed once into the layout of its AMX kernels. In fp32 its AVX-512 kernels beat OpenBLAS's
-//   (LibTorch's fp32 GEMM) by 20-40% on the 197-row products of batch 1 (ViT-B/16 fp32 at batch
-//   1: 7.5 against 9.3 images/s).
+//   projection are done while each output tile is still in cache, where ATen (at::addmm) makes
+//   three passes over the output. bf16 weights are packed once into the layout of its AMX
+//   kernels. In fp32 its AVX-512 kernels beat OpenBLAS's (LibTorch's fp32 GEMM) on the 197-row
+//   products of batch 1.
 // - layer norm: oneDNN's bf16 kernel reads bf16 and writes bf16 in one pass, with fp32
-//   statistics: 3-14x faster than LibTorch 1.13's (see layers.h), with the same rounding.
+//   statistics, faster than LibTorch 1.13's (see layers.h), with the same rounding.
+// The measurements behind each choice: docs/performance.md.
 // - softmax, in place (below).
 // Where deeptirp was built without oneDNN's headers (LibTorch 2.x wheels bundle oneDNN
 // privately), the same calls go through ATen. No autograd: training and class activation maps
@@ -67,10 +66,9 @@ class InferenceLayerNorm {
 
 // The batched matrix products of attention (scores = q k^T, outputs = attention v), in inference
 // and in training (with its backward pass), through oneDNN's batched matmul. fp32 reads q, k and v
-// where they lie: LibTorch 1.13's fp32 bmm calls one GEMM per matrix (3,072 of 49 x 32 per Swin-T
-// block at batch 16, 38% of its inference pass), 2.6-4.5x slower. bf16 reads dense copies (the
-// copies LibTorch makes too; strided bf16 reads were slower) with primitives made once: one
-// ViT-S/16 attention at batch 1 (products and softmax) took 246 us against at::matmul's 297.
+// where they lie: LibTorch 1.13's fp32 bmm calls one GEMM per matrix, thousands of tiny ones per
+// Swin block. bf16 reads dense copies (the copies LibTorch makes too; strided bf16 reads were
+// slower) with primitives made once.
 class AttentionProduct {
  public:
   AttentionProduct();
@@ -89,9 +87,8 @@ class AttentionProduct {
 };
 
 // Softmax over the last dimension of attention scores, for inference, through oneDNN in place.
-// LibTorch 1.13's kernels are slow on these rows: bf16 took 2.4 ns per element on Swin's 49-wide
-// rows (the largest operator of bf16 Swin-T at batch 1); fp32 took 43% of the time of ViT-S/16's
-// ATen operators at batch 1 (its linear layers being oneDNN's), 2.7 ms of a 30 ms pass.
+// LibTorch 1.13's kernels are slow on these short rows (Swin's are 49 wide): in both precisions
+// they became the largest ATen operator once the linear layers were oneDNN's.
 // Elsewhere at::softmax. (oneDNN's binary add for Swin's broadcast bias was slower than ATen's,
 // so the bias stays an ATen add.)
 class InferenceSoftmax {

@@ -12,23 +12,16 @@ constexpr std::array<double, 3> kImagenetMean = {0.485, 0.456, 0.406};
 constexpr std::array<double, 3> kImagenetStd = {0.229, 0.224, 0.225};
 
 ArchitectureInfo efficientnet(const std::string& variant, int64_t crop, int64_t resize) {
-  return {"efficientnet_" + variant, "efficientnet", crop, resize, "bicubic",
+  return {"efficientnet_" + variant, "efficientnet", variant, crop, resize, "bicubic",
           kImagenetMean, kImagenetStd, "classifier.1.", "features.0.0.weight"};
 }
 ArchitectureInfo vit(const std::string& variant) {
-  return {"vit_" + variant + "_16", "vit", 224, 256, "bilinear",
+  return {"vit_" + variant + "_16", "vit", variant, 224, 256, "bilinear",
           kImagenetMean, kImagenetStd, "heads.head.", "conv_proj.weight"};
 }
 ArchitectureInfo swin(const std::string& variant, int64_t resize) {
-  return {"swin_" + variant, "swin", 224, resize, "bicubic",
+  return {"swin_" + variant, "swin", variant, 224, resize, "bicubic",
           kImagenetMean, kImagenetStd, "head.", "features.0.0.weight"};
-}
-
-// The variant after the family prefix: "efficientnet_b3" -> "b3", "vit_ti_16" -> "ti".
-std::string variant_of(const ArchitectureInfo& info) {
-  std::string rest = info.name.substr(info.family.size() + 1);
-  if (info.family == "vit") rest = rest.substr(0, rest.size() - 3);
-  return rest;
 }
 
 }  // namespace
@@ -74,10 +67,10 @@ std::shared_ptr<ImageModel> create_model(const std::string& name, ModelOptions o
     throw Error(name + ": dropout in training is available for EfficientNet only");
   if (options.stochastic_depth > 0 && info.family == "vit")
     throw Error(name + ": ViT has no stochastic depth (none in torchvision's ViT)");
-  const std::string variant = variant_of(info);
-  if (info.family == "efficientnet") return make_efficientnet(efficientnet_scale(variant), options);
-  if (info.family == "vit") return make_vit(vit_size(variant), options);
-  return make_swin(swin_size(variant), options);
+  if (info.family == "efficientnet")
+    return make_efficientnet(efficientnet_scale(info.variant), options);
+  if (info.family == "vit") return make_vit(vit_size(info.variant), options);
+  return make_swin(swin_size(info.variant), options);
 }
 
 LoadReport load_weights(ImageModel& model, const std::string& architecture_name,

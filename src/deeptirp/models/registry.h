@@ -15,6 +15,7 @@ namespace deeptirp {
 struct ArchitectureInfo {
   std::string name;          // "efficientnet_b3"
   std::string family;        // "efficientnet", "vit", "swin" (map_timm_names' families)
+  std::string variant;       // the family's size: "b3" (EfficientNet), "ti" (ViT), "t" (Swin)
   int64_t input_size;        // default crop
   int64_t resize_size;       // resize before the centre crop
   std::string interpolation; // "bicubic" or "bilinear"

@@ -302,7 +302,8 @@ class SwinTransformer : public ImageModel {
     head_ = register_module("head", nn::Linear(size.embed_dim << 3, options.num_classes));
   }
 
-  torch::Tensor forward(torch::Tensor x) override {
+  // CAM target: the last stage's output after the final norm, [N, h, w, C].
+  torch::Tensor features(torch::Tensor x) override {
     check_swin_input_size(x.size(2), x.size(3));
     x = patch_embed_->forward(x).permute({0, 2, 3, 1});
     x = stem_norm_inference_ && !at::GradMode::is_enabled() ? stem_norm_inference_(x)
@@ -311,20 +312,10 @@ class SwinTransformer : public ImageModel {
       for (const auto& block : stages_[stage]) x = block->forward(x);
       if (stage < 3) x = merges_[stage]->forward(x);
     }
-    return head_->forward(at::mean(layer_norm(norm_, x), {1, 2}));
+    return layer_norm(norm_, x);
   }
 
-  // CAM target: the last stage's output after the final norm, [N, h, w, C].
-  CamTap forward_tap(torch::Tensor x) override {
-    check_swin_input_size(x.size(2), x.size(3));
-    x = layer_norm(stem_norm_, patch_embed_->forward(x).permute({0, 2, 3, 1}));
-    for (int stage = 0; stage < 4; ++stage) {
-      for (const auto& block : stages_[stage]) x = block->forward(x);
-      if (stage < 3) x = merges_[stage]->forward(x);
-    }
-    auto activation = layer_norm(norm_, x);
-    return {head_->forward(at::mean(activation, {1, 2})), activation};
-  }
+  torch::Tensor head(const torch::Tensor& x) override { return head_->forward(at::mean(x, {1, 2})); }
 
   torch::Tensor to_grid(const torch::Tensor& t) const override { return t.permute({0, 3, 1, 2}); }
 

@@ -203,20 +203,23 @@ class VisionTransformer : public ImageModel {
     head_ = heads->register_module("head", nn::Linear(size.hidden_dim, options.num_classes));
   }
 
-  torch::Tensor forward(torch::Tensor x) override {
-    if (x.size(2) != options_.image_size || x.size(3) != options_.image_size) {
+  // CAM target: the tokens entering the last block's ln_1 (pytorch-grad-cam's blocks[-1].norm1).
+  torch::Tensor features(torch::Tensor images) override {
+    if (images.size(2) != options_.image_size || images.size(3) != options_.image_size) {
       throw Error("this ViT was built for " + std::to_string(options_.image_size) + "x" +
                   std::to_string(options_.image_size) + " inputs; got " +
-                  std::to_string(x.size(2)) + "x" + std::to_string(x.size(3)));
+                  std::to_string(images.size(2)) + "x" + std::to_string(images.size(3)));
     }
-    auto tokens = tokens_before_last_block(x);
-    return head(blocks_.back()->forward_class_token(tokens));
+    auto x = conv_proj_->forward(images).flatten(2).transpose(1, 2);
+    x = at::cat({class_token_.expand({x.size(0), -1, -1}), x}, 1) + pos_embedding_;
+    for (std::size_t i = 0; i + 1 < blocks_.size(); ++i) x = blocks_[i]->forward(x);
+    return x;
   }
 
-  // CAM target: the tokens entering the last block's ln_1 (pytorch-grad-cam's blocks[-1].norm1).
-  CamTap forward_tap(torch::Tensor x) override {
-    auto tokens = tokens_before_last_block(x);
-    return {head(blocks_.back()->forward_class_token(tokens)), tokens};
+  // The last block computes the class token alone, then the final norm and the head.
+  torch::Tensor head(const torch::Tensor& tokens) override {
+    const torch::Tensor class_token = blocks_.back()->forward_class_token(tokens);
+    return head_->forward(layer_norm(ln_, class_token.select(1, 0)));
   }
 
   // Drops the class token; the patch tokens are the grid, row-major as conv_proj flattened them.
@@ -240,17 +243,6 @@ class VisionTransformer : public ImageModel {
   }
 
  private:
-  torch::Tensor tokens_before_last_block(const torch::Tensor& images) {
-    auto x = conv_proj_->forward(images).flatten(2).transpose(1, 2);
-    x = at::cat({class_token_.expand({x.size(0), -1, -1}), x}, 1) + pos_embedding_;
-    for (std::size_t i = 0; i + 1 < blocks_.size(); ++i) x = blocks_[i]->forward(x);
-    return x;
-  }
-
-  // The class token [N, 1, dim] -> logits.
-  torch::Tensor head(const torch::Tensor& class_token) {
-    return head_->forward(layer_norm(ln_, class_token.select(1, 0)));
-  }
 
   torch::Tensor interpolate(const torch::Tensor& pos, const std::string& name) const {
     const int64_t patches = pos.size(1) - 1, dim = pos.size(2);

@@ -28,8 +28,8 @@ std::string required_cell(const CsvTable& t, std::size_t row, std::size_t index,
 
 std::optional<double> confidence_cell(const CsvTable& t, std::size_t row, int index,
                                       const std::string& column) {
-  if (index < 0 || stats::is_missing(t.rows[row][index])) return std::nullopt;
-  const std::optional<double> v = stats::parse_number(t.rows[row][index]);
+  if (index < 0 || is_missing(t.rows[row][index])) return std::nullopt;
+  const std::optional<double> v = parse_number(t.rows[row][index]);
   if (!v || *v < 0.0 || *v > 1.0)
     throw Error(t.where(row, column) + ": confidence '" + t.rows[row][index] +
                 "' is not a probability between 0 and 1");

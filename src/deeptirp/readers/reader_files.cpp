@@ -4,7 +4,7 @@
 #include "deeptirp/data/manifest.h"
 #include "deeptirp/data/study_config.h"
 #include "deeptirp/error.h"
-#include "deeptirp/io/csv.h"
+#include "deeptirp/data/predictions.h"
 #include "deeptirp/readers/reader_study.h"
 #include "deeptirp/stats/columns.h"
 
@@ -26,22 +26,14 @@ std::vector<StudyCase> study_cases(const Manifest& m, const std::vector<std::str
   return cases;
 }
 
-double probability(const CsvTable& t, std::size_t row, std::size_t column) {
-  const std::optional<double> p = stats::parse_number(t.rows[row][column]);
-  if (!p || *p < 0.0 || *p > 1.0)
-    throw Error(t.where(row, t.header[column]) + ": '" + t.rows[row][column] +
-                "' is not a probability between 0 and 1");
-  return *p;
-}
-
 }  // namespace
 
 std::vector<ModelScores> read_model_scores(const std::filesystem::path& predictions,
                                            const std::string& target,
                                            const std::vector<std::string>& models,
                                            const std::map<std::string, double>& thresholds) {
-  const CsvTable t = read_csv(predictions);
-  const std::size_t image = t.column("image");
+  const PredictionsTable table = PredictionsTable::read(predictions);
+  const CsvTable& t = table.table();
   std::vector<std::string> names = models;
   if (names.empty())
     names.assign(t.header.begin() + static_cast<std::ptrdiff_t>(t.column(target)) + 1,
@@ -53,12 +45,7 @@ std::vector<ModelScores> read_model_scores(const std::filesystem::path& predicti
                   "columns read");
   std::vector<ModelScores> out;
   for (const auto& name : names) {
-    const std::size_t column = t.column(name);
-    ModelScores m{name, thresholds.count(name) ? thresholds.at(name) : 0.5, {}};
-    for (std::size_t row = 0; row < t.rows.size(); ++row)
-      if (!stats::is_missing(t.rows[row][column]))
-        m.probability[t.rows[row][image]] = probability(t, row, column);
-    out.push_back(std::move(m));
+    out.push_back({name, thresholds.count(name) ? thresholds.at(name) : 0.5, table.by_image(name)});
   }
   return out;
 }

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "deeptirp/error.h"
+#include "deeptirp/io/numbers.h"
 
 namespace deeptirp::stats {
 namespace {
@@ -17,7 +18,6 @@ double logit(double p) {
   return std::log(p / (1.0 - p));
 }
 
-double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 
 // Maximum likelihood of  logit P(y) = a + b·x  by Newton-Raphson; with
 // `fit_slope` false the slope stays at 1 (an offset) and only a is fitted.

@@ -17,27 +17,7 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char &c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 }  // namespace
-
-bool is_missing(std::string_view cell) {
-  const std::string c = lower(trim(cell));
-  return c.empty() || c == "na" || c == "n/a" || c == "nan" || c == "." || c == "null";
-}
-
-std::optional<double> parse_number(std::string_view cell) {
-  const std::string text(trim(cell));
-  if (text.empty()) return std::nullopt;
-  char *end = nullptr;
-  const double value = std::strtod(text.c_str(), &end);
-  if (end != text.c_str() + text.size() || !std::isfinite(value)) return std::nullopt;
-  return value;
-}
 
 bool same_value(std::string_view cell, std::string_view value) {
   if (trim(cell) == trim(value)) return true;

@@ -8,14 +8,9 @@
 #include <vector>
 
 #include "deeptirp/io/csv.h"
+#include "deeptirp/io/numbers.h"  // parse_number, is_missing
 
 namespace deeptirp::stats {
-
-// Empty cells and the spellings spreadsheets and R use for "no value".
-bool is_missing(std::string_view cell);
-
-// The number a cell holds, or nothing when it is not a finite number.
-std::optional<double> parse_number(std::string_view cell);
 
 // True when `cell` names `value`: the same text, or the same number ("1" and
 // "1.0").

@@ -15,12 +15,11 @@
 #include "deeptirp/train/trainer.h"
 
 namespace deeptirp::study {
-namespace {
 
 TrainConfig image_train_config(const StudyContext& ctx, const ImageModelSpec& spec) {
   TrainConfig config = train_preset(spec.preset);
   config.study = ctx.plan.yaml.string();
-  apply_train_yaml(config, ctx.plan.yaml);
+  apply_train_section(config, ctx.root["train"], ctx.plan.yaml);
   config.model = spec.architecture;
   config.weights = spec.weights;
   config.device = ctx.device;
@@ -28,10 +27,9 @@ TrainConfig image_train_config(const StudyContext& ctx, const ImageModelSpec& sp
   config.manifest = ctx.manifest().string();
   config.out = ctx.run_dir(spec.name).string();
   if (ctx.quiet) config.log = "quiet";
+  check_train_config(config);
   return config;
 }
-
-}  // namespace
 
 void run_image_model_stage(const StudyContext& ctx, const ImageModelSpec& spec,
                            const std::string& fingerprint) {
@@ -57,6 +55,7 @@ void run_image_model_stage(const StudyContext& ctx, const ImageModelSpec& spec,
   request.manifest = ctx.manifest();
   request.out = ctx.image_predictions(spec.name);
   request.device = ctx.device;
+  request.cache_dir = trained.cache;  // train and validation crops are decoded already
   predict(request);
 }
 

@@ -48,9 +48,10 @@ StudyRunResult run_study(const StudyRunOptions& options) {
   ctx.plan = load_study_plan(options.yaml, options.out);
   ctx.config = load_study_config(ctx.plan.yaml);
   ctx.yaml_text = read_config_text(ctx.plan.yaml);
-  ctx.root = YAML::Load(ctx.yaml_text);
+  ctx.root = YamlReader(ctx.plan.yaml).load(ctx.yaml_text);
   ctx.device = options.device;
   ctx.quiet = options.quiet;
+  for (const auto& spec : ctx.plan.models) image_train_config(ctx, spec);  // refused up front
   std::filesystem::create_directories(ctx.plan.out);
   if (!options.quiet)
     std::cout << "study " << ctx.plan.yaml.string() << " -> " << ctx.plan.out.string() << "\n";

@@ -5,6 +5,7 @@
 
 #include "deeptirp/data/study_config.h"
 #include "deeptirp/study/study_plan.h"
+#include "deeptirp/train/train_config.h"
 
 namespace deeptirp::study {
 
@@ -32,6 +33,10 @@ struct StudyContext {
   std::filesystem::path bundle() const { return out("bundle"); }
   std::filesystem::path report() const { return out("report.html"); }
 };
+
+// Each image model's training config: its preset, the study's `train:` section, then its own
+// `train:` fields; checked, so that a bad value stops the study before anything runs.
+TrainConfig image_train_config(const StudyContext& ctx, const ImageModelSpec& spec);
 
 void run_data_stage(const StudyContext& ctx);
 // `fingerprint` marks the training run, so an interrupted run resumes only when nothing changed.

@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "deeptirp/data/predictions.h"
 #include "deeptirp/data/yaml_reader.h"
 #include "deeptirp/error.h"
 #include "deeptirp/explain/cam.h"
@@ -77,13 +78,16 @@ StudyPlan load_study_plan(const std::filesystem::path& yaml, const std::filesyst
 
   const YAML::Node models = root["models"];
   if (models && !models.IsSequence()) r.fail("models", "expected a list of image models");
-  std::set<std::string> names = {"clinical", "ensemble"};  // the other parts' columns
+  std::string target = "label";  // the study's target column, which no part may be named
+  r.get(root, "target", "target", target);
+  std::set<std::string> names;
   for (std::size_t i = 0; models && i < models.size(); ++i) {
     plan.models.push_back(read_model(r, models[i], i, plan.yaml.parent_path()));
+    const std::string key = "models[" + std::to_string(i) + "].name";
+    check_part_name(plan.models.back().name, target,
+                    plan.yaml.string() + ": key '" + key + "'");
     if (!names.insert(plan.models.back().name).second)
-      r.fail("models[" + std::to_string(i) + "].name",
-             "'" + plan.models.back().name + "' is taken (names must differ from each other and "
-             "from 'clinical' and 'ensemble')");
+      r.fail(key, "'" + plan.models.back().name + "' is given twice");
   }
   if (plan.models.empty()) plan.models.push_back({"efficientnet_b3", "efficientnet_b3", "paper", "", {}});
 

@@ -11,17 +11,11 @@
 #include "deeptirp/error.h"
 #include "deeptirp/io/atomic_file.h"
 #include "deeptirp/io/json_file.h"
+#include "deeptirp/models/model_file.h"
 #include "deeptirp/models/state_dict.h"
 
 namespace deeptirp {
 namespace {
-
-StateDict model_tensors(torch::nn::Module& model) {
-  StateDict out;
-  for (const auto& p : model.named_parameters()) out.emplace_back(p.key(), p.value().detach().cpu());
-  for (const auto& b : model.named_buffers()) out.emplace_back(b.key(), b.value().detach().cpu());
-  return out;
-}
 
 // torch::optim keys its per-parameter state by the parameter's TensorImpl: its address printed as
 // a string in LibTorch 1.13, the address itself in later versions.
@@ -103,15 +97,14 @@ void restore_rng(const std::string& hex) {
 
 }  // namespace
 
-void save_checkpoint(const std::filesystem::path& run, torch::nn::Module& model,
+void save_checkpoint(const std::filesystem::path& run, ImageModel& model,
                      torch::optim::Optimizer& optimizer, const CheckpointState& state,
-                     const nlohmann::json& model_card, bool is_best) {
+                     const ModelCard& card, bool is_best) {
   char name[32];
   std::snprintf(name, sizeof name, "epoch-%03d", state.epoch);
   const auto folder = run / "checkpoints" / name;
   std::filesystem::create_directories(folder);
-  write_safetensors(folder / "model.safetensors", model_tensors(model));
-  write_json_file(folder / "model.json", model_card);
+  save_model_file(folder / "model.safetensors", model, card);
   write_safetensors(folder / "optimizer.safetensors", optimizer_tensors(model, optimizer));
   nlohmann::json j = {{"epoch", state.epoch},
                       {"best_epoch", state.best_epoch},

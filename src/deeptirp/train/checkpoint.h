@@ -11,6 +11,9 @@
 #include <optional>
 #include <string>
 
+#include "deeptirp/models/image_model.h"
+#include "deeptirp/models/model_card.h"
+
 namespace deeptirp {
 
 struct CheckpointState {
@@ -20,11 +23,11 @@ struct CheckpointState {
   nlohmann::json history = nlohmann::json::array();  // one object per completed epoch
 };
 
-// Writes checkpoints/epoch-NNN and points last.json (and best.json when `is_best`) at it, then
+// Writes checkpoints/epoch-NNN (its model.safetensors + model.json are a model file) and points last.json (and best.json when `is_best`) at it, then
 // removes checkpoint folders that neither pointer names.
-void save_checkpoint(const std::filesystem::path& run, torch::nn::Module& model,
+void save_checkpoint(const std::filesystem::path& run, ImageModel& model,
                      torch::optim::Optimizer& optimizer, const CheckpointState& state,
-                     const nlohmann::json& model_card, bool is_best);
+                     const ModelCard& card, bool is_best);
 
 // The folder last.json or best.json names (which = "last" | "best"), or nothing.
 std::optional<std::filesystem::path> checkpoint_folder(const std::filesystem::path& run,

@@ -7,6 +7,7 @@
 #include "deeptirp/data/loader.h"
 #include "deeptirp/stats/roc.h"
 #include "deeptirp/train/autocast.h"
+#include "deeptirp/io/numbers.h"
 
 namespace deeptirp {
 
@@ -46,7 +47,7 @@ Evaluation evaluate(ImageModel& model, const Manifest& manifest,
   std::size_t correct = 0;
   for (std::size_t k = 0; k < cases.size(); ++k) {
     const double z = e.logits[k];
-    const double p = 1.0 / (1.0 + std::exp(-z));
+    const double p = sigmoid(z);
     e.probabilities.push_back(p);
     const std::string& label = manifest.cases[cases[k]].label;
     if (label.empty()) continue;

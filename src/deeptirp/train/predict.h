@@ -6,7 +6,7 @@
 namespace deeptirp {
 
 struct PredictRequest {
-  std::filesystem::path model;     // a run folder (its best checkpoint) or a checkpoint folder
+  std::filesystem::path model;     // as resolve_model_file takes it (models/model_file.h)
   std::filesystem::path manifest;
   std::filesystem::path out;       // CSV: image, patient_id, split, label, probability, logit
   std::string split;               // only this split; empty = every case
@@ -14,6 +14,8 @@ struct PredictRequest {
   std::string device = "cpu";
   std::string precision = "fp32";
   int workers = 0;
+  std::filesystem::path cache_dir;  // decoded crops to reuse and add to (a run's, TrainResult::
+                                    // cache); empty = decode every image, in memory only
 };
 
 // Returns the number of cases predicted. The manifest's labels may be empty (unknown). On the
@@ -21,8 +23,5 @@ struct PredictRequest {
 // converted where the CPU has native bf16); `note` says when bf16 fell back to fp32. On CUDA,
 // `precision` is autocast's.
 std::size_t predict(const PredictRequest& request, std::string* note = nullptr);
-
-// The checkpoint folder a --model argument names: <run>/best.json's folder, or the folder itself.
-std::filesystem::path resolve_model_folder(const std::filesystem::path& model);
 
 }  // namespace deeptirp

@@ -4,11 +4,44 @@
 #include <yaml-cpp/yaml.h>
 
 #include "deeptirp/data/manifest.h"
+#include "deeptirp/data/study_config.h"
+#include "deeptirp/data/yaml_reader.h"
 #include "deeptirp/error.h"
 #include "deeptirp/models/registry.h"
 
 namespace deeptirp {
 namespace {
+
+// A field's text as the YAML and the command line give it, read as T; errors name the field.
+template <typename T>
+T parse_value(const std::string& name, const std::string& text) {
+  if constexpr (std::is_same_v<T, std::string>) {
+    return text;
+  } else if constexpr (std::is_same_v<T, bool>) {
+    if (text == "true" || text == "1" || text == "yes") return true;
+    if (text == "false" || text == "0" || text == "no") return false;
+    throw Error("train." + name + ": expected true or false, got '" + text + "'");
+  } else {
+    double v = 0;
+    if (!parse_number(text, v)) throw Error("train." + name + ": '" + text + "' is not a number");
+    if (std::is_integral_v<T> && v != static_cast<double>(static_cast<long long>(v)))
+      throw Error("train." + name + ": expected a whole number, got '" + text + "'");
+    if (std::is_unsigned_v<T> && v < 0)
+      throw Error("train." + name + ": expected a non-negative number, got '" + text + "'");
+    return static_cast<T>(v);
+  }
+}
+
+template <typename T>
+std::string format_value(const T& value) {
+  if constexpr (std::is_same_v<T, std::string>) return value;
+  else if constexpr (std::is_same_v<T, bool>) return value ? "true" : "false";
+  else {
+    std::ostringstream out;
+    out << value;
+    return out.str();
+  }
+}
 
 template <typename T>
 TrainField field(std::string name, std::string help, T TrainConfig::*member) {
@@ -16,30 +49,24 @@ TrainField field(std::string name, std::string help, T TrainConfig::*member) {
   f.name = name;
   f.help = std::move(help);
   f.set = [name, member](TrainConfig& c, const std::string& text) {
-    if constexpr (std::is_same_v<T, std::string>) {
-      c.*member = text;
-    } else if constexpr (std::is_same_v<T, bool>) {
-      if (text == "true" || text == "1" || text == "yes") c.*member = true;
-      else if (text == "false" || text == "0" || text == "no") c.*member = false;
-      else throw Error("train." + name + ": expected true or false, got '" + text + "'");
-    } else {
-      double v = 0;
-      if (!parse_number(text, v)) throw Error("train." + name + ": '" + text + "' is not a number");
-      if (std::is_integral_v<T> && v != static_cast<double>(static_cast<long long>(v)))
-        throw Error("train." + name + ": expected a whole number, got '" + text + "'");
-      if (std::is_unsigned_v<T> && v < 0)
-        throw Error("train." + name + ": expected a non-negative number, got '" + text + "'");
-      c.*member = static_cast<T>(v);
-    }
+    c.*member = parse_value<T>(name, text);
+  };
+  f.get = [member](const TrainConfig& c) { return format_value(c.*member); };
+  return f;
+}
+
+// An image option that falls back to the study's `image:` section: "study" = unset.
+template <typename T>
+TrainField study_field(std::string name, std::string help, std::optional<T> TrainConfig::*member) {
+  TrainField f;
+  f.name = name;
+  f.help = std::move(help) + " (default: the study's image section)";
+  f.set = [name, member](TrainConfig& c, const std::string& text) {
+    if (text == "study") c.*member = std::nullopt;
+    else c.*member = parse_value<T>(name, text);
   };
   f.get = [member](const TrainConfig& c) {
-    if constexpr (std::is_same_v<T, std::string>) return c.*member;
-    else if constexpr (std::is_same_v<T, bool>) return std::string(c.*member ? "true" : "false");
-    else {
-      std::ostringstream out;
-      out << c.*member;
-      return out.str();
-    }
+    return c.*member ? format_value(*(c.*member)) : std::string("study");
   };
   return f;
 }
@@ -73,8 +100,8 @@ const std::vector<TrainField>& train_fields() {
       field("out", "Run folder: checkpoints, logs", &TrainConfig::out),
       field("model", "Architecture from the registry", &TrainConfig::model),
       field("weights", "Pretrained weights (.pth or .safetensors)", &TrainConfig::weights),
-      field("image_size", "Model input size in pixels", &TrainConfig::image_size),
-      field("channels", "1 (grey) or 3 input channels", &TrainConfig::channels),
+      study_field("image_size", "Model input size in pixels", &TrainConfig::image_size),
+      study_field("channels", "1 (grey) or 3 input channels", &TrainConfig::channels),
       field("optimizer", "sgd | adamw", &TrainConfig::optimizer),
       field("lr", "Base learning rate", &TrainConfig::lr),
       field("momentum", "SGD momentum", &TrainConfig::momentum),
@@ -88,8 +115,8 @@ const std::vector<TrainField>& train_fields() {
       field("batch_size", "Images per optimiser step", &TrainConfig::batch_size),
       field("micro_batch", "Gradient accumulation chunk (0 = whole batch)",
             &TrainConfig::micro_batch),
-      field("hflip", "Random horizontal flips (p = 0.5)", &TrainConfig::hflip),
-      field("vflip", "Random vertical flips (p = 0.5)", &TrainConfig::vflip),
+      study_field("hflip", "Random horizontal flips (p = 0.5)", &TrainConfig::hflip),
+      study_field("vflip", "Random vertical flips (p = 0.5)", &TrainConfig::vflip),
       rate_field("dropout", "Dropout before the classifier (default: torchvision's)",
                  &TrainConfig::dropout),
       rate_field("stochastic_depth", "Stochastic depth of the last block (default: torchvision's)",
@@ -122,9 +149,9 @@ TrainConfig train_preset(const std::string& name) {
     return c;
   }
   if (name == "cpu-quick") {
-    // Trains in minutes on 2 cores: a small input, few epochs, a short cosine schedule.
+    // Trains in minutes on 2 cores: few epochs, a short cosine schedule (and, at the study's
+    // say, a small input: the demo's is 128).
     c.model = "efficientnet_b0";
-    c.image_size = 128;
     c.optimizer = "adamw";
     c.lr = 1e-3;
     c.weight_decay = 1e-4;
@@ -153,14 +180,13 @@ void apply_train_override(TrainConfig& config, const std::string& assignment) {
 }
 
 void apply_train_yaml(TrainConfig& config, const std::filesystem::path& yaml_file) {
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(yaml_file.string());
-  } catch (const YAML::Exception& e) {
-    throw Error(yaml_file.string() + ": not valid YAML: " + e.what());
-  }
-  const YAML::Node train = root["train"];
-  if (!train) return;
+  const YamlReader reader(yaml_file);
+  apply_train_section(config, reader.section(read_config_text(yaml_file), "train"), yaml_file);
+}
+
+void apply_train_section(TrainConfig& config, const YAML::Node& train,
+                         const std::filesystem::path& yaml_file) {
+  if (!train || train.IsNull()) return;
   if (!train.IsMap()) throw Error(yaml_file.string() + ": key 'train': expected a mapping");
   if (train["preset"]) {  // the preset first, so that the other keys override it
     TrainConfig keep = config;
@@ -204,8 +230,19 @@ void check_train_config(const TrainConfig& c) {
     bad("precision", "fp32, bf16 or fp16");
   if (c.precision == "fp16" && c.device.rfind("cuda", 0) != 0)
     bad("precision", "fp16 needs a CUDA device; use bf16 on the CPU");
-  if (c.channels != 1 && c.channels != 3) bad("channels", "1 or 3");
+  if (c.channels && *c.channels != 1 && *c.channels != 3) bad("channels", "1 or 3");
+  if (c.image_size && (*c.image_size < 8 || *c.image_size > 4096))
+    bad("image_size", "must be between 8 and 4096");
   if (c.log != "auto" && c.log != "plain" && c.log != "quiet") bad("log", "auto, plain or quiet");
+}
+
+ImageOptions resolve_image_options(const ImageOptions& study, const TrainConfig& config) {
+  ImageOptions image = study;
+  image.size = config.image_size.value_or(study.size);
+  image.channels = config.channels.value_or(study.channels);
+  image.hflip = config.hflip.value_or(study.hflip);
+  image.vflip = config.vflip.value_or(study.vflip);
+  return image;
 }
 
 std::string train_config_json(const TrainConfig& config) {

@@ -4,10 +4,17 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
+namespace YAML {
+class Node;
+}
+
 namespace deeptirp {
+
+struct ImageOptions;
 
 struct TrainConfig {
   std::string preset = "paper";
@@ -16,8 +23,9 @@ struct TrainConfig {
   std::string out = "runs/train";
   std::string model = "efficientnet_b3";
   std::string weights;           // pretrained checkpoint (.pth or .safetensors); empty = random
-  int image_size = 224;
-  int channels = 3;
+  // The model's input: the study's `image:` section unless a run sets it (resolve_image_options).
+  std::optional<int> image_size;
+  std::optional<int> channels;
   std::string optimizer = "sgd";  // sgd | adamw
   double lr = 0.1;
   double momentum = 0.9;
@@ -30,8 +38,8 @@ struct TrainConfig {
   int epochs = 100;
   int batch_size = 128;
   int micro_batch = 0;            // gradient accumulation: batch_size in chunks of this; 0 = whole
-  bool hflip = true;
-  bool vflip = true;
+  std::optional<bool> hflip;
+  std::optional<bool> vflip;
   // Regularisation in training: dropout before EfficientNet's classifier, and the stochastic depth
   // of EfficientNet and Swin (the rate of the last block). -1 ("default"): torchvision's values.
   double dropout = -1;
@@ -56,14 +64,23 @@ struct TrainField {
 };
 const std::vector<TrainField>& train_fields();
 
-// paper: the study (SGD momentum 0.9, wd 1e-4, lr 0.1 / 10 every 30 epochs, batch 128, 100 epochs,
-// 224, flips); transformer: AdamW, warm-up + cosine; cpu-quick: small and short for 2 cores.
+// paper: the study (SGD momentum 0.9, wd 1e-4, lr 0.1 / 10 every 30 epochs, batch 128, 100 epochs);
+// transformer: AdamW, warm-up + cosine; cpu-quick: short for 2 cores. A preset sets no image
+// option: the input is the study's (`image:`), which a run's train: section may override.
 TrainConfig train_preset(const std::string& name);
 
 // Applies the `train:` section of a study YAML (unknown keys are errors naming the key).
 void apply_train_yaml(TrainConfig& config, const std::filesystem::path& yaml_file);
+// The same from the section already parsed (null: nothing to apply); `yaml_file` for messages.
+void apply_train_section(TrainConfig& config, const YAML::Node& train,
+                         const std::filesystem::path& yaml_file);
 // Applies "name=value"; unknown names and bad values are errors naming them.
 void apply_train_override(TrainConfig& config, const std::string& assignment);
+
+// The crop a run trains on: the study's `image:` section, with the run's image_size, channels and
+// flips where it sets them. The trainer records it in the model card, so predict, explain and
+// the bundle see the same value; preview shows the study's.
+ImageOptions resolve_image_options(const ImageOptions& study, const TrainConfig& config);
 
 void check_train_config(const TrainConfig& config);  // inconsistent values -> Error
 std::string train_config_json(const TrainConfig& config);  // every field, for the run folder

@@ -13,10 +13,11 @@
 #include "deeptirp/io/atomic_file.h"
 #include "deeptirp/io/progress.h"
 #include "deeptirp/models/inference.h"
+#include "deeptirp/models/model_file.h"
+#include "deeptirp/models/registry.h"
 #include "deeptirp/stats/roc.h"
 #include "deeptirp/train/checkpoint.h"
 #include "deeptirp/train/evaluate.h"
-#include "deeptirp/train/run_setup.h"
 #include "deeptirp/train/schedule.h"
 #include "deeptirp/train/train_step.h"
 
@@ -102,20 +103,210 @@ void write_log(const std::filesystem::path& run, const nlohmann::json& history) 
   write_file_atomically(run / "train_log.jsonl", lines);
 }
 
+// What a run trains on, checked before anything is written: the study, the manifest and its
+// train and validation cases.
+struct RunData {
+  StudyConfig study;
+  Manifest manifest;
+  std::vector<std::size_t> train_cases, val_cases;
+};
+
+RunData load_run_data(const TrainConfig& config) {
+  RunData d;
+  if (!config.study.empty()) d.study = load_study_config(config.study);
+  d.manifest = read_manifest(config.manifest, d.study);
+  if (d.study.positive.empty())
+    throw Error((config.study.empty() ? std::string("train.study") : config.study) +
+                ": the positive class is not set (key 'positive' of the study config)");
+  d.train_cases = checked_split(d.manifest, "train", d.study.positive);
+  d.val_cases = checked_split(d.manifest, "validation", d.study.positive);
+  return d;
+}
+
+// The card of the model this run trains; its normalisation is filled in once the training
+// split's images are decoded.
+ModelCard run_card(const TrainConfig& config, const StudyConfig& study, const ImageOptions& image) {
+  ModelCard card;
+  card.architecture = config.model;
+  architecture(card.architecture);  // an unknown name fails before any image is decoded
+  card.image_size = image.size;
+  card.channels = image.channels;
+  card.roi_margin = image.roi_margin;
+  card.target = study.target;
+  card.positive = study.positive;
+  card.classes = study.classes;
+  return card;
+}
+
+// Decodes every image once, before the first step: a file that fails stops the run here.
+void decode_all(const RunData& d, ImageCache& cache, const std::string& log) {
+  std::vector<std::size_t> all = d.train_cases;
+  all.insert(all.end(), d.val_cases.begin(), d.val_cases.end());
+  Progress progress(Progress::parse_mode(log), "decoding images", all.size());
+  std::size_t done = 0;
+  for (auto i : all) {
+    cache.get(d.manifest.image_path(d.manifest.cases[i]), d.manifest.cases[i].roi);
+    progress.update(++done, "");
+  }
+  progress.finish("decoded " + std::to_string(all.size()) + " images (cached in memory)");
+}
+
+std::shared_ptr<ImageModel> initial_model(const TrainConfig& config, const ModelCard& card,
+                                          const torch::Device& device) {
+  torch::manual_seed(config.seed);
+  ModelOptions regularisation;
+  regularisation.dropout = config.dropout;
+  regularisation.stochastic_depth = config.stochastic_depth;
+  std::shared_ptr<ImageModel> model = build_model(card, regularisation);
+  if (!config.weights.empty()) {
+    const LoadReport report =
+        load_weights(*model, config.model, std::filesystem::path(config.weights));
+    if (report.head_replaced || report.stem_summed)
+      std::printf("%s: %s\n", config.weights.c_str(), report.describe().c_str());
+  }
+  model->to(device);
+  model->prepare_training();
+  return model;
+}
+
+// The positive class's weight in the loss: negatives per positive with class_balance pos-weight.
+double positive_weight(const TrainConfig& config, const RunData& d) {
+  if (config.class_balance != "pos-weight") return 1.0;
+  std::size_t pos = 0;
+  for (auto i : d.train_cases) pos += d.manifest.cases[i].label == d.study.positive;
+  return static_cast<double>(d.train_cases.size() - pos) / pos;
+}
+
+// One epoch's steps of batch_size images, each in micro-batches; returns the mean training loss.
+class EpochRunner {
+ public:
+  EpochRunner(const TrainConfig& config, const RunData& data, const ModelCard& card,
+              ImageCache& cache, const torch::Device& device)
+      : config_(config), data_(data), card_(card), cache_(cache), device_(device),
+        schedule_{config.schedule,      config.lr,     config.step_epochs, config.gamma,
+                  config.warmup_epochs, config.min_lr, config.epochs},
+        micro_(config.micro_batch > 0 ? config.micro_batch : config.batch_size),
+        pos_weight_(positive_weight(config, data)) {
+    if (config.batch_size % micro_ != 0)
+      throw Error("train.micro_batch: must divide batch_size (" +
+                  std::to_string(config.batch_size) + ")");
+    scaler_.enabled = config.precision == "fp16";
+  }
+
+  const Schedule& schedule() const { return schedule_; }
+
+  double run(int epoch, ImageModel& model, torch::optim::Optimizer& optimizer) {
+    const auto started = std::chrono::steady_clock::now();
+    const std::vector<std::size_t> cases =
+        config_.class_balance == "sampling"
+            ? balanced_draw(data_.manifest, data_.train_cases, data_.study.positive, config_.seed,
+                            epoch)
+            : data_.train_cases;
+    LoaderOptions lo;
+    lo.batch_size = static_cast<int>(micro_);
+    lo.shuffle = true;
+    lo.augment = true;
+    lo.workers = config_.workers;
+    lo.seed = config_.seed;
+    BatchLoader loader(data_.manifest, cases, data_.study.positive, card_.norm, cache_, lo);
+    loader.start_epoch(epoch);
+
+    model.train();
+    const std::size_t n = cases.size(), batch = config_.batch_size;
+    const std::size_t steps = (n + batch - 1) / batch;
+    Progress progress(Progress::parse_mode(config_.log),
+                      "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(config_.epochs),
+                      loader.batches_per_epoch());
+    double loss_sum = 0;
+    std::size_t seen = 0, micro_done = 0;
+    const auto params = model.parameters();
+    clear_gradients(optimizer);
+    while (auto b = loader.next()) {
+      const std::size_t step = seen / batch;
+      set_lr(optimizer, learning_rate(schedule_, epoch, static_cast<double>(step) / steps));
+      const std::size_t step_size = std::min<std::size_t>(batch, n - step * batch);
+      auto images = b->images.to(device_), labels = b->labels.to(device_);
+      const double chunk = static_cast<double>(images.size(0));
+      const auto loss =
+          forward_backward(model, images, labels, config_.precision, pos_weight_,
+                           (chunk / step_size) * (scaler_.enabled ? scaler_.scale : 1.0));
+      loss_sum += loss.item<double>() * chunk;
+      seen += images.size(0);
+      if (seen % batch == 0 || seen == n) {
+        if (scaler_.unscale_and_check(params)) optimizer.step();
+        clear_gradients(optimizer);
+      }
+      char detail[96];
+      const double secs =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      std::snprintf(detail, sizeof detail, "loss %.4f %.1f img/s", loss_sum / seen, seen / secs);
+      progress.update(++micro_done, detail);
+    }
+    progress_ = std::move(progress);
+    return loss_sum / n;
+  }
+
+  // The epoch's progress line, finished with its summary once validation is done.
+  void finish(const std::string& summary) {
+    if (progress_) progress_->finish(summary);
+    progress_.reset();
+  }
+
+ private:
+  const TrainConfig& config_;
+  const RunData& data_;
+  const ModelCard& card_;
+  ImageCache& cache_;
+  const torch::Device device_;
+  const Schedule schedule_;
+  const std::size_t micro_;
+  const double pos_weight_;
+  LossScaler scaler_;
+  std::optional<Progress> progress_;
+};
+
+// Records an epoch in `state` (best by the monitored validation figure) and returns whether it
+// is the best so far.
+bool record_epoch(CheckpointState& state, const TrainConfig& config, int epoch, double lr,
+                  double train_loss, const Evaluation& val, double seconds, std::size_t n) {
+  const double metric = monitor_value(config, val);
+  const bool best = state.best_epoch < 0 || metric > state.best_metric;
+  state.epoch = epoch + 1;
+  if (best) {
+    state.best_epoch = epoch + 1;
+    state.best_metric = metric;
+  }
+  state.history.push_back({{"epoch", epoch + 1},
+                           {"lr", lr},
+                           {"train_loss", train_loss},
+                           {"val_loss", val.loss},
+                           {"val_auc", val.auc},
+                           {"val_accuracy", val.accuracy},
+                           {"seconds", seconds},
+                           {"images_per_second", n / seconds},
+                           {"best", best}});
+  return best;
+}
+
+std::string epoch_summary(const TrainConfig& config, int epoch, double train_loss,
+                          const Evaluation& val, double seconds, bool best) {
+  char summary[256];
+  std::snprintf(summary, sizeof summary,
+                "epoch %d/%d  train loss %.4f  val loss %.4f  val AUC %.4f  val acc %.4f  "
+                "%.0f s%s",
+                epoch + 1, config.epochs, train_loss, val.loss, val.auc, val.accuracy, seconds,
+                best ? "  (best)" : "");
+  return summary;
+}
+
 }  // namespace
 
 TrainResult train(const TrainConfig& config, const TrainControl& control) {
   check_train_config(config);
   const torch::Device device = parse_device(config.device);
-  const StudyConfig study =
-      config.study.empty() ? StudyConfig{} : load_study_config(config.study);
-  Manifest manifest = read_manifest(config.manifest, study);
-  std::string positive = study.positive;
-  if (positive.empty())
-    throw Error((config.study.empty() ? std::string("train.study") : config.study) +
-                ": the positive class is not set (key 'positive' of the study config)");
-  const auto train_cases = checked_split(manifest, "train", positive);
-  const auto val_cases = checked_split(manifest, "validation", positive);
+  const RunData data = load_run_data(config);
+  const ImageOptions image = resolve_image_options(data.study.image, config);
+  ModelCard card = run_card(config, data.study, image);
 
   const std::filesystem::path run = config.out;
   std::filesystem::create_directories(run);
@@ -125,45 +316,15 @@ TrainResult train(const TrainConfig& config, const TrainControl& control) {
   if (config.threads > 0) torch::set_num_threads(config.threads);
   reuse_freed_memory();
 
-  ModelCard card;
-  card.architecture = config.model;
-  card.image_size = config.image_size;
-  card.channels = config.channels;
-  card.roi_margin = study.image.roi_margin;
-  card.target = study.target;
-  card.positive = positive;
-  card.classes = study.classes;
-  ImageOptions image = card.image_options();
-  image.hflip = config.hflip;
-  image.vflip = config.vflip;
-
-  // Decode every image once, before the first step: a file that fails stops the run here.
-  ImageCache cache(image, config.cache_dir.empty() ? run / "cache"
-                                                  : std::filesystem::path(config.cache_dir));
-  {
-    std::vector<std::size_t> all = train_cases;
-    all.insert(all.end(), val_cases.begin(), val_cases.end());
-    Progress progress(Progress::parse_mode(config.log), "decoding images", all.size());
-    std::size_t done = 0;
-    for (auto i : all) {
-      cache.get(manifest.image_path(manifest.cases[i]), manifest.cases[i].roi);
-      progress.update(++done, "");
-    }
-    progress.finish("decoded " + std::to_string(all.size()) + " images (cached in memory)");
-  }
-  card.norm = compute_norm_stats(manifest, cache);
+  const std::filesystem::path cache_dir =
+      config.cache_dir.empty() ? run / "cache" : std::filesystem::path(config.cache_dir);
+  ImageCache cache(image, cache_dir);
+  decode_all(data, cache, config.log);
+  card.norm = compute_norm_stats(data.manifest, cache);
   write_file_atomically(run / "train_config.json", train_config_json(config) + "\n");
 
-  torch::manual_seed(config.seed);
-  ModelOptions regularisation;
-  regularisation.dropout = config.dropout;
-  regularisation.stochastic_depth = config.stochastic_depth;
-  std::shared_ptr<ImageModel> model = build_model(card, regularisation);
-  if (!config.weights.empty()) load_pretrained(*model, config.model, config.weights);
-  model->to(device);
-  model->prepare_training();
+  std::shared_ptr<ImageModel> model = initial_model(config, card, device);
   auto optimizer = make_optimizer(config, model->parameters());
-
   CheckpointState state;
   if (control.resume) {
     if (auto last = checkpoint_folder(run, "last")) {
@@ -173,103 +334,25 @@ TrainResult train(const TrainConfig& config, const TrainControl& control) {
     }
   }
 
-  const std::size_t micro = config.micro_batch > 0 ? config.micro_batch : config.batch_size;
-  if (config.batch_size % micro != 0)
-    throw Error("train.micro_batch: must divide batch_size (" +
-                std::to_string(config.batch_size) + ")");
-  double pos_weight = 1.0;
-  if (config.class_balance == "pos-weight") {
-    std::size_t pos = 0;
-    for (auto i : train_cases) pos += manifest.cases[i].label == positive;
-    pos_weight = static_cast<double>(train_cases.size() - pos) / pos;
-  }
-  const Schedule schedule{config.schedule,    config.lr,      config.step_epochs, config.gamma,
-                          config.warmup_epochs, config.min_lr, config.epochs};
-  LossScaler scaler;
-  scaler.enabled = config.precision == "fp16";
-  const nlohmann::json card_json = card.to_json();
-
+  EpochRunner epochs(config, data, card, cache, device);
   int epochs_this_call = 0;
   for (int epoch = state.epoch; epoch < config.epochs; ++epoch) {
     if (control.stop_after > 0 && epochs_this_call == control.stop_after) break;
     const auto started = std::chrono::steady_clock::now();
-    std::vector<std::size_t> epoch_cases =
-        config.class_balance == "sampling"
-            ? balanced_draw(manifest, train_cases, positive, config.seed, epoch)
-            : train_cases;
-    LoaderOptions lo;
-    lo.batch_size = static_cast<int>(micro);
-    lo.shuffle = true;
-    lo.augment = true;
-    lo.workers = config.workers;
-    lo.seed = config.seed;
-    BatchLoader loader(manifest, epoch_cases, positive, card.norm, cache, lo);
-    loader.start_epoch(epoch);
-
-    model->train();
-    const std::size_t n = epoch_cases.size();
-    const std::size_t steps = (n + config.batch_size - 1) / config.batch_size;
-    Progress progress(Progress::parse_mode(config.log),
-                      "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(config.epochs),
-                      loader.batches_per_epoch());
-    double loss_sum = 0;
-    std::size_t seen = 0, micro_done = 0;
-    const auto params = model->parameters();
-    clear_gradients(*optimizer);
-    while (auto batch = loader.next()) {
-      const std::size_t step = seen / config.batch_size;
-      set_lr(*optimizer, learning_rate(schedule, epoch, static_cast<double>(step) / steps));
-      const std::size_t step_size = std::min<std::size_t>(config.batch_size, n - step * config.batch_size);
-      auto images = batch->images.to(device), labels = batch->labels.to(device);
-      const double chunk = static_cast<double>(images.size(0));
-      const auto loss =
-          forward_backward(*model, images, labels, config.precision, pos_weight,
-                           (chunk / step_size) * (scaler.enabled ? scaler.scale : 1.0));
-      loss_sum += loss.item<double>() * chunk;
-      seen += images.size(0);
-      if (seen % config.batch_size == 0 || seen == n) {
-        if (scaler.unscale_and_check(params)) optimizer->step();
-        clear_gradients(*optimizer);
-      }
-      char detail[96];
-      const double secs =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-      std::snprintf(detail, sizeof detail, "loss %.4f %.1f img/s", loss_sum / seen, seen / secs);
-      progress.update(++micro_done, detail);
-    }
-
-    const Evaluation val = evaluate(*model, manifest, val_cases, positive, card.norm, cache,
-                                    device, config.workers, config.precision);
+    const double train_loss = epochs.run(epoch, *model, *optimizer);
+    const Evaluation val = evaluate(*model, data.manifest, data.val_cases, data.study.positive,
+                                    card.norm, cache, device, config.workers, config.precision);
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    const double metric = monitor_value(config, val);
-    const bool best = state.best_epoch < 0 || metric > state.best_metric;
-    state.epoch = epoch + 1;
-    if (best) {
-      state.best_epoch = epoch + 1;
-      state.best_metric = metric;
-    }
-    state.history.push_back({{"epoch", epoch + 1},
-                             {"lr", learning_rate(schedule, epoch)},
-                             {"train_loss", loss_sum / n},
-                             {"val_loss", val.loss},
-                             {"val_auc", val.auc},
-                             {"val_accuracy", val.accuracy},
-                             {"seconds", seconds},
-                             {"images_per_second", n / seconds},
-                             {"best", best}});
-    save_checkpoint(run, *model, *optimizer, state, card_json, best);
+    const std::size_t n = data.train_cases.size();  // balanced sampling draws as many
+    const bool best = record_epoch(state, config, epoch, learning_rate(epochs.schedule(), epoch),
+                                   train_loss, val, seconds, n);
+    save_checkpoint(run, *model, *optimizer, state, card, best);
     write_log(run, state.history);
-    char summary[256];
-    std::snprintf(summary, sizeof summary,
-                  "epoch %d/%d  train loss %.4f  val loss %.4f  val AUC %.4f  val acc %.4f  "
-                  "%.0f s%s",
-                  epoch + 1, config.epochs, loss_sum / n, val.loss, val.auc, val.accuracy, seconds,
-                  best ? "  (best)" : "");
-    progress.finish(summary);
+    epochs.finish(epoch_summary(config, epoch, train_loss, val, seconds, best));
     ++epochs_this_call;
   }
-  return {run, state.epoch, state.best_epoch, state.best_metric, state.history};
+  return {run, cache_dir, state.epoch, state.best_epoch, state.best_metric, state.history};
 }
 
 }  // namespace deeptirp

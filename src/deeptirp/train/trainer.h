@@ -10,6 +10,7 @@ namespace deeptirp {
 
 struct TrainResult {
   std::filesystem::path run;
+  std::filesystem::path cache;  // the decoded crops, which predict can reuse (ImageCache)
   int epochs_done = 0;
   int best_epoch = -1;  // 1-based
   double best_metric = 0;

@@ -5,8 +5,8 @@
 //                 [--images 3] [--score-batch 32] [--threads 2]
 //   prints "arch<TAB>method<TAB>size<TAB>score_batch<TAB>ms_per_image" per pair
 #include <ATen/Parallel.h>
-#include <CLI/CLI.hpp>
 #include <torch/torch.h>
+#include <CLI/CLI.hpp>
 
 #include <chrono>
 #include <cstdio>

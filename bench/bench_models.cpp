@@ -8,10 +8,10 @@
 //                                          bench/profile_summary.py sums it per operator)
 //   prints "cpp<TAB>A<TAB>precision<TAB>batch<TAB>images_per_s<TAB>peak_rss_mib" per batch size
 #include <ATen/Parallel.h>
-#include <CLI/CLI.hpp>
 #include <sys/resource.h>
 #include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h>
+#include <CLI/CLI.hpp>
 
 #include <chrono>
 #include <cstdio>
@@ -65,7 +65,8 @@ int main(int argc, char** argv) {
     torch::manual_seed(0);
     auto model = deeptirp::create_model(arch, {1000, 3, 224});
     std::string note;
-    auto used = deeptirp::prepare_for_inference(*model, deeptirp::parse_precision(precision), &note);
+    auto used =
+        deeptirp::prepare_for_inference(*model, deeptirp::parse_precision(precision), &note);
     if (!note.empty()) std::cerr << "bench_models: " << note << "\n";
     // A precision not run is not reported (run_models.sh's table shows n/a), rather than the
     // fallback's figures under its name.

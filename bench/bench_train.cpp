@@ -14,10 +14,10 @@
 //   prints one JSON line: {"impl":"cpp","arch":...,"images_per_s":...,"peak_rss_mib":...};
 //   images_per_s is batch / the median step's seconds, mean_images_per_s over all timed steps
 #include <ATen/Parallel.h>
-#include <CLI/CLI.hpp>
 #include <sys/resource.h>
 #include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h>
+#include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -28,8 +28,8 @@
 #include <string>
 #include <vector>
 
-#include "deeptirp/models/registry.h"
 #include "deeptirp/models/inference.h"
+#include "deeptirp/models/registry.h"
 #include "deeptirp/train/train_step.h"
 
 namespace {
@@ -69,14 +69,13 @@ int main(int argc, char** argv) {
     if (!weights.empty()) deeptirp::load_weights(*model, arch, std::filesystem::path(weights));
     model->train();
     model->prepare_training();  // as deeptirp::train does
-    torch::manual_seed(1);  // the same images and labels as tools/reference_train.py
+    torch::manual_seed(1);      // the same images and labels as tools/reference_train.py
     auto optimizer = deeptirp::make_optimizer(config, model->parameters());
     const auto images = torch::randn({batch, 3, size, size});
     const auto labels = torch::randint(0, 2, {batch}).to(torch::kFloat32);
     double loss = 0;
     auto step = [&] {
-      loss = deeptirp::forward_backward(*model, images, labels, precision, 1.0, 1.0)
-                 .item<double>();
+      loss = deeptirp::forward_backward(*model, images, labels, precision, 1.0, 1.0).item<double>();
       optimizer->step();
       deeptirp::clear_gradients(*optimizer);
     };
@@ -96,12 +95,19 @@ int main(int argc, char** argv) {
     const double total = std::accumulate(seconds.begin(), seconds.end(), 0.0);
     std::sort(seconds.begin(), seconds.end());
     const double median = seconds[seconds.size() / 2];
-    nlohmann::json line = {{"impl", "cpp"},         {"arch", arch},       {"precision", precision},
-                           {"batch", batch},        {"size", size},       {"threads", threads},
-                           {"steps", steps},        {"lr", lr},           {"seconds", total},
+    nlohmann::json line = {{"impl", "cpp"},
+                           {"arch", arch},
+                           {"precision", precision},
+                           {"batch", batch},
+                           {"size", size},
+                           {"threads", threads},
+                           {"steps", steps},
+                           {"lr", lr},
+                           {"seconds", total},
                            {"images_per_s", batch / median},
                            {"mean_images_per_s", steps * batch / total},
-                           {"peak_rss_mib", peak_rss_mib()}, {"last_loss", loss}};
+                           {"peak_rss_mib", peak_rss_mib()},
+                           {"last_loss", loss}};
     std::cout << line.dump() << std::endl;
   } catch (const std::exception& e) {
     std::cerr << "bench_train: " << e.what() << "\n";

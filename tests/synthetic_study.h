@@ -24,11 +24,11 @@ struct SyntheticStudyOptions {
 };
 
 struct SyntheticStudy {
-  std::filesystem::path dir;         // scratch folder: data/ and manifest.csv
+  std::filesystem::path dir;  // scratch folder: data/ and manifest.csv
   std::filesystem::path study_yaml;
   std::filesystem::path manifest_path;
   StudyConfig config;
-  Manifest manifest;                 // split, as read back from manifest_path
+  Manifest manifest;  // split, as read back from manifest_path
 };
 
 inline SyntheticStudy make_synthetic_study(const std::string& name,

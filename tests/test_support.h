@@ -22,8 +22,8 @@ std::string reference_python();
 }  // namespace deeptirp::testing
 
 // Skips the current test with a message when ../shared is absent.
-#define DEEPTIRP_REQUIRE_SHARED()                                                     \
-  do {                                                                                \
-    if (::deeptirp::testing::shared_dir().empty())                                    \
+#define DEEPTIRP_REQUIRE_SHARED()                                                    \
+  do {                                                                               \
+    if (::deeptirp::testing::shared_dir().empty())                                   \
       GTEST_SKIP() << "../shared is absent in this clone; this test needs its data"; \
   } while (0)

@@ -14,11 +14,14 @@ void add_train(CLI::App* parent) {
   };
   auto a = std::make_shared<Args>();
   CLI::App* cmd = parent->add_subcommand(
-      "train", "Fit the clinical model on the train split; the kind and hyper-parameters by CV AUC");
+      "train",
+      "Fit the clinical model on the train split; the kind and hyper-parameters by CV AUC");
   cmd->add_option("--config", a->config, "Study config (clinical features, clinical_model section)")
       ->required()
       ->check(CLI::ExistingFile);
-  cmd->add_option("--manifest", a->manifest, "Split manifest")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--manifest", a->manifest, "Split manifest")
+      ->required()
+      ->check(CLI::ExistingFile);
   cmd->add_option("--out", a->out, "Folder for clinical_model.json and the model file")->required();
   cmd->add_option("--models", a->models,
                   "Candidate kinds, e.g. rf,lr (default: the config's, else all of " +
@@ -28,12 +31,14 @@ void add_train(CLI::App* parent) {
     clinical::ClinicalConfig config = clinical::load_clinical_config(a->config, study.seed);
     if (!a->models.empty()) config.models = clinical::parse_model_list(a->models, "--models");
     const Manifest manifest = read_manifest(a->manifest, study);
-    std::cout << "cross-validating (" << config.folds << " patient-grouped folds of the train split)\n";
+    std::cout << "cross-validating (" << config.folds
+              << " patient-grouped folds of the train split)\n";
     const auto progress = [](const clinical::CandidateScore& s) {
       std::cerr << "  " << s.kind << " " << clinical::format_params(s.params) << ": CV AUC "
                 << s.auc_mean << "\n";
     };
-    const clinical::ClinicalModel model = clinical::fit_clinical(manifest, study, config, {}, progress);
+    const clinical::ClinicalModel model =
+        clinical::fit_clinical(manifest, study, config, {}, progress);
     model.save(a->out);
     std::cout << clinical::format_cv_table(model.cv_table(), model.kind(), model.params())
               << "chosen: " << model.kind() << " " << clinical::format_params(model.params())
@@ -52,7 +57,8 @@ void add_predict(CLI::App* parent) {
       ->required()
       ->check(CLI::ExistingDirectory);
   cmd->add_option("--manifest", a->manifest, "Manifest")->required()->check(CLI::ExistingFile);
-  cmd->add_option("--out", a->out, "Predictions CSV (image, patient_id, split, <target>, probability)")
+  cmd->add_option("--out", a->out,
+                  "Predictions CSV (image, patient_id, split, <target>, probability)")
       ->required();
   cmd->add_option("--split", a->split, "Only this split (train, validation, test, external_test)");
   cmd->callback([a] {

@@ -22,15 +22,21 @@ void add_fit(CLI::App* parent) {
   auto a = std::make_shared<Args>();
   CLI::App* cmd = parent->add_subcommand(
       "fit", "Choose and fit the ensemble (mean, weighted, stacking) on the validation split");
-  cmd->add_option("--config", a->config, "Study config (ensemble section)")->required()->check(CLI::ExistingFile);
-  cmd->add_option("--manifest", a->manifest, "Split manifest")->required()->check(CLI::ExistingFile);
-  cmd->add_option("--image", a->images, "NAME=predictions.csv of an image model (`deeptirp predict`); repeat")
+  cmd->add_option("--config", a->config, "Study config (ensemble section)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--manifest", a->manifest, "Split manifest")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--image", a->images,
+                  "NAME=predictions.csv of an image model (`deeptirp predict`); repeat")
       ->required();
   cmd->add_option("--clinical", a->clinical, "Folder written by `clinical train`")
       ->required()
       ->check(CLI::ExistingDirectory);
   cmd->add_option("--out", a->out, "Folder for ensemble.json")->required();
-  cmd->add_option("--kinds", a->kinds, "Candidate kinds, e.g. mean,stacking (default: the config's)");
+  cmd->add_option("--kinds", a->kinds,
+                  "Candidate kinds, e.g. mean,stacking (default: the config's)");
   cmd->callback([a] {
     ensemble::EnsembleFitRequest r;
     r.config = a->config;
@@ -43,7 +49,8 @@ void add_fit(CLI::App* parent) {
       if (!k.empty()) r.kinds.push_back(k);
     const ensemble::EnsembleModel m = ensemble::fit_ensemble_files(r);
     std::cout << ensemble::format_selection(m) << "chosen: " << m.kind
-              << " (refitted on the whole validation split)\nwrote " << a->out << "/ensemble.json\n";
+              << " (refitted on the whole validation split)\nwrote " << a->out
+              << "/ensemble.json\n";
   });
 }
 
@@ -55,9 +62,12 @@ void add_predict(CLI::App* parent) {
   };
   auto a = std::make_shared<Args>();
   CLI::App* cmd = parent->add_subcommand("predict", "Ensemble probabilities for a manifest");
-  cmd->add_option("--model", a->model, "Folder written by `ensemble fit`")->required()->check(CLI::ExistingDirectory);
+  cmd->add_option("--model", a->model, "Folder written by `ensemble fit`")
+      ->required()
+      ->check(CLI::ExistingDirectory);
   cmd->add_option("--manifest", a->manifest, "Manifest")->required()->check(CLI::ExistingFile);
-  cmd->add_option("--image", a->images, "NAME=predictions.csv, the same names as at fit; repeat")->required();
+  cmd->add_option("--image", a->images, "NAME=predictions.csv, the same names as at fit; repeat")
+      ->required();
   cmd->add_option("--clinical", a->clinical, "Folder written by `clinical train`")
       ->required()
       ->check(CLI::ExistingDirectory);
@@ -65,7 +75,8 @@ void add_predict(CLI::App* parent) {
   cmd->add_option("--split", r->split, "Only this split (train, validation, test, external_test)");
   cmd->add_flag("--per-patient", r->per_patient,
                 "One row per patient: the config's aggregate (mean when it says none)");
-  cmd->add_option("--aggregate", r->aggregate, "mean | max, overriding the config's (with --per-patient)");
+  cmd->add_option("--aggregate", r->aggregate,
+                  "mean | max, overriding the config's (with --per-patient)");
   cmd->callback([r, a] {
     r->model = a->model;
     r->manifest = a->manifest;

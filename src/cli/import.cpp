@@ -48,8 +48,9 @@ void add_import(CLI::App& app) {
     write_manifest(btxrd_args->out, result.manifest);
     print_summary(result.manifest, result.skipped, result.patients);
     if (result.images_without_roi > 0)
-      std::cout << result.images_without_roi
-                << " lesion images have neither mask nor annotation: their ROI is the whole image\n";
+      std::cout
+          << result.images_without_roi
+          << " lesion images have neither mask nor annotation: their ROI is the whole image\n";
   });
 
   struct TableArgs {

@@ -46,8 +46,8 @@ int main(int argc, char** argv) {
   CLI::App app{
       "deeptirp: train, evaluate, explain and deploy classifiers of bone lesions on radiographs\n"
       "(primary bone tumour vs bone infection, as in the DeepTIRP study)."};
-  app.set_version_flag("--version", std::string("deeptirp ") + deeptirp::kVersion +
-                                        " (LibTorch " + TORCH_VERSION + ")");
+  app.set_version_flag("--version", std::string("deeptirp ") + deeptirp::kVersion + " (LibTorch " +
+                                        TORCH_VERSION + ")");
   app.require_subcommand(1);
   deeptirp::cli::add_all_commands(app);
   try {

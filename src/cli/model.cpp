@@ -63,7 +63,8 @@ void add_model_options(CLI::App* cmd, ModelArgs& a) {
   cmd->add_option("--weights", a.weights, "torchvision .pth or .safetensors checkpoint");
   cmd->add_option("--model", a.model_file,
                   "deeptirp model file (.safetensors + .json), checkpoint or training run folder");
-  cmd->add_option("--num-classes", a.num_classes, "Logits (1: one logit); default: the checkpoint's");
+  cmd->add_option("--num-classes", a.num_classes,
+                  "Logits (1: one logit); default: the checkpoint's");
   cmd->add_option("--in-chans", a.in_chans, "Input channels, 1 or 3 (default 3)");
   cmd->add_option("--image-size", a.image_size, "Input size (default: the input's / the arch's)");
 }
@@ -76,9 +77,9 @@ void add_model(CLI::App& app) {
   list->callback([] {
     for (const auto& info : architectures()) {
       std::cout << info.name << "\tinput " << info.input_size << " (resize " << info.resize_size
-                << ", " << info.interpolation << ")\tmean " << info.mean[0] << ","
-                << info.mean[1] << "," << info.mean[2] << "\tstd " << info.std[0] << ","
-                << info.std[1] << "," << info.std[2] << "\n";
+                << ", " << info.interpolation << ")\tmean " << info.mean[0] << "," << info.mean[1]
+                << "," << info.mean[2] << "\tstd " << info.std[0] << "," << info.std[1] << ","
+                << info.std[2] << "\n";
     }
   });
 

@@ -17,7 +17,8 @@ void add_split(CLI::App& app) {
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand(
-      "split", "Split patients 7:1:2 into train/validation/test; external centres to external_test");
+      "split",
+      "Split patients 7:1:2 into train/validation/test; external centres to external_test");
   cmd->add_option("--manifest", args->manifest, "Manifest to split")
       ->required()
       ->check(CLI::ExistingFile);
@@ -37,8 +38,8 @@ void add_split(CLI::App& app) {
     if (!args->external.empty()) options.external_centres = args->external;
     if (!args->ratios.empty()) {
       double r[3];
-      if (std::sscanf(args->ratios.c_str(), "%lf,%lf,%lf", &r[0], &r[1], &r[2]) != 3 ||
-          r[0] <= 0 || r[1] < 0 || r[2] < 0)
+      if (std::sscanf(args->ratios.c_str(), "%lf,%lf,%lf", &r[0], &r[1], &r[2]) != 3 || r[0] <= 0 ||
+          r[1] < 0 || r[2] < 0)
         throw Error("--ratios: expected three non-negative numbers like 0.7,0.1,0.2, got '" +
                     args->ratios + "'");
       options.ratios = {r[0], r[1], r[2]};

@@ -19,8 +19,9 @@ void add_study(CLI::App& app) {
   };
   auto args = std::make_shared<Args>();
   CLI::App* run = cmd->add_subcommand(
-      "run", "Import, split, train, predict, clinical model, ensemble, heat maps, evaluation, "
-             "reader study, bundle and report; finished stages are skipped on a rerun");
+      "run",
+      "Import, split, train, predict, clinical model, ensemble, heat maps, evaluation, "
+      "reader study, bundle and report; finished stages are skipped on a rerun");
   run->add_option("study", args->yaml, "Study YAML (see docs/study.md)")
       ->required()
       ->check(CLI::ExistingFile);
@@ -32,8 +33,8 @@ void add_study(CLI::App& app) {
   run->add_option("--device", args->device, "cpu | cuda | cuda:N")->capture_default_str();
   run->add_flag("--quiet", args->quiet, "No progress output");
   run->callback([args] {
-    const auto result = study::run_study({args->yaml, args->out, args->rerun, args->device,
-                                          args->quiet});
+    const auto result =
+        study::run_study({args->yaml, args->out, args->rerun, args->device, args->quiet});
     if (!args->quiet) std::cout << evaluate::format_headline(read_json_file(result.results));
     std::cout << "study: " << result.stages_run << " stages run, " << result.stages_cached
               << " up to date\n  results " << result.results.string() << "\n  report  "

@@ -15,10 +15,12 @@ void add_train(CLI::App& app) {
     bool resume = false, quiet = false;
   };
   auto args = std::make_shared<Args>();
-  CLI::App* cmd = app.add_subcommand("train", "Train an image model (the study's recipe: --preset paper)");
+  CLI::App* cmd =
+      app.add_subcommand("train", "Train an image model (the study's recipe: --preset paper)");
   cmd->add_option("--config", args->config, "Study YAML; its `train:` section sets any field below")
       ->check(CLI::ExistingFile);
-  cmd->add_option("--preset", args->preset, "paper | transformer | cpu-quick")->capture_default_str();
+  cmd->add_option("--preset", args->preset, "paper | transformer | cpu-quick")
+      ->capture_default_str();
   cmd->add_flag("--resume", args->resume, "Continue the run in --out from its last checkpoint");
   cmd->add_flag("--quiet", args->quiet, "No progress output");
   cmd->add_option("--set", args->sets, "Override a field: name=value (repeatable)");

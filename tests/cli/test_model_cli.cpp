@@ -91,18 +91,18 @@ TEST(ModelCli, BadInputsAreNamedAndExitNonZero) {
   write_safetensors(dir / "no_input.safetensors", {{"pixels", torch::zeros({1, 3, 32, 32})}});
   std::string out;
   const auto output = dir / "x.safetensors";
-  EXPECT_NE(forward("--arch vit_ti_16 --weights missing.pth", dir / "no_input.safetensors", output,
-                    &out),
-            0);
+  EXPECT_NE(
+      forward("--arch vit_ti_16 --weights missing.pth", dir / "no_input.safetensors", output, &out),
+      0);
   EXPECT_NE(out.find("no_input.safetensors"), std::string::npos) << out;
   EXPECT_NE(out.find("'input'"), std::string::npos) << out;
   EXPECT_FALSE(std::filesystem::exists(output));
 
   const auto input = dir / "in.safetensors";
   write_safetensors(input, {{"input", torch::zeros({1, 3, 32, 32})}});
-  EXPECT_NE(forward("--arch vit_ti_16 --weights " + (dir / "missing.pth").string(), input, output,
-                    &out),
-            0);
+  EXPECT_NE(
+      forward("--arch vit_ti_16 --weights " + (dir / "missing.pth").string(), input, output, &out),
+      0);
   EXPECT_NE(out.find("missing.pth"), std::string::npos) << out;
   EXPECT_NE(forward("--model m.safetensors --arch vit_ti_16", input, output, &out), 0);
   EXPECT_NE(out.find("not both"), std::string::npos) << out;

@@ -178,8 +178,8 @@ TEST(ClinicalFeatures, ImputationAndLevelsComeFromTheGivenRows) {
 
   // Random imputation draws observed training values, the same after a JSON round trip.
   const FeatureEncoder r = fit_encoder(m, train, {"age"}, {"sex", "site"}, "random", 3);
-  const FeatureEncoder back = FeatureEncoder::from_json(
-      nlohmann::json::parse(r.to_json().dump()), "round trip");
+  const FeatureEncoder back =
+      FeatureEncoder::from_json(nlohmann::json::parse(r.to_json().dump()), "round trip");
   const cv::Mat a = r.encode(m, {m.cases.size() - 2}, false),
                 b = back.encode(m, {m.cases.size() - 2}, false);
   EXPECT_TRUE(std::binary_search(ages.begin(), ages.end(), static_cast<double>(a.at<float>(0, 0))));
@@ -231,7 +231,8 @@ TEST(ClinicalErrors, NameWhatIsWrong) {
   expect_error("clinical_model:\n  imputation: mean\n", "clinical_model.imputation");
   EXPECT_THROW(parse_model_list("rf,boost", "--models"), Error);
   const ClinicalConfig c = parse_clinical_config(
-      "target: x\nclinical_model:\n  models: [rf, svm]\n  folds: 3\n  imputation: random\n", "s", 5);
+      "target: x\nclinical_model:\n  models: [rf, svm]\n  folds: 3\n  imputation: random\n", "s",
+      5);
   EXPECT_EQ(c.models, (std::vector<std::string>{"rf", "svm"}));
   EXPECT_EQ(c.folds, 3);
   EXPECT_EQ(c.imputation, "random");

@@ -13,7 +13,8 @@
 namespace deeptirp {
 namespace {
 
-// The counts table of ../shared/data/btxrd/README.md: centre -> {images, tumour, benign, malignant}.
+// The counts table of ../shared/data/btxrd/README.md: centre -> {images, tumour, benign,
+// malignant}.
 std::map<std::string, std::vector<int>> readme_counts(const std::filesystem::path& readme) {
   std::ifstream in(readme);
   std::map<std::string, std::vector<int>> counts;
@@ -24,7 +25,8 @@ std::map<std::string, std::vector<int>> readme_counts(const std::filesystem::pat
     if (!std::regex_search(line, m, row)) continue;
     for (int k = 2; k <= 5; ++k) {
       std::string digits;
-      for (char ch : m[k].str()) if (std::isdigit(static_cast<unsigned char>(ch))) digits += ch;
+      for (char ch : m[k].str())
+        if (std::isdigit(static_cast<unsigned char>(ch))) digits += ch;
       counts[m[1]].push_back(std::stoi(digits));
     }
   }
@@ -64,7 +66,8 @@ TEST(ImportBtxrd, PseudoPatientsGroupConsecutiveMatchingRowsOnly) {
   for (std::size_t i = 0; i < cases.size(); ++i) {
     const Case& c = cases[i];
     ASSERT_FALSE(closed.count(c.patient_id)) << c.patient_id << " reappears at line " << c.line;
-    if (i + 1 < cases.size() && cases[i + 1].patient_id != c.patient_id) closed.insert(c.patient_id);
+    if (i + 1 < cases.size() && cases[i + 1].patient_id != c.patient_id)
+      closed.insert(c.patient_id);
     if (i == 0 || cases[i - 1].patient_id != c.patient_id) continue;
     const Case& p = cases[i - 1];
     EXPECT_EQ(p.centre, c.centre);
@@ -87,8 +90,9 @@ TEST(ImportBtxrd, RoiComesFromTheMask) {
   ASSERT_FALSE(mask.empty());
   ASSERT_TRUE(c.roi);
   // Every lesion pixel lies in the box, and each edge of the box touches the lesion.
-  EXPECT_EQ(cv::countNonZero(mask), cv::countNonZero(mask(cv::Rect(c.roi->x0, c.roi->y0,
-                                                                    c.roi->width(), c.roi->height()))));
+  EXPECT_EQ(
+      cv::countNonZero(mask),
+      cv::countNonZero(mask(cv::Rect(c.roi->x0, c.roi->y0, c.roi->width(), c.roi->height()))));
   EXPECT_GT(cv::countNonZero(mask.col(c.roi->x0)), 0);
   EXPECT_GT(cv::countNonZero(mask.col(c.roi->x1 - 1)), 0);
   EXPECT_GT(cv::countNonZero(mask.row(c.roi->y0)), 0);

@@ -24,14 +24,17 @@ Folder make_folder(const std::string& name, const std::string& rows) {
   std::filesystem::create_directories(f.root / "dicom");
   for (const char* file : {"a.dcm", "b.dcm"}) std::ofstream(f.root / "dicom" / file) << "x";
   std::ofstream(f.root / "clinical.csv")
-      << "file,patient,diagnosis,hospital,bx0,by0,bx1,by1,age,sex,notes\n" << rows;
+      << "file,patient,diagnosis,hospital,bx0,by0,bx1,by1,age,sex,notes\n"
+      << rows;
   return f;
 }
 
 TEST(ImportTable, MapsTheConfiguredColumnsAndKeepsTheRest) {
-  Folder f = make_folder("ok", "dicom/a.dcm,P1,tumour,H1,1,2,3,4,12,F,left leg\n"
-                               "dicom/b.dcm,P2,infection,H2,,,,,,M,\n");
-  TableImport r = import_table(f.root / "clinical.csv", f.config, f.root / "manifest.csv", "", false);
+  Folder f = make_folder("ok",
+                         "dicom/a.dcm,P1,tumour,H1,1,2,3,4,12,F,left leg\n"
+                         "dicom/b.dcm,P2,infection,H2,,,,,,M,\n");
+  TableImport r =
+      import_table(f.root / "clinical.csv", f.config, f.root / "manifest.csv", "", false);
   ASSERT_EQ(r.manifest.cases.size(), 2u);
   const Case& c = r.manifest.cases[0];
   EXPECT_EQ(c.patient_id, "P1");
@@ -42,8 +45,9 @@ TEST(ImportTable, MapsTheConfiguredColumnsAndKeepsTheRest) {
 }
 
 TEST(ImportTable, MissingImageNamesTableLineAndFile) {
-  Folder f = make_folder("missing", "dicom/a.dcm,P1,tumour,H1,,,,,12,F,\n"
-                                    "dicom/zzz.dcm,P2,tumour,H1,,,,,12,F,\n");
+  Folder f = make_folder("missing",
+                         "dicom/a.dcm,P1,tumour,H1,,,,,12,F,\n"
+                         "dicom/zzz.dcm,P2,tumour,H1,,,,,12,F,\n");
   try {
     import_table(f.root / "clinical.csv", f.config, f.root / "m.csv", "", false);
     FAIL();

@@ -62,13 +62,15 @@ TEST(PredictionsTable, ReadsByImageAndNamesWhatIsWrong) {
   d.image = "d.dcm";
   d.line = 5;
   m.cases.push_back(d);
-  EXPECT_NE(error_of([&] { t.of_cases("probability", m, {3}, "b0"); })
-                .find("(b0): no prediction for image 'd.dcm' (manifest " + m.path.string() +
-                      " line 5)"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of([&] {
+        t.of_cases("probability", m, {3}, "b0");
+      }).find("(b0): no prediction for image 'd.dcm' (manifest " + m.path.string() + " line 5)"),
+      std::string::npos);
   std::ofstream(dir / "twice.csv") << "image,probability\na.dcm,0.5\nb.dcm,0.5\na.dcm,0.5\n";
-  EXPECT_NE(error_of([&] { PredictionsTable::read(dir / "twice.csv"); })
-                .find("image 'a.dcm' is listed twice (first on line 2)"),
+  EXPECT_NE(error_of([&] {
+              PredictionsTable::read(dir / "twice.csv");
+            }).find("image 'a.dcm' is listed twice (first on line 2)"),
             std::string::npos);
   std::ofstream(dir / "bad.csv") << "image,probability\na.dcm,1.5\nb.dcm,-nan\n";
   const PredictionsTable bad = PredictionsTable::read(dir / "bad.csv");

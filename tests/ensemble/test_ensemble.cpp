@@ -168,7 +168,8 @@ TEST(Ensemble, EveryKindReloadsExactly) {
     d.patients.push_back("P" + std::to_string(i / 2));
     d.rows.push_back(i);
     std::vector<double> p;
-    for (int j = 0; j < 3; ++j) p.push_back(1 / (1 + std::exp(-(y ? 1.0 : -1.0) - normal(g, 0, 1.5))));
+    for (int j = 0; j < 3; ++j)
+      p.push_back(1 / (1 + std::exp(-(y ? 1.0 : -1.0) - normal(g, 0, 1.5))));
     d.p.push_back(p);
   }
   for (const std::string kind : {"mean", "weighted", "stacking"}) {
@@ -311,8 +312,10 @@ TEST(Stacking, LogisticFitMatchesScikitLearn) {
          "m = LogisticRegression(C=1 / 2.0, tol=1e-12, max_iter=10000).fit(d[:, :3], d[:, 3])\n"
          "print(' '.join('%.10f' % v for v in list(m.coef_[0]) + [m.intercept_[0]]))\n";
   std::string out;
-  ASSERT_EQ(testing::run_command(python + " " + (dir / "fit.py").string() + " " +
-                                     (dir / "data.csv").string(), &out), 0) << out;
+  ASSERT_EQ(testing::run_command(
+                python + " " + (dir / "fit.py").string() + " " + (dir / "data.csv").string(), &out),
+            0)
+      << out;
   std::istringstream in(out);
   double c0, c1, c2, b;
   ASSERT_TRUE(in >> c0 >> c1 >> c2 >> b) << out;

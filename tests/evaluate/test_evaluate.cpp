@@ -136,8 +136,9 @@ TEST(Evaluate, MetricsMatchTheStatsAtTheValidationYoudenThreshold) {
   EXPECT_EQ(n, 60u);
   EXPECT_EQ(correct, m.matrix.tp + m.matrix.tn);
   // Each part against the other: the same difference with opposite signs.
-  EXPECT_DOUBLE_EQ(e["versus"][0]["auc_diff"].get<double>(),
-                   -find(r["evaluation"], "clinical", "test")["versus"][0]["auc_diff"].get<double>());
+  EXPECT_DOUBLE_EQ(
+      e["versus"][0]["auc_diff"].get<double>(),
+      -find(r["evaluation"], "clinical", "test")["versus"][0]["auc_diff"].get<double>());
 }
 
 TEST(Evaluate, AgreesWithSklearn) {
@@ -147,7 +148,8 @@ TEST(Evaluate, AgreesWithSklearn) {
   evaluate::EvaluateConfig config;
   config.bootstrap = 100;
   config.threshold = "0.5";
-  const auto r = evaluate::evaluate_study(f.manifest, "tumour", {{"b0", "image", {}}, {"clinical", "clinical", {}}},
+  const auto r = evaluate::evaluate_study(f.manifest, "tumour",
+                                          {{"b0", "image", {}}, {"clinical", "clinical", {}}},
                                           f.predictions, config);
   const auto dir = testing::scratch_dir("evaluate-sklearn");
   std::ofstream data(dir / "scores.csv");
@@ -159,7 +161,9 @@ TEST(Evaluate, AgreesWithSklearn) {
   std::ofstream script(dir / "ref.py");
   script << "import numpy as np\nfrom sklearn.metrics import roc_auc_score, confusion_matrix, "
             "brier_score_loss\n"
-            "d = np.loadtxt('" << (dir / "scores.csv").string() << "', delimiter=',')\n"
+            "d = np.loadtxt('"
+         << (dir / "scores.csv").string()
+         << "', delimiter=',')\n"
             "y, p = d[:, 0].astype(int), d[:, 1]\n"
             "tn, fp, fn, tp = confusion_matrix(y, (p >= 0.5).astype(int)).ravel()\n"
             "print(repr(roc_auc_score(y, p)), tp, fp, tn, fn, repr(brier_score_loss(y, p)))\n";

@@ -135,7 +135,8 @@ double pointing_rate(CamMethod method, std::size_t max_images) {
     hits += inside(cam_peak(e.full_map), c->roi.value());
     lesion_share += double(c->roi->width()) * c->roi->height() / e.crop.area();
   }
-  EXPECT_GE(correct, std::min<int>(10, max_images)) << "too few correctly classified images to play the game";
+  EXPECT_GE(correct, std::min<int>(10, max_images))
+      << "too few correctly classified images to play the game";
   const double rate = correct ? static_cast<double>(hits) / correct : 0.0;
   std::cout << "pointing game " << cam_method_name(method) << ": " << hits << "/" << correct
             << " = " << rate << " (the lesion box is on average " << lesion_share / correct
@@ -143,9 +144,7 @@ double pointing_rate(CamMethod method, std::size_t max_images) {
   return rate;
 }
 
-void grad_cam_points_at_the_lesion() {
-  EXPECT_GE(pointing_rate(CamMethod::kGradCam, 1000), 0.8);
-}
+void grad_cam_points_at_the_lesion() { EXPECT_GE(pointing_rate(CamMethod::kGradCam, 1000), 0.8); }
 void grad_cam_plus_plus_points_at_the_lesion() {
   EXPECT_GE(pointing_rate(CamMethod::kGradCamPlusPlus, 1000), 0.8);
 }
@@ -191,7 +190,7 @@ void explain_writes_overlays_and_the_table() {
   const CsvTable table = read_csv(r.out / "cams.csv");
   ASSERT_EQ(table.rows.size(), 6u);
   EXPECT_EQ(table.header, (std::vector<std::string>{"image", "method", "probability", "peak_x",
-                                                     "peak_y", "roi_heat_share"}));
+                                                    "peak_y", "roi_heat_share"}));
   int with_heat = 0;
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const Case& c = boxed.cases[i];

@@ -21,7 +21,10 @@ TEST(Csv, ReadsQuotedFieldsAndRecordsLines) {
 }
 
 TEST(Csv, StripsByteOrderMarkAndSpacesInHeader) {
-  CsvTable t = parse_csv("\xEF\xBB\xBF" "age , sex\r\n30,F\r\n", "t.csv");
+  CsvTable t = parse_csv(
+      "\xEF\xBB\xBF"
+      "age , sex\r\n30,F\r\n",
+      "t.csv");
   EXPECT_EQ(t.column("age"), 0u);
   EXPECT_EQ(t.column("sex"), 1u);
   EXPECT_EQ(t.rows[0][1], "F");

@@ -107,9 +107,11 @@ inline void expect_train_mode_gradients(const std::string& arch, const Reference
     ASSERT_TRUE(parameter.grad().defined()) << name << " got no gradient";
     const double scale = it->second.abs().max().item<double>();
     ASSERT_GT(scale, 0) << name;
-    const double diff =
-        (parameter.grad().to(torch::kDouble) - it->second.to(torch::kDouble)).abs().max()
-            .item<double>() / scale;
+    const double diff = (parameter.grad().to(torch::kDouble) - it->second.to(torch::kDouble))
+                            .abs()
+                            .max()
+                            .item<double>() /
+                        scale;
     if (diff > worst) worst = diff, worst_name = name;
   }
   EXPECT_EQ(model->named_parameters().size(), ref.grads.size());
@@ -118,10 +120,10 @@ inline void expect_train_mode_gradients(const std::string& arch, const Reference
   EXPECT_LE(worst, 1e-4) << worst_name;
 }
 
-#define DEEPTIRP_REQUIRE_REFERENCE_PYTHON()                                          \
-  do {                                                                               \
-    if (::deeptirp::testing::reference_python().empty())                             \
-      GTEST_SKIP() << "no reference python3 with torchvision; parity not checked";   \
+#define DEEPTIRP_REQUIRE_REFERENCE_PYTHON()                                        \
+  do {                                                                             \
+    if (::deeptirp::testing::reference_python().empty())                           \
+      GTEST_SKIP() << "no reference python3 with torchvision; parity not checked"; \
   } while (0)
 
 }  // namespace deeptirp::testing

@@ -31,7 +31,8 @@ Fixture make_fixture(int64_t rows, int64_t in, int64_t out) {
 
 TEST(InferenceLayers, Bf16LinearWithItsBiasGeluAndResidualIsFp32WithinRounding) {
   if (!cpu_supports_bf16()) GTEST_SKIP() << "no native bf16 on this CPU";
-  std::cout << "bf16 layers through " << (inference_layers_use_onednn() ? "oneDNN" : "ATen") << "\n";
+  std::cout << "bf16 layers through " << (inference_layers_use_onednn() ? "oneDNN" : "ATen")
+            << "\n";
   torch::InferenceMode guard;
   const auto f = make_fixture(197, 96, 160);
   const auto bf16 = [](const torch::Tensor& t) { return t.to(torch::kBFloat16); };
@@ -73,9 +74,9 @@ TEST(InferenceLayers, Fp32LayersEqualAtenWithinRounding) {
   InferenceLinear(f.weight, f.bias).add_to(residual, f.x);
   EXPECT_LT(relative_error(residual, f.residual + expected), 1e-6);
   const auto first = f.x.narrow(1, 0, 1);  // rows not adjacent in memory
-  EXPECT_LT(relative_error(InferenceLinear(f.weight, f.bias)(first),
-                           at::linear(first, f.weight, f.bias)),
-            1e-6);
+  EXPECT_LT(
+      relative_error(InferenceLinear(f.weight, f.bias)(first), at::linear(first, f.weight, f.bias)),
+      1e-6);
 
   torch::nn::LayerNorm norm(torch::nn::LayerNormOptions({64}).eps(1e-6));
   norm->weight.data().normal_();
@@ -115,7 +116,8 @@ TEST(InferenceLayers, Bf16LayerNormRoundsFp32sResultOnce) {
 TEST(InferenceLayers, AttentionProductsOnStridedViewsEqualMatmul) {
   torch::InferenceMode guard;
   torch::manual_seed(6);
-  const auto qkv = torch::randn({5, 49, 3 * 3 * 32}).view({5, 49, 3, 3, 32}).permute({2, 0, 3, 1, 4});
+  const auto qkv =
+      torch::randn({5, 49, 3 * 3 * 32}).view({5, 49, 3, 3, 32}).permute({2, 0, 3, 1, 4});
   const auto q = qkv[0], k = qkv[1], v = qkv[2];
   const AttentionProduct product;
   const auto scores = product(q, k.transpose(-2, -1));

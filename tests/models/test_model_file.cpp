@@ -112,7 +112,8 @@ TEST(ModelCard, Version1CardsLoad) {
   const auto run = parse_model_card(nlohmann::json::parse(R"({"architecture": "efficientnet_b0",
       "image_size": 128, "channels": 3, "roi_margin": 0.1, "mean": 0.41, "std": 0.22,
       "target": "diagnosis", "positive": "tumour", "classes": ["infection", "tumour"],
-      "num_classes": 1, "tool": "deeptirp 0.1.0"})"), "run/model.json");
+      "num_classes": 1, "tool": "deeptirp 0.1.0"})"),
+                                    "run/model.json");
   EXPECT_EQ(run.image_size, 128);
   EXPECT_DOUBLE_EQ(run.norm.mean, 0.41);
   EXPECT_DOUBLE_EQ(run.norm.std, 0.22);
@@ -121,7 +122,8 @@ TEST(ModelCard, Version1CardsLoad) {
   const auto sidecar = parse_model_card(nlohmann::json::parse(R"({"format": "deeptirp-model",
       "architecture": "vit_ti_16", "input_size": 64, "in_chans": 3, "num_classes": 3,
       "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225], "interpolation": "bilinear",
-      "classes": ["a", "b", "c"], "tool_version": "0.1.0"})"), "vit.json");
+      "classes": ["a", "b", "c"], "tool_version": "0.1.0"})"),
+                                        "vit.json");
   EXPECT_EQ(sidecar.image_size, 64);
   EXPECT_EQ(sidecar.num_classes, 3);
   ASSERT_TRUE(sidecar.weights_preset);

@@ -114,7 +114,8 @@ TEST(Registry, ModelsTakeTheRequestedHeadChannelsAndDefaultSize) {
 }
 
 TEST(Registry, Bf16DetectionReadsTheCpuFlags) {
-  EXPECT_TRUE(cpuinfo_has_bf16("processor\t: 0\nflags\t\t: fpu sse avx512f avx512_bf16 amx_tile\n"));
+  EXPECT_TRUE(
+      cpuinfo_has_bf16("processor\t: 0\nflags\t\t: fpu sse avx512f avx512_bf16 amx_tile\n"));
   EXPECT_TRUE(cpuinfo_has_bf16("flags\t\t: fpu amx_bf16\n"));
   EXPECT_FALSE(cpuinfo_has_bf16("flags\t\t: fpu sse avx2 avx512f avx512_vnni\n"));
   EXPECT_FALSE(cpuinfo_has_bf16("model name\t: avx512_bf16 in a name only\n"));

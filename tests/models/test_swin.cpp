@@ -46,9 +46,7 @@ TEST(Swin, UnsupportedSizesGiveAClearError) {
   EXPECT_THROW(predict_logits(*model, torch::zeros({1, 3, 224, 230})), Error);
 }
 
-TEST(Swin, Bf16LogitsStayWithinTwoPercentOfFp32) {
-  expect_bf16_agrees("swin_t", 64, 320);
-}
+TEST(Swin, Bf16LogitsStayWithinTwoPercentOfFp32) { expect_bf16_agrees("swin_t", 64, 320); }
 
 }  // namespace
 }  // namespace deeptirp::testing

@@ -38,10 +38,11 @@ TEST(Vit, At160From224CheckpointMatchesInterpolateEmbeddings) {
 // every parameter's gradient must still be torchvision's, which computes every token.
 TEST(Vit, TrainingLogitsAndGradientsMatchTorchvision) {
   DEEPTIRP_REQUIRE_REFERENCE_PYTHON();
-  Reference ref = make_reference("vit_ti_16", scratch_dir("vit-train"),
-                                 "--batch 4 --image-size 64 --num-classes 3 --train-seed 11 --grads");
-  const double diff = relative_difference(train_mode_logits("vit_ti_16", ref, 64, 11),
-                                          ref.train_logits);
+  Reference ref =
+      make_reference("vit_ti_16", scratch_dir("vit-train"),
+                     "--batch 4 --image-size 64 --num-classes 3 --train-seed 11 --grads");
+  const double diff =
+      relative_difference(train_mode_logits("vit_ti_16", ref, 64, 11), ref.train_logits);
   std::cout << "vit_ti_16 training mode: max relative difference " << diff << "\n";
   EXPECT_LE(diff, 1e-4);
   expect_train_mode_gradients("vit_ti_16", ref, 64, 11);
@@ -56,9 +57,7 @@ TEST(Vit, RefusesSizesItWasNotBuiltFor) {
             (std::vector<int64_t>{2, 1}));
 }
 
-TEST(Vit, Bf16LogitsStayWithinTwoPercentOfFp32) {
-  expect_bf16_agrees("vit_ti_16", 64, 320);
-}
+TEST(Vit, Bf16LogitsStayWithinTwoPercentOfFp32) { expect_bf16_agrees("vit_ti_16", 64, 320); }
 
 }  // namespace
 }  // namespace deeptirp::testing

@@ -59,7 +59,8 @@ testing::SyntheticStudy* StudyRun::made = nullptr;
 study::StudyRunResult* StudyRun::first = nullptr;
 
 TEST_F(StudyRun, RunsEveryStageIntoTheStudyFolder) {
-  EXPECT_EQ(first->stages_run, 8);  // data, model:tiny, clinical, ensemble, explain, evaluate, bundle, report
+  EXPECT_EQ(first->stages_run,
+            8);  // data, model:tiny, clinical, ensemble, explain, evaluate, bundle, report
   EXPECT_EQ(first->out, (made->dir / "study").lexically_normal());
   const auto results = nlohmann::json::parse(read_text(first->results));
   std::vector<std::string> names;

@@ -114,11 +114,13 @@ TEST(TrainStep, Bf16SwinTrainsOnTheCpuWithGradientsCloseToFp32) {
   const auto images = torch::randn({2, 3, 32, 32});
   const auto labels = torch::tensor({1.0f, 0.0f});
   torch::manual_seed(7);  // the same blocks dropped by stochastic depth in both passes
-  const double fp32_loss = forward_backward(*model, images, labels, "fp32", 1.0, 1.0).item<double>();
+  const double fp32_loss =
+      forward_backward(*model, images, labels, "fp32", 1.0, 1.0).item<double>();
   const auto fp32_grads = flat_gradients(*model);
   for (auto& p : model->parameters()) p.mutable_grad().reset();
   torch::manual_seed(7);
-  const double bf16_loss = forward_backward(*model, images, labels, "bf16", 1.0, 1.0).item<double>();
+  const double bf16_loss =
+      forward_backward(*model, images, labels, "bf16", 1.0, 1.0).item<double>();
   const auto bf16_grads = flat_gradients(*model);
   EXPECT_TRUE(std::isfinite(bf16_loss));
   EXPECT_NEAR(bf16_loss, fp32_loss, 0.02 * std::abs(fp32_loss));

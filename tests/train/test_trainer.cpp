@@ -13,13 +13,13 @@
 #include "deeptirp/io/csv.h"
 #include "deeptirp/models/inference.h"
 #include "deeptirp/models/model_file.h"
-#include "deeptirp/version.h"
-#include "deeptirp/stats/roc.h"
 #include "deeptirp/models/state_dict.h"
+#include "deeptirp/stats/roc.h"
 #include "deeptirp/train/checkpoint.h"
 #include "deeptirp/train/predict.h"
 #include "deeptirp/train/schedule.h"
 #include "deeptirp/train/trainer.h"
+#include "deeptirp/version.h"
 #include "synthetic_study.h"
 #include "test_support.h"
 
@@ -186,8 +186,10 @@ TEST(Trainer, ResumeEqualsStraightRun) {
   train(resumed, {false, 2});  // interrupted after 2 epochs
   TrainResult r = train(resumed, {true, 0});
   EXPECT_EQ(r.epochs_done, 4);
-  const StateDict a = read_safetensors(*checkpoint_folder(straight.out, "last") / "model.safetensors");
-  const StateDict b = read_safetensors(*checkpoint_folder(resumed.out, "last") / "model.safetensors");
+  const StateDict a =
+      read_safetensors(*checkpoint_folder(straight.out, "last") / "model.safetensors");
+  const StateDict b =
+      read_safetensors(*checkpoint_folder(resumed.out, "last") / "model.safetensors");
   ASSERT_EQ(a.size(), b.size());
   for (std::size_t i = 0; i < a.size(); ++i) {
     EXPECT_EQ(a[i].first, b[i].first);

@@ -12,9 +12,9 @@
 #include "deeptirp/data/preprocess.h"
 #include "deeptirp/ensemble/ensemble.h"
 #include "deeptirp/error.h"
+#include "deeptirp/io/numbers.h"
 #include "deeptirp/models/inference.h"
 #include "deeptirp/models/model_file.h"
-#include "deeptirp/io/numbers.h"
 
 namespace deeptirp::bundle {
 

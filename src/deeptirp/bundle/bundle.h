@@ -24,8 +24,8 @@ namespace deeptirp::bundle {
 struct BundleSource {
   std::filesystem::path study_yaml;
   std::vector<std::pair<std::string, std::filesystem::path>> image_runs;  // name, run folder (best)
-  std::filesystem::path clinical;  // clinical model folder
-  std::filesystem::path ensemble;  // ensemble folder
+  std::filesystem::path clinical;                                         // clinical model folder
+  std::filesystem::path ensemble;                                         // ensemble folder
   std::map<std::string, double> thresholds;  // by part name (image models, clinical, ensemble);
                                              // a part not named gets 0.5
   nlohmann::json metadata;  // merged into metadata.json: data summary, metrics, seeds

@@ -6,9 +6,9 @@
 #include "deeptirp/bundle/bundle.h"
 #include "deeptirp/error.h"
 #include "deeptirp/io/csv.h"
+#include "deeptirp/io/numbers.h"
 #include "deeptirp/io/progress.h"
 #include "deeptirp/io/radiograph.h"
-#include "deeptirp/io/numbers.h"
 
 namespace deeptirp::bundle {
 namespace {
@@ -69,7 +69,6 @@ cv::Mat read_image(const fs::path& path) {
     throw Error(path.string() + ": cannot read the image: " + e.what());
   }
 }
-
 
 }  // namespace
 

@@ -42,8 +42,8 @@ std::vector<Params> parameter_grid(const std::string& kind) {
     // gradient descent's step and length instead.
     for (double rate : {0.1, 0.5})
       for (int iterations : {300, 1000})
-        grid.push_back({{"regularization", "l2"}, {"iterations", iterations},
-                        {"learning_rate", rate}});
+        grid.push_back(
+            {{"regularization", "l2"}, {"iterations", iterations}, {"learning_rate", rate}});
   } else if (kind == "knn") {
     for (int k : {5, 15, 31}) grid.push_back({{"k", k}});
   } else if (kind == "ada") {

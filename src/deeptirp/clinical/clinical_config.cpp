@@ -11,9 +11,7 @@
 #include "deeptirp/error.h"
 
 namespace deeptirp::clinical {
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 std::vector<std::string> parse_model_list(const std::string& list, const std::string& where) {
   std::vector<std::string> out;
@@ -28,7 +26,8 @@ std::vector<std::string> parse_model_list(const std::string& list, const std::st
   return out;
 }
 
-ClinicalConfig parse_clinical_config(const std::string& yaml_text, const std::filesystem::path& path,
+ClinicalConfig parse_clinical_config(const std::string& yaml_text,
+                                     const std::filesystem::path& path,
                                      std::uint64_t default_seed) {
   ClinicalConfig config;
   config.seed = default_seed;
@@ -39,7 +38,8 @@ ClinicalConfig parse_clinical_config(const std::string& yaml_text, const std::fi
   if (const YAML::Node models = section["models"]) {
     const std::string key = "clinical_model.models";
     if (models.IsScalar()) {
-      config.models = parse_model_list(models.as<std::string>(), path.string() + ": key '" + key + "'");
+      config.models =
+          parse_model_list(models.as<std::string>(), path.string() + ": key '" + key + "'");
     } else if (models.IsSequence()) {
       for (const auto& m : models) {
         const auto name = r.as<std::string>(m, key);
@@ -56,10 +56,8 @@ ClinicalConfig parse_clinical_config(const std::string& yaml_text, const std::fi
   if (section["imputation"])
     config.imputation = r.as<std::string>(section["imputation"], "clinical_model.imputation");
   if (config.imputation != "median" && config.imputation != "random")
-    r.fail("clinical_model.imputation",
-         "'" + config.imputation + "' is not one of median, random");
-  if (section["seed"])
-    config.seed = r.as<std::uint64_t>(section["seed"], "clinical_model.seed");
+    r.fail("clinical_model.imputation", "'" + config.imputation + "' is not one of median, random");
+  if (section["seed"]) config.seed = r.as<std::uint64_t>(section["seed"], "clinical_model.seed");
   return config;
 }
 

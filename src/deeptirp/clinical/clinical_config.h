@@ -21,8 +21,8 @@ struct ClinicalConfig {
 
 // Reads the section strictly: an unknown key, a wrong type or an unknown model kind is an Error
 // naming the key and the file. `default_seed` is the study's seed.
-ClinicalConfig parse_clinical_config(const std::string& yaml_text, const std::filesystem::path& path,
-                                     std::uint64_t default_seed);
+ClinicalConfig parse_clinical_config(const std::string& yaml_text,
+                                     const std::filesystem::path& path, std::uint64_t default_seed);
 ClinicalConfig load_clinical_config(const std::filesystem::path& path, std::uint64_t default_seed);
 
 // Splits "rf,lr" and checks every name against the known kinds.

@@ -8,8 +8,8 @@
 #include "deeptirp/error.h"
 #include "deeptirp/io/atomic_file.h"
 #include "deeptirp/io/csv.h"
-#include "deeptirp/stats/roc.h"
 #include "deeptirp/io/numbers.h"
+#include "deeptirp/stats/roc.h"
 
 namespace deeptirp::clinical {
 namespace {
@@ -61,8 +61,8 @@ CandidateScore cross_validate(const Manifest& m, const std::vector<std::size_t>&
     const auto fit_rows = subset(train, fold, f, false), held = subset(train, fold, f, true);
     const Fitted fitted = fit_on(m, fit_rows, study, config, kind, params, observer, "cv");
     if (observer) observer("cv:score", held);
-    const std::vector<double> p = fitted.classifier->predict(
-        fitted.encoder.encode(m, held, needs_standardising(kind)));
+    const std::vector<double> p =
+        fitted.classifier->predict(fitted.encoder.encode(m, held, needs_standardising(kind)));
     std::vector<int> y = labels_of(m, held, study.positive);
     score.fold_aucs.push_back(stats::auc(stats::split_by_label(p, y)));
   }
@@ -77,18 +77,20 @@ CandidateScore cross_validate(const Manifest& m, const std::vector<std::size_t>&
 nlohmann::json table_json(const std::vector<CandidateScore>& table) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& s : table)
-    out.push_back({{"kind", s.kind}, {"params", s.params}, {"auc_mean", s.auc_mean},
-                   {"auc_sd", s.auc_sd}, {"fold_aucs", s.fold_aucs}});
+    out.push_back({{"kind", s.kind},
+                   {"params", s.params},
+                   {"auc_mean", s.auc_mean},
+                   {"auc_sd", s.auc_sd},
+                   {"fold_aucs", s.fold_aucs}});
   return out;
 }
-
 
 }  // namespace
 
 int positive_label(const Case& c, const std::string& positive) { return c.label == positive; }
 
-ClinicalModel fit_clinical(const Manifest& m, const StudyConfig& study, const ClinicalConfig& config,
-                           const FitObserver& observer,
+ClinicalModel fit_clinical(const Manifest& m, const StudyConfig& study,
+                           const ClinicalConfig& config, const FitObserver& observer,
                            const std::function<void(const CandidateScore&)>& progress) {
   if (study.positive.empty())
     throw Error(study.path.string() + ": key 'positive': the study names no positive class");
@@ -155,11 +157,13 @@ void ClinicalModel::save(const std::filesystem::path& folder) const {
 ClinicalModel ClinicalModel::load(const std::filesystem::path& folder) {
   const auto path = folder / kModelJson;
   std::ifstream in(path);
-  if (!in) throw Error(path.string() + ": cannot open the clinical model (run `deeptirp clinical train`)");
+  if (!in)
+    throw Error(path.string() + ": cannot open the clinical model (run `deeptirp clinical train`)");
   ClinicalModel model;
   try {
     const nlohmann::json j = nlohmann::json::parse(in);
-    if (j.value("format", "") != kFormat) throw Error(path.string() + ": not a deeptirp clinical model");
+    if (j.value("format", "") != kFormat)
+      throw Error(path.string() + ": not a deeptirp clinical model");
     model.kind_ = j.at("kind").get<std::string>();
     check_kind(model.kind_, path.string() + ": key 'kind'");
     model.params_ = j.at("params");
@@ -169,8 +173,8 @@ ClinicalModel ClinicalModel::load(const std::filesystem::path& folder) {
     model.folds_ = j.at("folds").get<int>();
     model.encoder_ = FeatureEncoder::from_json(j.at("features"), path.string());
     for (const auto& s : j.at("cv"))
-      model.table_.push_back({s.at("kind"), s.at("params"), s.at("fold_aucs"), s.at("auc_mean"),
-                              s.at("auc_sd")});
+      model.table_.push_back(
+          {s.at("kind"), s.at("params"), s.at("fold_aucs"), s.at("auc_mean"), s.at("auc_sd")});
     auto classifier = make_classifier(model.kind_, model.params_, model.seed_);
     classifier->load(folder, j.at("model"));
     model.classifier_ = std::move(classifier);
@@ -183,12 +187,13 @@ ClinicalModel ClinicalModel::load(const std::filesystem::path& folder) {
 std::string format_params(const Params& params) {
   std::string out;
   for (const auto& [key, value] : params.items())
-    out += (out.empty() ? "" : " ") + key + "=" + (value.is_string() ? value.get<std::string>() : value.dump());
+    out += (out.empty() ? "" : " ") + key + "=" +
+           (value.is_string() ? value.get<std::string>() : value.dump());
   return out;
 }
 
-std::string format_cv_table(const std::vector<CandidateScore>& table, const std::string& chosen_kind,
-                            const Params& chosen_params) {
+std::string format_cv_table(const std::vector<CandidateScore>& table,
+                            const std::string& chosen_kind, const Params& chosen_params) {
   std::ostringstream out;
   char line[256];
   std::snprintf(line, sizeof line, "  %-5s %-48s %-16s\n", "model", "hyper-parameters",

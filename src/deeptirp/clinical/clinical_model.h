@@ -61,8 +61,8 @@ ClinicalModel fit_clinical(const Manifest& manifest, const StudyConfig& study,
                            const std::function<void(const CandidateScore&)>& progress = {});
 
 // "kind  params  AUC mean (SD)  folds" lines, the chosen one marked.
-std::string format_cv_table(const std::vector<CandidateScore>& table, const std::string& chosen_kind,
-                            const Params& chosen_params);
+std::string format_cv_table(const std::vector<CandidateScore>& table,
+                            const std::string& chosen_kind, const Params& chosen_params);
 std::string format_params(const Params& params);
 
 // 1 = the study's positive class; other values of the target (incl. empty) are negatives.

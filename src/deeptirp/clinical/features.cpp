@@ -100,8 +100,9 @@ FeatureEncoder fit_encoder(const Manifest& m, const std::vector<std::size_t>& ro
   if (imputation != "median" && imputation != "random")
     throw Error("unknown imputation '" + imputation + "' (median, random)");
   if (numeric.empty() && categorical.empty())
-    throw Error("the study config declares no clinical features (clinical.numeric, "
-                "clinical.categorical)");
+    throw Error(
+        "the study config declares no clinical features (clinical.numeric, "
+        "clinical.categorical)");
   FeatureEncoder e;
   e.imputation = imputation;
   e.seed = seed;
@@ -165,8 +166,11 @@ nlohmann::json FeatureEncoder::to_json() const {
   for (const auto& f : numeric) {
     nlohmann::json observed = nlohmann::json::array();
     for (const auto& [v, n] : f.observed) observed.push_back({v, n});
-    j["numeric"].push_back({{"column", f.column}, {"median", f.median}, {"mean", f.mean},
-                            {"sd", f.sd}, {"observed", observed}});
+    j["numeric"].push_back({{"column", f.column},
+                            {"median", f.median},
+                            {"mean", f.mean},
+                            {"sd", f.sd},
+                            {"observed", observed}});
   }
   j["categorical"] = nlohmann::json::array();
   for (const auto& f : categorical) {
@@ -188,7 +192,8 @@ FeatureEncoder FeatureEncoder::from_json(const nlohmann::json& j, const std::str
       n.median = f.at("median").get<double>();
       n.mean = f.at("mean").get<double>();
       n.sd = f.at("sd").get<double>();
-      for (const auto& o : f.at("observed")) n.observed.emplace_back(o[0].get<double>(), o[1].get<int>());
+      for (const auto& o : f.at("observed"))
+        n.observed.emplace_back(o[0].get<double>(), o[1].get<int>());
       e.numeric.push_back(n);
     }
     for (const auto& f : j.at("categorical")) {

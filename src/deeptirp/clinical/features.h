@@ -24,7 +24,7 @@ struct NumericFeature {
   std::string column;
   double median = 0;
   std::vector<std::pair<double, int>> observed;  // value, count in training (for random draws)
-  double mean = 0, sd = 1;                        // after imputation, for standardising
+  double mean = 0, sd = 1;                       // after imputation, for standardising
 };
 
 struct CategoricalFeature {

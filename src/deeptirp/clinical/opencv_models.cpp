@@ -27,7 +27,8 @@ std::string read_text(const std::filesystem::path& path) {
 // doubles with 17 significant digits, so a reloaded model predicts exactly the same.
 void save_model(const cv::Ptr<StatModel>& model, const std::filesystem::path& path) {
   cv::FileStorage fs(".yml", cv::FileStorage::WRITE | cv::FileStorage::MEMORY);
-  fs << "model" << "{";
+  fs << "model"
+     << "{";
   model->write(fs);
   fs << "}";
   write_file_atomically(path, fs.releaseAndGetString());
@@ -50,7 +51,8 @@ cv::Ptr<T> load_model(const std::filesystem::path& path) {
 
 cv::Mat as_float(const std::vector<int>& y) {
   cv::Mat m(static_cast<int>(y.size()), 1, CV_32F);
-  for (std::size_t i = 0; i < y.size(); ++i) m.at<float>(static_cast<int>(i)) = static_cast<float>(y[i]);
+  for (std::size_t i = 0; i < y.size(); ++i)
+    m.at<float>(static_cast<int>(i)) = static_cast<float>(y[i]);
   return m;
 }
 
@@ -80,7 +82,8 @@ class OpenCvClassifier : public Classifier {
   std::string file() const { return "model_" + kind_ + ".yml"; }
   void seed_rng() const { cv::theRNG() = cv::RNG(seed_ | 1); }
   void check_trained() const {
-    if (!model_ || !model_->isTrained()) throw Error("clinical model '" + kind_ + "' is not fitted");
+    if (!model_ || !model_->isTrained())
+      throw Error("clinical model '" + kind_ + "' is not fitted");
   }
   std::string kind_;
   Params params_;
@@ -97,8 +100,7 @@ class TreeClassifier : public OpenCvClassifier {
     cv::Ptr<cv::ml::DTrees> tree;
     if (kind_ == "rf") {
       auto forest = cv::ml::RTrees::create();
-      forest->setTermCriteria(
-          {cv::TermCriteria::MAX_ITER, params_.at("trees").get<int>(), 0.0});
+      forest->setTermCriteria({cv::TermCriteria::MAX_ITER, params_.at("trees").get<int>(), 0.0});
       forest->setActiveVarCount(0);  // sqrt of the number of features, as scikit-learn
       tree = forest;
     } else {
@@ -121,8 +123,10 @@ class TreeClassifier : public OpenCvClassifier {
     return p;
   }
   void load(const std::filesystem::path& folder, const nlohmann::json&) override {
-    if (kind_ == "rf") model_ = load_model<cv::ml::RTrees>(folder / file());
-    else model_ = load_model<cv::ml::DTrees>(folder / file());
+    if (kind_ == "rf")
+      model_ = load_model<cv::ml::RTrees>(folder / file());
+    else
+      model_ = load_model<cv::ml::DTrees>(folder / file());
   }
 };
 
@@ -225,8 +229,10 @@ class SvmClassifier : public OpenCvClassifier {
       cv::Mat fit_x, held_x;
       std::vector<int> fit_y, held;
       for (std::size_t i = 0; i < y.size(); ++i) {
-        if (fold[i] == f) held_x.push_back(x.row(static_cast<int>(i))), held.push_back(static_cast<int>(i));
-        else fit_x.push_back(x.row(static_cast<int>(i))), fit_y.push_back(y[i]);
+        if (fold[i] == f)
+          held_x.push_back(x.row(static_cast<int>(i))), held.push_back(static_cast<int>(i));
+        else
+          fit_x.push_back(x.row(static_cast<int>(i))), fit_y.push_back(y[i]);
       }
       if (held.empty()) continue;
       const auto inner = train_svm(fit_x, fit_y);

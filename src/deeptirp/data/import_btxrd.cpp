@@ -16,14 +16,14 @@
 namespace deeptirp {
 namespace {
 
-const std::vector<std::string> kSites = {
-    "hand",       "ulna",        "radius",    "humerus",     "foot",
-    "tibia",      "fibula",      "femur",     "hip bone",    "ankle-joint",
-    "knee-joint", "hip-joint",   "wrist-joint", "elbow-joint", "shoulder-joint"};
+const std::vector<std::string> kSites = {"hand",        "ulna",        "radius",        "humerus",
+                                         "foot",        "tibia",       "fibula",        "femur",
+                                         "hip bone",    "ankle-joint", "knee-joint",    "hip-joint",
+                                         "wrist-joint", "elbow-joint", "shoulder-joint"};
 const std::vector<std::string> kSubtypes = {
-    "osteochondroma",          "multiple osteochondromas", "simple bone cyst",
-    "giant cell tumor",        "osteofibroma",             "synovial osteochondroma",
-    "other bt",                "osteosarcoma",             "other mt"};
+    "osteochondroma", "multiple osteochondromas", "simple bone cyst", "giant cell tumor",
+    "osteofibroma",   "synovial osteochondroma",  "other bt",         "osteosarcoma",
+    "other mt"};
 const std::vector<std::string> kRegions = {"upper limb", "lower limb", "pelvis"};
 const std::vector<std::string> kViews = {"frontal", "lateral", "oblique"};
 
@@ -32,7 +32,8 @@ std::string one_hot_names(const CsvTable& t, std::size_t r, const std::vector<st
   std::string joined;
   for (const auto& name : names) {
     const std::string& v = t.rows[r][t.column(name)];
-    if (v == "1") joined += (joined.empty() ? "" : "+") + name;
+    if (v == "1")
+      joined += (joined.empty() ? "" : "+") + name;
     else if (v != "0" && !v.empty())
       throw Error(t.where(r, name) + ": expected 0 or 1, found '" + v + "'");
   }
@@ -91,7 +92,8 @@ ImageFiles find_files(const std::filesystem::path& root, const std::string& imag
       f.image = candidate;
       break;
     }
-  if (std::filesystem::exists(root / "masks" / (stem + ".png"))) f.mask = root / "masks" / (stem + ".png");
+  if (std::filesystem::exists(root / "masks" / (stem + ".png")))
+    f.mask = root / "masks" / (stem + ".png");
   if (std::filesystem::exists(root / "Annotations" / (stem + ".json")))
     f.annotation = root / "Annotations" / (stem + ".json");
   return f;
@@ -103,8 +105,7 @@ BtxrdTask parse_btxrd_task(const std::string& name) {
   if (name == "benign-vs-malignant") return BtxrdTask::kBenignVsMalignant;
   if (name == "tumour-vs-normal" || name == "tumor-vs-normal") return BtxrdTask::kTumourVsNormal;
   if (name == "subtype") return BtxrdTask::kSubtype;
-  throw Error("unknown BTXRD task '" + name +
-              "' (benign-vs-malignant, tumour-vs-normal, subtype)");
+  throw Error("unknown BTXRD task '" + name + "' (benign-vs-malignant, tumour-vs-normal, subtype)");
 }
 
 BtxrdImport import_btxrd(const std::filesystem::path& root, BtxrdTask task,
@@ -128,8 +129,8 @@ BtxrdImport import_btxrd(const std::filesystem::path& root, BtxrdTask task,
       const std::string sites = one_hot_names(t, r, kSites);
       const std::string subtype = one_hot_names(t, r, kSubtypes);
       const bool tumour = row[tumour_col] == "1";
-      const std::string diagnosis = tumour ? (row[malignant_col] == "1" ? "malignant" : "benign")
-                                           : "normal";
+      const std::string diagnosis =
+          tumour ? (row[malignant_col] == "1" ? "malignant" : "benign") : "normal";
       if (tumour && row[benign_col] != "1" && row[malignant_col] != "1")
         throw Error(t.where(r, "tumor") + ": a tumour that is neither benign nor malignant");
       // The pseudo-patient rule (see the header): a new patient starts when any of these change.
@@ -144,8 +145,8 @@ BtxrdImport import_btxrd(const std::filesystem::path& root, BtxrdTask task,
         throw Error(t.where(r, "age") + ": '" + row[age_col] + "' is not a number");
       const ImageFiles files = find_files(root, row[id_col]);
       if (files.image.empty())
-        throw Error(t.where(r, "image_id") + ": no image " + (root / "images" / row[id_col]).string() +
-                    " (nor the same stem with .png)");
+        throw Error(t.where(r, "image_id") + ": no image " +
+                    (root / "images" / row[id_col]).string() + " (nor the same stem with .png)");
       Case c;
       c.line = t.lines[r];
       c.image = std::filesystem::absolute(files.image).lexically_normal().string();
@@ -154,12 +155,14 @@ BtxrdImport import_btxrd(const std::filesystem::path& root, BtxrdTask task,
       c.patient_id = id;
       c.subtype = tumour ? subtype : "normal";
       c.label = task == BtxrdTask::kTumourVsNormal ? (tumour ? "tumour" : "normal")
-                : task == BtxrdTask::kSubtype     ? subtype
-                                                  : diagnosis;
+                : task == BtxrdTask::kSubtype      ? subtype
+                                                   : diagnosis;
       c.centre = row[centre_col];
       if (tumour) {
-        if (!files.mask.empty()) c.roi = roi_from_mask(files.mask);
-        else if (!files.annotation.empty()) c.roi = roi_from_labelme(files.annotation);
+        if (!files.mask.empty())
+          c.roi = roi_from_mask(files.mask);
+        else if (!files.annotation.empty())
+          c.roi = roi_from_labelme(files.annotation);
         if (!c.roi) ++result.images_without_roi;
       }
       c.clinical = {row[age_col], row[sex_col], sites, one_hot_names(t, r, kRegions),

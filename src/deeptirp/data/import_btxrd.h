@@ -1,5 +1,6 @@
 #pragma once
-// Import of the public BTXRD radiograph data set (Yao et al., Scientific Data 2025) into a manifest.
+// Import of the public BTXRD radiograph data set (Yao et al., Scientific Data 2025) into a
+// manifest.
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -26,8 +27,8 @@ struct BtxrdImport {
 // Reads `root` in either layout:
 //   published: dataset.csv, images/<id>.jpeg, Annotations/<id>.json (LabelMe rectangles/polygons);
 //   resized copy: dataset.csv, images/<stem>.png, masks/<stem>.png (255 inside the lesion).
-// BTXRD has no patient id. Consecutive rows of dataset.csv with the same centre, age, sex, sites and
-// diagnosis (tumour, benign/malignant and subtype) are one pseudo-patient: the data set lists a
+// BTXRD has no patient id. Consecutive rows of dataset.csv with the same centre, age, sex, sites
+// and diagnosis (tumour, benign/malignant and subtype) are one pseudo-patient: the data set lists a
 // patient's views (frontal, lateral, oblique) one after another, and this keeps them in one split.
 BtxrdImport import_btxrd(const std::filesystem::path& root, BtxrdTask task,
                          const std::filesystem::path& out_manifest, bool skip_bad_rows);

@@ -34,8 +34,8 @@ TableImport import_table(const std::filesystem::path& table_path, const StudyCon
     if (image.is_relative()) image = root / image;
     image = std::filesystem::absolute(image).lexically_normal();
     if (!std::filesystem::is_regular_file(image)) {
-      std::string problem = table_path.string() + " line " + std::to_string(c.line) +
-                            ", column '" + names.image + "': no file " + image.string();
+      std::string problem = table_path.string() + " line " + std::to_string(c.line) + ", column '" +
+                            names.image + "': no file " + image.string();
       if (!skip_bad_rows) throw Error(problem);
       result.skipped.push_back({c.line, problem});
       continue;

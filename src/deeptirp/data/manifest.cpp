@@ -13,9 +13,8 @@ namespace {
 const char* const kRoiColumns[4] = {"roi_x0", "roi_y0", "roi_x1", "roi_y1"};
 
 bool is_fixed_column(const std::string& name, const std::string& target) {
-  static const std::set<std::string> fixed = {"image",  "patient_id", "subtype", "centre",
-                                              "split",  "roi_x0",     "roi_y0",  "roi_x1",
-                                              "roi_y1"};
+  static const std::set<std::string> fixed = {"image",  "patient_id", "subtype", "centre", "split",
+                                              "roi_x0", "roi_y0",     "roi_x1",  "roi_y1"};
   return name == target || fixed.count(name) > 0;
 }
 
@@ -39,7 +38,8 @@ std::optional<std::array<int, 4>> roi_columns(const CsvTable& table) {
   for (int k = 0; k < 4; ++k) present += (cols[k] = table.find_column(kRoiColumns[k])) >= 0;
   if (present == 0) return std::nullopt;
   if (present != 4)
-    throw Error(table.source + ": the ROI box needs all four columns roi_x0, roi_y0, roi_x1, roi_y1");
+    throw Error(table.source +
+                ": the ROI box needs all four columns roi_x0, roi_y0, roi_x1, roi_y1");
   return cols;
 }
 
@@ -101,12 +101,11 @@ std::string check_case(const Manifest& m, const Case& c, const StudyConfig& conf
   }
   if (!c.split.empty() &&
       std::find(kSplitNames.begin(), kSplitNames.end(), c.split) == kSplitNames.end())
-    return at("split") + "unknown split '" + c.split +
-           "' (train, validation, test, external_test)";
+    return at("split") + "unknown split '" + c.split + "' (train, validation, test, external_test)";
   for (const auto& column : config.clinical_features()) {
     if (m.clinical_index(column) < 0)
-      return m.path.string() + ": no column '" + column + "' (named in " +
-             config.path.string() + " as a clinical feature)";
+      return m.path.string() + ": no column '" + column + "' (named in " + config.path.string() +
+             " as a clinical feature)";
   }
   for (const auto& column : config.numeric_features) {
     const std::string& v = c.clinical[static_cast<std::size_t>(m.clinical_index(column))];
@@ -175,7 +174,8 @@ void write_manifest(const std::filesystem::path& path, const Manifest& manifest)
     auto relative = image.lexically_relative(new_dir);
     bool inside = !relative.empty() && *relative.begin() != "..";
     std::string image_field = inside ? relative.string() : image.string();
-    std::vector<std::string> row = {image_field, c.patient_id, c.label, c.subtype, c.centre, c.split};
+    std::vector<std::string> row = {image_field, c.patient_id, c.label,
+                                    c.subtype,   c.centre,     c.split};
     for (int v : {c.roi ? c.roi->x0 : 0, c.roi ? c.roi->y0 : 0, c.roi ? c.roi->x1 : 0,
                   c.roi ? c.roi->y1 : 0})
       row.push_back(c.roi ? std::to_string(v) : "");

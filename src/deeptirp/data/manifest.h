@@ -34,7 +34,7 @@ struct Case {
   std::string label;       // value of the study's target column
   std::string subtype;     // second-level diagnosis; may be empty
   std::string centre;
-  std::string split;       // empty until `deeptirp split`, else one of kSplitNames
+  std::string split;  // empty until `deeptirp split`, else one of kSplitNames
   std::optional<RoiBox> roi;
   std::vector<std::string> clinical;  // aligned with Manifest::clinical_columns; "" = missing
   std::size_t line = 0;               // line in the manifest file, for messages

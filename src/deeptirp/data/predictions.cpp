@@ -9,8 +9,8 @@
 namespace deeptirp {
 
 void check_part_name(const std::string& name, const std::string& target, const std::string& where) {
-  static const std::set<std::string> columns = {"image",    "patient_id", "split", "predicted",
-                                                "clinical", "ensemble"};
+  static const std::set<std::string> columns = {"image",     "patient_id", "split",
+                                                "predicted", "clinical",   "ensemble"};
   bool plain = !name.empty() && name[0] != '.';
   for (char ch : name)
     plain = plain &&
@@ -32,8 +32,8 @@ PredictionsTable PredictionsTable::read(const std::filesystem::path& csv) {
     const auto [it, fresh] = t.row_of_.emplace(image, r);
     if (!fresh)
       throw Error(t.table_.where(r, "image") + ": image '" + image +
-                  "' is listed twice (first on line " +
-                  std::to_string(t.table_.lines[it->second]) + ")");
+                  "' is listed twice (first on line " + std::to_string(t.table_.lines[it->second]) +
+                  ")");
   }
   return t;
 }

@@ -30,8 +30,7 @@ class PredictionsTable {
   // that the table lacks, or a cell that is not a probability in [0, 1], is an Error naming the
   // file and line (`part` says whose predictions these are, for the message).
   std::vector<double> of_cases(const std::string& column, const Manifest& manifest,
-                               const std::vector<std::size_t>& rows,
-                               const std::string& part) const;
+                               const std::vector<std::size_t>& rows, const std::string& part) const;
   // Every row's probability in `column` by image; missing cells (is_missing) are left out.
   std::map<std::string, double> by_image(const std::string& column) const;
 

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 #include <cstdio>
+#include <numeric>
 #include <random>
 #include <set>
 #include <sstream>
@@ -47,8 +47,8 @@ void check_patient_splits(const Manifest& manifest) {
                   "' (line " + std::to_string(c.line) + ")");
     if (other.centre != c.centre)
       throw Error(manifest.path.string() + ": patient '" + c.patient_id + "' is in centre '" +
-                  other.centre + "' (line " + std::to_string(other.line) + ") and in '" +
-                  c.centre + "' (line " + std::to_string(c.line) + ")");
+                  other.centre + "' (line " + std::to_string(other.line) + ") and in '" + c.centre +
+                  "' (line " + std::to_string(c.line) + ")");
   }
 }
 
@@ -75,9 +75,8 @@ void assign_splits(Manifest& manifest, const SplitOptions& options) {
                   ")");
   std::map<std::string, std::vector<std::string>> patients_by_label;  // sorted ids per label
   for (const auto& [patient, labels] : labels_of) {
-    auto top = std::max_element(labels.begin(), labels.end(), [](const auto& a, const auto& b) {
-      return a.second < b.second;
-    });
+    auto top = std::max_element(labels.begin(), labels.end(),
+                                [](const auto& a, const auto& b) { return a.second < b.second; });
     patients_by_label[top->first].push_back(patient);
   }
   std::mt19937_64 rng(options.seed);

@@ -20,7 +20,8 @@ struct SplitOptions {
 
 // Sets Case::split for every case. Patients are the unit: all images of a patient share one split.
 // Within each label, patients (sorted by id, so the row order does not matter) are shuffled with
-// the seed and cut by the ratios with largest-remainder rounding. Same manifest and seed, same split.
+// the seed and cut by the ratios with largest-remainder rounding. Same manifest and seed, same
+// split.
 void assign_splits(Manifest& manifest, const SplitOptions& options);
 
 // Throws Error naming a patient found in two splits (or in two centres).

@@ -23,9 +23,10 @@ StudyConfig parse_study_config(const std::string& yaml_text, const std::filesyst
   const YamlReader r(path);
   const YAML::Node root = r.load(yaml_text);
   if (!root || root.IsNull()) return config;
-  r.only_keys(root, "", {"target", "positive", "classes", "clinical", "centres", "split", "image",
-                         "import", "study", "train", "models", "clinical_model", "ensemble",
-                         "evaluate", "readers", "explain", "report"});
+  r.only_keys(root, "",
+              {"target", "positive", "classes", "clinical", "centres", "split", "image", "import",
+               "study", "train", "models", "clinical_model", "ensemble", "evaluate", "readers",
+               "explain", "report"});
   r.get(root, "target", "target", config.target);
   r.get(root, "positive", "positive", config.positive);
   r.get_list(root, "classes", "classes", config.classes);

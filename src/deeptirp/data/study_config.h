@@ -33,10 +33,10 @@ struct ImportColumns {
 };
 
 struct StudyConfig {
-  std::filesystem::path path;          // the file it came from, for messages
-  std::string target = "label";        // manifest column holding the study's target
-  std::string positive;                // positive class: probabilities are of this class
-  std::vector<std::string> classes;    // every allowed target value; empty = any
+  std::filesystem::path path;                     // the file it came from, for messages
+  std::string target = "label";                   // manifest column holding the study's target
+  std::string positive;                           // positive class: probabilities are of this class
+  std::vector<std::string> classes;               // every allowed target value; empty = any
   std::vector<std::string> numeric_features;      // e.g. age
   std::vector<std::string> categorical_features;  // e.g. sex, site
   std::vector<std::string> external_centres;      // these centres form the external test set

@@ -31,13 +31,14 @@ std::vector<ScoredRow> aggregate_by_patient(const std::vector<ScoredRow>& rows, 
     }
     ScoredRow& p = out[it->second];
     if (p.split != r.split || p.label != r.label)
-      throw Error("patient '" + r.patient_id + "' has images in different splits or with "
-                  "different labels ('" + p.split + "'/'" + p.label + "' vs '" + r.split + "'/'" +
-                  r.label + "')");
+      throw Error("patient '" + r.patient_id +
+                  "' has images in different splits or with "
+                  "different labels ('" +
+                  p.split + "'/'" + p.label + "' vs '" + r.split + "'/'" + r.label + "')");
     if (p.scores.size() != r.scores.size()) throw Error("aggregate_by_patient: ragged score rows");
     for (std::size_t k = 0; k < r.scores.size(); ++k)
-      p.scores[k] = how == Aggregate::kMax ? std::max(p.scores[k], r.scores[k])
-                                           : p.scores[k] + r.scores[k];
+      p.scores[k] =
+          how == Aggregate::kMax ? std::max(p.scores[k], r.scores[k]) : p.scores[k] + r.scores[k];
     p.images += r.images;
   }
   if (how == Aggregate::kMean)

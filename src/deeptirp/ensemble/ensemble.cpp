@@ -68,7 +68,8 @@ EnsembleModel fit_kind(const Components& d, const std::vector<std::size_t>& idx,
 }  // namespace
 
 double EnsembleModel::combine(const std::vector<double>& p) const {
-  if (p.size() != names.size()) throw Error("ensemble: expected " + std::to_string(names.size()) + " probabilities");
+  if (p.size() != names.size())
+    throw Error("ensemble: expected " + std::to_string(names.size()) + " probabilities");
   if (kind == "stacking") {
     std::vector<double> z;
     for (double v : p) z.push_back(logit(v));
@@ -84,7 +85,8 @@ EnsembleModel fit_ensemble(const Components& d, const EnsembleConfig& config,
   if (d.p.empty()) throw Error("ensemble: no validation cases to fit on");
   std::vector<std::size_t> all(d.p.size());
   for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
-  const std::vector<int> fold = clinical::grouped_folds(d.patients, d.labels, config.folds, config.seed);
+  const std::vector<int> fold =
+      clinical::grouped_folds(d.patients, d.labels, config.folds, config.seed);
   std::vector<KindScore> selection;
   for (const auto& kind : config.kinds) {
     check_ensemble_kind(kind, "ensemble");
@@ -118,7 +120,8 @@ nlohmann::json EnsembleModel::to_json() const {
   j["stacking"] = {{"intercept", stacking.intercept}, {"coef", stacking.coef}};
   j["validation_aucs"] = validation_aucs;
   j["selection"] = nlohmann::json::array();
-  for (const auto& s : selection) j["selection"].push_back({{"kind", s.kind}, {"cv_auc", s.cv_auc}});
+  for (const auto& s : selection)
+    j["selection"].push_back({{"kind", s.kind}, {"cv_auc", s.cv_auc}});
   j["aggregate"] = aggregate_name(aggregate);
   j["target"] = target;
   j["positive"] = positive;
@@ -137,7 +140,8 @@ EnsembleModel EnsembleModel::from_json(const nlohmann::json& j, const std::strin
     m.stacking.coef = j.at("stacking").at("coef").get<std::vector<double>>();
     m.validation_aucs = j.at("validation_aucs").get<std::vector<double>>();
     for (const auto& s : j.at("selection")) m.selection.push_back({s.at("kind"), s.at("cv_auc")});
-    m.aggregate = parse_aggregate(j.at("aggregate").get<std::string>(), source + ": key 'aggregate'");
+    m.aggregate =
+        parse_aggregate(j.at("aggregate").get<std::string>(), source + ": key 'aggregate'");
     m.target = j.at("target").get<std::string>();
     m.positive = j.at("positive").get<std::string>();
     if (m.weights.size() != m.names.size() ||
@@ -159,7 +163,8 @@ void EnsembleModel::save(const std::filesystem::path& folder) const {
 EnsembleModel EnsembleModel::load(const std::filesystem::path& folder) {
   const auto path = folder / "ensemble.json";
   std::ifstream in(path);
-  if (!in) throw Error(path.string() + ": cannot open the ensemble model (run `deeptirp ensemble fit`)");
+  if (!in)
+    throw Error(path.string() + ": cannot open the ensemble model (run `deeptirp ensemble fit`)");
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(in);
@@ -179,8 +184,8 @@ std::string format_selection(const EnsembleModel& m) {
   }
   out << "  ensemble kind        CV AUC over validation\n";
   for (const auto& s : m.selection) {
-    std::snprintf(line, sizeof line, "%s %-20s %.3f\n", s.kind == m.kind ? "*" : " ", s.kind.c_str(),
-                  s.cv_auc);
+    std::snprintf(line, sizeof line, "%s %-20s %.3f\n", s.kind == m.kind ? "*" : " ",
+                  s.kind.c_str(), s.cv_auc);
     out << line;
   }
   return out.str();

@@ -39,8 +39,8 @@ struct EnsembleConfig {
   Aggregate aggregate = Aggregate::kNone;
   std::uint64_t seed = 42;
 };
-EnsembleConfig parse_ensemble_config(const std::string& yaml_text, const std::filesystem::path& path,
-                                     std::uint64_t default_seed);
+EnsembleConfig parse_ensemble_config(const std::string& yaml_text,
+                                     const std::filesystem::path& path, std::uint64_t default_seed);
 EnsembleConfig load_ensemble_config(const std::filesystem::path& path, std::uint64_t default_seed);
 // Throws Error "<where>: unknown ensemble kind 'X' (known: mean, weighted, stacking)".
 void check_ensemble_kind(const std::string& kind, const std::string& where);
@@ -70,10 +70,10 @@ class EnsembleModel {
 
   std::string kind;
   std::vector<std::string> names;
-  std::vector<double> weights;            // voting weights (mean: all equal)
-  clinical::LogisticFit stacking;         // stacking only
-  std::vector<double> validation_aucs;    // each part's AUC on the whole validation split
-  std::vector<KindScore> selection;       // every candidate kind's CV AUC
+  std::vector<double> weights;          // voting weights (mean: all equal)
+  clinical::LogisticFit stacking;       // stacking only
+  std::vector<double> validation_aucs;  // each part's AUC on the whole validation split
+  std::vector<KindScore> selection;     // every candidate kind's CV AUC
   Aggregate aggregate = Aggregate::kNone;
   std::string target, positive;
 };
@@ -96,9 +96,9 @@ EnsembleModel fit_ensemble_files(const EnsembleFitRequest& request);
 struct EnsemblePredictRequest {
   std::filesystem::path model, manifest, clinical, out;
   std::vector<ImageSource> images;
-  std::string split;          // empty = every case
-  bool per_patient = false;   // one row per patient, by `aggregate` (or the model's; mean if none)
-  std::string aggregate;      // empty = the model's
+  std::string split;         // empty = every case
+  bool per_patient = false;  // one row per patient, by `aggregate` (or the model's; mean if none)
+  std::string aggregate;     // empty = the model's
 };
 // CSV: image, patient_id, split, <target>, <each image model>, clinical, ensemble (per patient:
 // patient_id, split, <target>, images, ...). Returns the number of rows written.

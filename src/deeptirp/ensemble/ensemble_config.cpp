@@ -5,8 +5,8 @@
 #include <set>
 #include <sstream>
 
-#include "deeptirp/ensemble/ensemble.h"
 #include "deeptirp/data/yaml_reader.h"
+#include "deeptirp/ensemble/ensemble.h"
 #include "deeptirp/error.h"
 
 namespace deeptirp::ensemble {
@@ -21,7 +21,8 @@ void check_ensemble_kind(const std::string& kind, const std::string& where) {
     throw Error(where + ": unknown ensemble kind '" + kind + "' (known: mean, weighted, stacking)");
 }
 
-EnsembleConfig parse_ensemble_config(const std::string& yaml_text, const std::filesystem::path& path,
+EnsembleConfig parse_ensemble_config(const std::string& yaml_text,
+                                     const std::filesystem::path& path,
                                      std::uint64_t default_seed) {
   EnsembleConfig config;
   config.seed = default_seed;

@@ -3,11 +3,11 @@
 #include <set>
 
 #include "deeptirp/clinical/clinical_model.h"
+#include "deeptirp/data/predictions.h"
 #include "deeptirp/data/study_config.h"
 #include "deeptirp/ensemble/ensemble.h"
 #include "deeptirp/error.h"
 #include "deeptirp/io/csv.h"
-#include "deeptirp/data/predictions.h"
 #include "deeptirp/io/numbers.h"
 
 namespace deeptirp::ensemble {
@@ -44,7 +44,6 @@ Components gather(const Manifest& m, const std::vector<std::size_t>& rows,
   }
   return d;
 }
-
 
 }  // namespace
 
@@ -83,7 +82,8 @@ std::size_t predict_ensemble_files(const EnsemblePredictRequest& r) {
   given.push_back("clinical");
   if (given != model.names) {
     std::string expected;
-    for (std::size_t j = 0; j + 1 < model.names.size(); ++j) expected += " --image " + model.names[j] + "=...";
+    for (std::size_t j = 0; j + 1 < model.names.size(); ++j)
+      expected += " --image " + model.names[j] + "=...";
     throw Error(r.model.string() + ": the ensemble was fitted on image models" + expected +
                 " (in this order)");
   }
@@ -103,7 +103,8 @@ std::size_t predict_ensemble_files(const EnsemblePredictRequest& r) {
   }
   std::vector<std::string> header = {"image", "patient_id", "split", model.target};
   if (r.per_patient) {
-    Aggregate how = r.aggregate.empty() ? model.aggregate : parse_aggregate(r.aggregate, "--aggregate");
+    Aggregate how =
+        r.aggregate.empty() ? model.aggregate : parse_aggregate(r.aggregate, "--aggregate");
     if (how == Aggregate::kNone) how = Aggregate::kMean;
     scored = aggregate_by_patient(scored, how);
     header = {"patient_id", "split", model.target, "images"};
@@ -113,8 +114,10 @@ std::size_t predict_ensemble_files(const EnsemblePredictRequest& r) {
   std::vector<std::vector<std::string>> table;
   for (const ScoredRow& s : scored) {
     std::vector<std::string> row;
-    if (r.per_patient) row = {s.patient_id, s.split, s.label, std::to_string(s.images)};
-    else row = {s.image, s.patient_id, s.split, s.label};
+    if (r.per_patient)
+      row = {s.patient_id, s.split, s.label, std::to_string(s.images)};
+    else
+      row = {s.image, s.patient_id, s.split, s.label};
     for (double v : s.scores) row.push_back(format_number(v));
     table.push_back(std::move(row));
   }

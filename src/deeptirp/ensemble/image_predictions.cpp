@@ -1,7 +1,7 @@
 #include "deeptirp/ensemble/image_predictions.h"
 
-#include "deeptirp/error.h"
 #include "deeptirp/data/predictions.h"
+#include "deeptirp/error.h"
 
 namespace deeptirp::ensemble {
 

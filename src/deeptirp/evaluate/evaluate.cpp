@@ -38,11 +38,12 @@ nlohmann::json subtype_accuracy(const Manifest& manifest, const SetCases& set,
   }
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& [key, count] : counts)
-    rows.push_back({{"class", key.first},
-                    {"subtype", key.second},
-                    {"n", count.first},
-                    {"correct", count.second},
-                    {"accuracy", interval_json(stats::wilson_interval(count.second, count.first))}});
+    rows.push_back(
+        {{"class", key.first},
+         {"subtype", key.second},
+         {"n", count.first},
+         {"correct", count.second},
+         {"accuracy", interval_json(stats::wilson_interval(count.second, count.first))}});
   return rows;
 }
 
@@ -52,8 +53,11 @@ nlohmann::json calibration_json(const SetCases& set, const std::vector<double>& 
   const stats::Calibration c = stats::calibration(p, set.labels, 10, true);
   nlohmann::json bins = nlohmann::json::array();
   for (const auto& b : c.bins)
-    bins.push_back({{"lower", b.lower}, {"upper", b.upper}, {"n", b.n},
-                    {"mean_predicted", b.mean_predicted}, {"observed", b.observed}});
+    bins.push_back({{"lower", b.lower},
+                    {"upper", b.upper},
+                    {"n", b.n},
+                    {"mean_predicted", b.mean_predicted},
+                    {"observed", b.observed}});
   return {{"brier", c.brier}, {"intercept", c.intercept}, {"slope", c.slope}, {"bins", bins}};
 }
 
@@ -70,27 +74,26 @@ nlohmann::json evaluate_part(const Manifest& manifest, const SetCases& set,
     const auto cmp = stats::delong_paired(classes, classes_of(set, predictions.probability[other]));
     versus.push_back({{"model", predictions.parts[other]}, {"auc_diff", cmp.diff}, {"p", cmp.p}});
   }
-  return {
-      {"n", set.rows.size()},
-      {"positives", classes.cases.size()},
-      {"negatives", classes.controls.size()},
-      {"auc", auc.auc},
-      {"auc_ci", {auc.ci_low, auc.ci_high}},
-      {"roc", roc_points(classes.cases, classes.controls)},
-      {"roc_band", roc_band(classes.cases, classes.controls, config.bootstrap, config.seed)},
-      {"threshold", threshold},
-      {"confusion",
-       {{"tp", m.matrix.tp}, {"fp", m.matrix.fp}, {"tn", m.matrix.tn}, {"fn", m.matrix.fn}}},
-      {"metrics",
-       {{"accuracy", interval_json(m.accuracy)},
-        {"sensitivity", interval_json(m.sensitivity)},
-        {"specificity", interval_json(m.specificity)},
-        {"ppv", interval_json(m.ppv)},
-        {"npv", interval_json(m.npv)},
-        {"f1", interval_json(m.f1)}}},
-      {"subtypes", subtype_accuracy(manifest, set, probability, threshold)},
-      {"calibration", calibration_json(set, probability)},
-      {"versus", versus}};
+  return {{"n", set.rows.size()},
+          {"positives", classes.cases.size()},
+          {"negatives", classes.controls.size()},
+          {"auc", auc.auc},
+          {"auc_ci", {auc.ci_low, auc.ci_high}},
+          {"roc", roc_points(classes.cases, classes.controls)},
+          {"roc_band", roc_band(classes.cases, classes.controls, config.bootstrap, config.seed)},
+          {"threshold", threshold},
+          {"confusion",
+           {{"tp", m.matrix.tp}, {"fp", m.matrix.fp}, {"tn", m.matrix.tn}, {"fn", m.matrix.fn}}},
+          {"metrics",
+           {{"accuracy", interval_json(m.accuracy)},
+            {"sensitivity", interval_json(m.sensitivity)},
+            {"specificity", interval_json(m.specificity)},
+            {"ppv", interval_json(m.ppv)},
+            {"npv", interval_json(m.npv)},
+            {"f1", interval_json(m.f1)}}},
+          {"subtypes", subtype_accuracy(manifest, set, probability, threshold)},
+          {"calibration", calibration_json(set, probability)},
+          {"versus", versus}};
 }
 
 }  // namespace

@@ -26,13 +26,13 @@ struct EvaluateConfig {
   std::size_t bootstrap = 1000;
   std::uint64_t seed = 42;
 };
-EvaluateConfig parse_evaluate_config(const std::string& yaml_text, const std::filesystem::path& path,
-                                     std::uint64_t default_seed);
+EvaluateConfig parse_evaluate_config(const std::string& yaml_text,
+                                     const std::filesystem::path& path, std::uint64_t default_seed);
 
 // One part of the study: an image model, the clinical model or the ensemble.
 struct Part {
-  std::string name;  // its column in the predictions
-  std::string kind;  // image | clinical | ensemble
+  std::string name;                                // its column in the predictions
+  std::string kind;                                // image | clinical | ensemble
   nlohmann::json info = nlohmann::json::object();  // merged into its "models" entry
 };
 

@@ -6,7 +6,8 @@
 
 namespace deeptirp::evaluate {
 
-EvaluateConfig parse_evaluate_config(const std::string& yaml_text, const std::filesystem::path& path,
+EvaluateConfig parse_evaluate_config(const std::string& yaml_text,
+                                     const std::filesystem::path& path,
                                      std::uint64_t default_seed) {
   EvaluateConfig config;
   config.seed = default_seed;
@@ -20,9 +21,10 @@ EvaluateConfig parse_evaluate_config(const std::string& yaml_text, const std::fi
       r.fail("evaluate.sets", "'" + set + "' is not a split name");
   r.get(section, "threshold", "evaluate.threshold", config.threshold);
   double fixed = 0;
-  if (config.threshold != "youden" && !(parse_number(config.threshold, fixed) && fixed >= 0 &&
-                                        fixed <= 1))
-    r.fail("evaluate.threshold", "expected 'youden' or a probability, not '" + config.threshold + "'");
+  if (config.threshold != "youden" &&
+      !(parse_number(config.threshold, fixed) && fixed >= 0 && fixed <= 1))
+    r.fail("evaluate.threshold",
+           "expected 'youden' or a probability, not '" + config.threshold + "'");
   r.get(section, "bootstrap", "evaluate.bootstrap", config.bootstrap);
   if (config.bootstrap < 100) r.fail("evaluate.bootstrap", "needs at least 100 replicates");
   r.get(section, "seed", "evaluate.seed", config.seed);

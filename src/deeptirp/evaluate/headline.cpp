@@ -5,7 +5,8 @@
 namespace deeptirp::evaluate {
 
 std::string format_headline(const nlohmann::json& results) {
-  std::string text = "set            model          AUC (95% CI)           accuracy  sens.  spec.\n";
+  std::string text =
+      "set            model          AUC (95% CI)           accuracy  sens.  spec.\n";
   char line[160];
   for (const auto& e : results.at("evaluation")) {
     const auto& m = e.at("metrics");

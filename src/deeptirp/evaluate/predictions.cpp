@@ -1,8 +1,8 @@
 #include <algorithm>
 
+#include "deeptirp/data/predictions.h"
 #include "deeptirp/error.h"
 #include "deeptirp/evaluate/evaluate.h"
-#include "deeptirp/data/predictions.h"
 #include "deeptirp/stats/diagnostic.h"
 #include "deeptirp/stats/roc.h"
 

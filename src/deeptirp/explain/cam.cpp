@@ -40,7 +40,9 @@ torch::Tensor score_cam_weights(ImageModel& model, const torch::Tensor& images,
     for (int64_t start = 0; start < channels; start += batch) {
       const int64_t end = std::min(channels, start + batch);
       auto masked = images[i].unsqueeze(0) * masks[i].slice(0, start, end).unsqueeze(1);
-      scores[i].slice(0, start, end).copy_(target_score(model.forward(masked), o).to(torch::kFloat));
+      scores[i]
+          .slice(0, start, end)
+          .copy_(target_score(model.forward(masked), o).to(torch::kFloat));
     }
   }
   return torch::softmax(scores, 1);
@@ -57,9 +59,12 @@ CamMethod parse_cam_method(const std::string& name) {
 
 std::string cam_method_name(CamMethod method) {
   switch (method) {
-    case CamMethod::kGradCam: return "gradcam";
-    case CamMethod::kGradCamPlusPlus: return "gradcampp";
-    case CamMethod::kScoreCam: return "scorecam";
+    case CamMethod::kGradCam:
+      return "gradcam";
+    case CamMethod::kGradCamPlusPlus:
+      return "gradcampp";
+    case CamMethod::kScoreCam:
+      return "scorecam";
   }
   return "";
 }

@@ -10,10 +10,10 @@
 #include "deeptirp/explain/overlay.h"
 #include "deeptirp/io/atomic_file.h"
 #include "deeptirp/io/csv.h"
+#include "deeptirp/io/numbers.h"
 #include "deeptirp/io/progress.h"
 #include "deeptirp/io/radiograph.h"
 #include "deeptirp/models/model_file.h"
-#include "deeptirp/io/numbers.h"
 
 namespace deeptirp {
 namespace {
@@ -24,7 +24,6 @@ std::string png_name(std::size_t row, const std::string& image) {
   std::snprintf(prefix, sizeof prefix, "row%05zu-", row);
   return prefix + std::filesystem::path(image).stem().string() + ".png";
 }
-
 
 }  // namespace
 
@@ -84,9 +83,9 @@ std::vector<ExplainedCase> explain(const ExplainRequest& r) {
     }
     write_file_atomically(r.out / x.png,
                           std::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
-    rows.push_back({x.image, r.method, format_number(x.probability),
-                    x.peak ? std::to_string(x.peak->x) : "", x.peak ? std::to_string(x.peak->y) : "",
-                    x.roi_share ? format_number(*x.roi_share) : ""});
+    rows.push_back(
+        {x.image, r.method, format_number(x.probability), x.peak ? std::to_string(x.peak->x) : "",
+         x.peak ? std::to_string(x.peak->y) : "", x.roi_share ? format_number(*x.roi_share) : ""});
     done.push_back(std::move(x));
     progress.update(done.size(), "");
   }

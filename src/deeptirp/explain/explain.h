@@ -11,8 +11,8 @@
 
 #include "deeptirp/data/manifest.h"
 #include "deeptirp/explain/cam.h"
-#include "deeptirp/models/model_card.h"
 #include "deeptirp/models/image_model.h"
+#include "deeptirp/models/model_card.h"
 
 namespace deeptirp {
 
@@ -31,7 +31,7 @@ CaseExplanation explain_radiograph(ImageModel& model, const ModelCard& card,
                                    const CamOptions& options, const std::string& name);
 
 struct ExplainRequest {
-  std::filesystem::path model;     // as resolve_model_file takes it (models/model_file.h)
+  std::filesystem::path model;  // as resolve_model_file takes it (models/model_file.h)
   std::filesystem::path manifest;
   std::filesystem::path out;       // gets one PNG per case and cams.csv
   std::string method = "gradcam";  // gradcam | gradcampp | scorecam

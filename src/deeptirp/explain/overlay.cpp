@@ -27,8 +27,8 @@ cv::Point cam_peak(const cv::Mat& map) {
 double roi_heat_share(const cv::Mat& map, const RoiBox& box) {
   const double total = cv::sum(map)[0];
   if (total <= 0) return 0;
-  const cv::Rect r = cv::Rect(box.x0, box.y0, box.width(), box.height()) &
-                     cv::Rect(0, 0, map.cols, map.rows);
+  const cv::Rect r =
+      cv::Rect(box.x0, box.y0, box.width(), box.height()) & cv::Rect(0, 0, map.cols, map.rows);
   return r.empty() ? 0.0 : cv::sum(map(r))[0] / total;
 }
 

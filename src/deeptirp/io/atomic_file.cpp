@@ -12,8 +12,7 @@ namespace {
 
 std::filesystem::path temporary_name(const std::filesystem::path& target) {
   static std::atomic<unsigned> counter{0};
-  return target.string() + ".tmp." + std::to_string(::getpid()) + "." +
-         std::to_string(counter++);
+  return target.string() + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
 }
 
 }  // namespace

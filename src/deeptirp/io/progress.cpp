@@ -20,14 +20,19 @@ Progress::Mode Progress::parse_mode(const std::string& name) {
 std::string format_duration(double seconds) {
   const long s = static_cast<long>(seconds + 0.5);
   char out[32];
-  if (s >= 3600) std::snprintf(out, sizeof out, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
-  else std::snprintf(out, sizeof out, "%02ld:%02ld", s / 60, s % 60);
+  if (s >= 3600)
+    std::snprintf(out, sizeof out, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+  else
+    std::snprintf(out, sizeof out, "%02ld:%02ld", s / 60, s % 60);
   return out;
 }
 
 Progress::Progress(Mode mode, std::string label, std::size_t total)
-    : mode_(mode), label_(std::move(label)), total_(total),
-      start_(std::chrono::steady_clock::now()), last_print_(start_) {
+    : mode_(mode),
+      label_(std::move(label)),
+      total_(total),
+      start_(std::chrono::steady_clock::now()),
+      last_print_(start_) {
   if (mode_ == Mode::kAuto) mode_ = ::isatty(STDERR_FILENO) ? Mode::kBar : Mode::kPlain;
 }
 

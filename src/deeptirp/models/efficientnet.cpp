@@ -20,8 +20,8 @@ namespace nn = torch::nn;
 // torchvision's _make_divisible (from the MobileNet reference): round to a multiple of 8 that
 // stays within 10% of the requested width.
 int64_t make_divisible(double v, int64_t divisor = 8) {
-  int64_t rounded = std::max<int64_t>(divisor, static_cast<int64_t>(v + divisor / 2.0) / divisor *
-                                                   divisor);
+  int64_t rounded =
+      std::max<int64_t>(divisor, static_cast<int64_t>(v + divisor / 2.0) / divisor * divisor);
   if (rounded < 0.9 * v) rounded += divisor;
   return rounded;
 }
@@ -32,20 +32,23 @@ class ConvNormAct : public nn::Module {
   ConvNormAct(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t groups,
               bool activation)
       : stride_(stride), padding_((kernel - 1) / 2), groups_(groups), activation_(activation) {
-    conv_ = register_module(
-        "0", nn::Conv2d(nn::Conv2dOptions(in, out, kernel).stride(stride).padding(padding_).groups(
-                            groups).bias(false)));
+    conv_ = register_module("0", nn::Conv2d(nn::Conv2dOptions(in, out, kernel)
+                                                .stride(stride)
+                                                .padding(padding_)
+                                                .groups(groups)
+                                                .bias(false)));
     norm_ = register_module("1", nn::BatchNorm2d(out));  // eps 1e-5 as torchvision's B0..B4
   }
 
   torch::Tensor forward(const torch::Tensor& x) {
-    torch::Tensor y = folded_weight_.defined()
-                          ? at::conv2d(x, folded_weight_, folded_bias_, stride_, padding_, 1, groups_)
-                          : norm_->forward(conv_->forward(x));
+    torch::Tensor y = folded_weight_.defined() ? at::conv2d(x, folded_weight_, folded_bias_,
+                                                            stride_, padding_, 1, groups_)
+                                               : norm_->forward(conv_->forward(x));
     return activation_ ? at::silu_(y) : y;
   }
 
-  // Inference: conv(x) * s + (beta - mean * s) with s = gamma / sqrt(var + eps), computed in double.
+  // Inference: conv(x) * s + (beta - mean * s) with s = gamma / sqrt(var + eps), computed in
+  // double.
   void fold(torch::ScalarType dtype) {
     torch::NoGradGuard no_grad;
     auto mean = norm_->running_mean.to(torch::kDouble);
@@ -91,8 +94,8 @@ struct StageRow {
 };
 
 // EfficientNet-B0, Table 1 of the paper (torchvision's _efficientnet_conf).
-const StageRow kStages[] = {{1, 3, 1, 32, 16, 1},   {6, 3, 2, 16, 24, 2},   {6, 5, 2, 24, 40, 2},
-                            {6, 3, 2, 40, 80, 3},   {6, 5, 1, 80, 112, 3},  {6, 5, 2, 112, 192, 4},
+const StageRow kStages[] = {{1, 3, 1, 32, 16, 1},  {6, 3, 2, 16, 24, 2},  {6, 5, 2, 24, 40, 2},
+                            {6, 3, 2, 40, 80, 3},  {6, 5, 1, 80, 112, 3}, {6, 5, 2, 112, 192, 4},
                             {6, 3, 1, 192, 320, 1}};
 
 // MBConv: expand 1x1 (if any), depthwise, squeeze-excitation, project 1x1; residual when the
@@ -107,7 +110,8 @@ class MBConv : public nn::Module {
       convs_.push_back(std::make_shared<ConvNormAct>(in, expanded, 1, 1, 1, true));
       block->push_back(convs_.back());
     }
-    convs_.push_back(std::make_shared<ConvNormAct>(expanded, expanded, kernel, stride, expanded, true));
+    convs_.push_back(
+        std::make_shared<ConvNormAct>(expanded, expanded, kernel, stride, expanded, true));
     block->push_back(convs_.back());
     se_ = std::make_shared<SqueezeExcitation>(expanded, std::max<int64_t>(1, in / 4));
     block->push_back(se_);
@@ -146,16 +150,16 @@ class EfficientNet : public ImageModel {
     auto depth = [&](const StageRow& row) {
       return static_cast<int64_t>(std::ceil(row.layers * scale.depth_mult));
     };
-    const double stochastic_depth = options.stochastic_depth >= 0 ? options.stochastic_depth
-                                                                   : kEfficientNetStochasticDepth;
+    const double stochastic_depth =
+        options.stochastic_depth >= 0 ? options.stochastic_depth : kEfficientNetStochasticDepth;
     int64_t total_blocks = 0;
     for (const StageRow& row : kStages) total_blocks += depth(row);
     for (const StageRow& row : kStages) {
       auto stage = nn::ModuleList();
       for (int64_t i = 0; i < depth(row); ++i) {
         int64_t in = i == 0 ? width(row.in) : width(row.out);
-        const double drop_path = stochastic_depth * static_cast<double>(blocks_.size()) /
-                                 total_blocks;
+        const double drop_path =
+            stochastic_depth * static_cast<double>(blocks_.size()) / total_blocks;
         blocks_.push_back(std::make_shared<MBConv>(in, width(row.out), row.expand, row.kernel,
                                                    i == 0 ? row.stride : 1, drop_path));
         stage->push_back(blocks_.back());
@@ -219,9 +223,11 @@ class EfficientNet : public ImageModel {
 
 EfficientNetScale efficientnet_scale(const std::string& variant) {
   // torchvision 0.14: (width, depth, dropout); B3 and B4 differ only here.
-  static const std::map<std::string, EfficientNetScale> scales = {
-      {"b0", {1.0, 1.0, 0.2}}, {"b1", {1.0, 1.1, 0.2}}, {"b2", {1.1, 1.2, 0.3}},
-      {"b3", {1.2, 1.4, 0.3}}, {"b4", {1.4, 1.8, 0.4}}};
+  static const std::map<std::string, EfficientNetScale> scales = {{"b0", {1.0, 1.0, 0.2}},
+                                                                  {"b1", {1.0, 1.1, 0.2}},
+                                                                  {"b2", {1.1, 1.2, 0.3}},
+                                                                  {"b3", {1.2, 1.4, 0.3}},
+                                                                  {"b4", {1.4, 1.8, 0.4}}};
   auto it = scales.find(variant);
   if (it == scales.end()) throw Error("unknown EfficientNet variant '" + variant + "' (b0..b4)");
   return it->second;

@@ -48,7 +48,7 @@ bool cpu_supports_bf16() {
 
 void reuse_freed_memory() {
 #if defined(__GLIBC__)
-  mallopt(M_MMAP_MAX, 0);             // large blocks from the heap too, not mmap
+  mallopt(M_MMAP_MAX, 0);              // large blocks from the heap too, not mmap
   mallopt(M_TRIM_THRESHOLD, INT_MAX);  // and the heap's free top kept, not returned
 #endif
 }

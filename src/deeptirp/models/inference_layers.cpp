@@ -100,10 +100,10 @@ dnnl::primitive_attr user_scratchpad(const dnnl::post_ops& ops = {}) {
 
 // A tensor as oneDNN sees it: its sizes and strides, no copy.
 memory::desc tensor_desc(const at::Tensor& t) {
-  return memory::desc(memory::dims(t.sizes().begin(), t.sizes().end()),
-                      t.scalar_type() == at::kBFloat16 ? memory::data_type::bf16
-                                                       : memory::data_type::f32,
-                      memory::dims(t.strides().begin(), t.strides().end()));
+  return memory::desc(
+      memory::dims(t.sizes().begin(), t.sizes().end()),
+      t.scalar_type() == at::kBFloat16 ? memory::data_type::bf16 : memory::data_type::f32,
+      memory::dims(t.strides().begin(), t.strides().end()));
 }
 
 #endif
@@ -203,8 +203,8 @@ struct AttentionProduct::OneDnn {
     }
     const auto& made = cache.get(key, "attention product", [&] {
       return dnnl::matmul::primitive_desc(
-          dnnl::matmul::desc(tensor_desc(a), tensor_desc(b), tensor_desc(out)),
-          user_scratchpad(), cache.engine());
+          dnnl::matmul::desc(tensor_desc(a), tensor_desc(b), tensor_desc(out)), user_scratchpad(),
+          cache.engine());
     });
     cache.execute(made, {{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, b}, {DNNL_ARG_DST, out}});
   }

@@ -100,7 +100,8 @@ void check_card(const ModelCard& c, const std::string& source) {
   if (!(c.roi_margin >= 0)) bad("'roi_margin' must not be negative");
   if (!(c.norm.std > 0)) bad("the normalisation's 'std' must be positive");
   const auto names = static_cast<int>(c.classes.size());
-  if (c.target.empty() && names != 0 && names != c.num_classes && !(c.num_classes == 1 && names == 2))
+  if (c.target.empty() && names != 0 && names != c.num_classes &&
+      !(c.num_classes == 1 && names == 2))
     bad("'classes' names " + std::to_string(names) + " classes for " +
         std::to_string(c.num_classes) + " logits");
   if (c.weights_preset)
@@ -120,25 +121,26 @@ ImageOptions ModelCard::image_options() const {
 
 void ModelCard::check_classifier(const std::string& source) const {
   if (num_classes != 1 || positive.empty())
-    throw Error(source + ": not a trained classifier of the study (no positive class; a model "
+    throw Error(source +
+                ": not a trained classifier of the study (no positive class; a model "
                 "converted from a checkpoint is a starting point: `deeptirp train` with "
                 "weights: it)");
 }
 
 json model_card_json(const ModelCard& c) {
-  json doc = {{"format", kModelCardFormat},
-              {"card_version", kModelCardVersion},
-              {"architecture", c.architecture},
-              {"image_size", c.image_size},
-              {"channels", c.channels},
-              {"num_classes", c.num_classes},
-              {"roi_margin", c.roi_margin},
-              {"normalisation", {{"kind", c.normalisation}, {"mean", c.norm.mean},
-                                 {"std", c.norm.std}}},
-              {"target", c.target},
-              {"positive", c.positive},
-              {"classes", c.classes},
-              {"tool_version", c.tool_version}};
+  json doc = {
+      {"format", kModelCardFormat},
+      {"card_version", kModelCardVersion},
+      {"architecture", c.architecture},
+      {"image_size", c.image_size},
+      {"channels", c.channels},
+      {"num_classes", c.num_classes},
+      {"roi_margin", c.roi_margin},
+      {"normalisation", {{"kind", c.normalisation}, {"mean", c.norm.mean}, {"std", c.norm.std}}},
+      {"target", c.target},
+      {"positive", c.positive},
+      {"classes", c.classes},
+      {"tool_version", c.tool_version}};
   if (c.weights_preset)
     doc["weights_preset"] = {{"mean", c.weights_preset->mean},
                              {"std", c.weights_preset->std},

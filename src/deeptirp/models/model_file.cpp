@@ -44,7 +44,8 @@ fs::path resolve_model_file(const fs::path& model) {
       throw Error(best.string() + " names " + folder.string() + ", which holds no model.json");
     return folder / kFolderWeights;
   }
-  throw Error(model.string() + ": neither a model file, a checkpoint folder (with model.json) "
+  throw Error(model.string() +
+              ": neither a model file, a checkpoint folder (with model.json) "
               "nor a run folder (with best.json)");
 }
 

@@ -32,7 +32,7 @@ void save_model_file(const std::filesystem::path& path, ImageModel& model, Model
 struct LoadedModel {
   std::shared_ptr<ImageModel> model;  // in eval mode, fp32, not yet prepared for inference
   ModelCard card;
-  std::filesystem::path weights;      // the file it came from, for messages
+  std::filesystem::path weights;  // the file it came from, for messages
 };
 
 // `path` as resolve_model_file takes it. Throws Error naming the file and the key at fault;

@@ -11,6 +11,8 @@ namespace {
 constexpr std::array<double, 3> kImagenetMean = {0.485, 0.456, 0.406};
 constexpr std::array<double, 3> kImagenetStd = {0.229, 0.224, 0.225};
 
+// Each builder and the list below are rows of one table, kept as such.
+// clang-format off
 ArchitectureInfo efficientnet(const std::string& variant, int64_t crop, int64_t resize) {
   return {"efficientnet_" + variant, "efficientnet", variant, crop, resize, "bicubic",
           kImagenetMean, kImagenetStd, "classifier.1.", "features.0.0.weight"};
@@ -35,6 +37,7 @@ const std::vector<ArchitectureInfo>& architectures() {
       swin("t", 232), swin("s", 246), swin("b", 238)};
   return all;
 }
+// clang-format on
 
 const ArchitectureInfo& architecture(const std::string& name) {
   std::string known;
@@ -73,8 +76,8 @@ std::shared_ptr<ImageModel> create_model(const std::string& name, ModelOptions o
   return make_swin(swin_size(info.variant), options);
 }
 
-LoadReport load_weights(ImageModel& model, const std::string& architecture_name,
-                        StateDict weights, const std::string& source) {
+LoadReport load_weights(ImageModel& model, const std::string& architecture_name, StateDict weights,
+                        const std::string& source) {
   const ArchitectureInfo& info = architecture(architecture_name);
   model.adapt_weights(weights);
   LoadOptions options;

@@ -13,16 +13,16 @@
 namespace deeptirp {
 
 struct ArchitectureInfo {
-  std::string name;          // "efficientnet_b3"
-  std::string family;        // "efficientnet", "vit", "swin" (map_timm_names' families)
-  std::string variant;       // the family's size: "b3" (EfficientNet), "ti" (ViT), "t" (Swin)
-  int64_t input_size;        // default crop
-  int64_t resize_size;       // resize before the centre crop
-  std::string interpolation; // "bicubic" or "bilinear"
+  std::string name;           // "efficientnet_b3"
+  std::string family;         // "efficientnet", "vit", "swin" (map_timm_names' families)
+  std::string variant;        // the family's size: "b3" (EfficientNet), "ti" (ViT), "t" (Swin)
+  int64_t input_size;         // default crop
+  int64_t resize_size;        // resize before the centre crop
+  std::string interpolation;  // "bicubic" or "bilinear"
   std::array<double, 3> mean;
   std::array<double, 3> std;
-  std::string head_prefix;   // LoadOptions::head_prefix
-  std::string stem_weight;   // LoadOptions::stem_weight
+  std::string head_prefix;  // LoadOptions::head_prefix
+  std::string stem_weight;  // LoadOptions::stem_weight
 };
 
 // All architectures, in --help order.

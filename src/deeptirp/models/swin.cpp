@@ -28,7 +28,7 @@ nn::LayerNorm make_norm(int64_t dim) {
 // define_relative_position_index).
 torch::Tensor relative_position_index() {
   auto coords = at::stack(at::meshgrid({torch::arange(kWindow), torch::arange(kWindow)}, "ij"))
-                    .flatten(1);                                     // 2, W*W
+                    .flatten(1);  // 2, W*W
   auto relative = (coords.unsqueeze(2) - coords.unsqueeze(1)).permute({1, 2, 0}).contiguous();
   relative += kWindow - 1;
   relative.select(2, 0).mul_(2 * kWindow - 1);
@@ -152,14 +152,13 @@ class WindowAttention : public nn::Module {
     const bool inference = qkv_inference_ && !at::GradMode::is_enabled();
     auto attention = product_(q, qkv[1].transpose(-2, -1))
                          .view({-1, (g.ph / kWindow) * (g.pw / kWindow), heads_, tokens, tokens});
-    const bool cached = cached_bias_.defined() && cached_for_ == std::pair{height, width} &&
-                        !is_training();
+    const bool cached =
+        cached_bias_.defined() && cached_for_ == std::pair{height, width} && !is_training();
     const auto bias = cached ? cached_bias_ : attention_bias(g);
     // In place only without autograd (training and CAMs need the scores for the backward pass).
     attention = at::GradMode::is_enabled() ? attention + bias : attention.add_(bias);
     attention = attention.view({-1, heads_, tokens, tokens});
-    return product_(inference ? softmax_inference_(attention) : at::softmax(attention, -1),
-                    qkv[2]);
+    return product_(inference ? softmax_inference_(attention) : at::softmax(attention, -1), qkv[2]);
   }
 
   // What the attention scores [1 or windows, heads, T, T] get added: the relative position bias
@@ -240,7 +239,8 @@ class SwinBlock : public nn::Module {
 class PatchMerging : public nn::Module {
  public:
   explicit PatchMerging(int64_t dim) {
-    reduction_ = register_module("reduction", nn::Linear(nn::LinearOptions(4 * dim, 2 * dim).bias(false)));
+    reduction_ =
+        register_module("reduction", nn::Linear(nn::LinearOptions(4 * dim, 2 * dim).bias(false)));
     norm_ = register_module("norm", make_norm(4 * dim));
   }
 
@@ -272,7 +272,8 @@ class SwinTransformer : public ImageModel {
     check_swin_input_size(options.image_size, options.image_size);
     auto features = register_module("features", nn::ModuleList());
     auto stem = nn::ModuleList();
-    patch_embed_ = nn::Conv2d(nn::Conv2dOptions(options.in_chans, size.embed_dim, kPatch).stride(kPatch));
+    patch_embed_ =
+        nn::Conv2d(nn::Conv2dOptions(options.in_chans, size.embed_dim, kPatch).stride(kPatch));
     stem->push_back(patch_embed_);
     stem->push_back(nn::Identity());  // Permute to NHWC
     stem_norm_ = make_norm(size.embed_dim);
@@ -287,8 +288,8 @@ class SwinTransformer : public ImageModel {
       auto blocks = nn::ModuleList();
       for (int64_t i = 0; i < size.depths[stage]; ++i) {
         const double drop_path = stochastic_depth * block_id++ / (total_blocks - 1);
-        auto block = std::make_shared<SwinBlock>(dim, size.heads[stage], i % 2 ? kWindow / 2 : 0,
-                                                 drop_path);
+        auto block =
+            std::make_shared<SwinBlock>(dim, size.heads[stage], i % 2 ? kWindow / 2 : 0, drop_path);
         blocks->push_back(block);
         stages_[stage].push_back(block);
       }
@@ -315,7 +316,9 @@ class SwinTransformer : public ImageModel {
     return layer_norm(norm_, x);
   }
 
-  torch::Tensor head(const torch::Tensor& x) override { return head_->forward(at::mean(x, {1, 2})); }
+  torch::Tensor head(const torch::Tensor& x) override {
+    return head_->forward(at::mean(x, {1, 2}));
+  }
 
   torch::Tensor to_grid(const torch::Tensor& t) const override { return t.permute({0, 3, 1, 2}); }
 
@@ -344,9 +347,10 @@ void check_swin_input_size(int64_t height, int64_t width) {
   if (height <= 0 || width <= 0 || height % kSwinSizeMultiple != 0 ||
       width % kSwinSizeMultiple != 0) {
     throw Error("Swin needs an input size that is a multiple of " +
-                std::to_string(kSwinSizeMultiple) + " (patch 4, three 2x patch merges), e.g. "
-                "192, 224, 256 or 384; got " + std::to_string(height) + "x" +
-                std::to_string(width));
+                std::to_string(kSwinSizeMultiple) +
+                " (patch 4, three 2x patch merges), e.g. "
+                "192, 224, 256 or 384; got " +
+                std::to_string(height) + "x" + std::to_string(width));
   }
 }
 

@@ -42,11 +42,11 @@ class SelfAttention : public nn::Module {
   // key and value. in_proj's rows are q, k, v in that order, so the slices are contiguous views.
   torch::Tensor forward_class_token(const torch::Tensor& x) {
     const int64_t dim = x.size(2);
-    return linear(out_, class_token_heads(
-                            at::linear(x.narrow(1, 0, 1), in_weight_.narrow(0, 0, dim),
-                                       in_bias_.narrow(0, 0, dim)),
-                            at::linear(x, in_weight_.narrow(0, dim, 2 * dim),
-                                       in_bias_.narrow(0, dim, 2 * dim))));
+    return linear(
+        out_,
+        class_token_heads(
+            at::linear(x.narrow(1, 0, 1), in_weight_.narrow(0, 0, dim), in_bias_.narrow(0, 0, dim)),
+            at::linear(x, in_weight_.narrow(0, dim, 2 * dim), in_bias_.narrow(0, dim, 2 * dim))));
   }
 
   // Inference after prepare_inference: residual += forward(x) (or forward_class_token(x)), in
@@ -55,8 +55,8 @@ class SelfAttention : public nn::Module {
     out_inference_.add_to(residual, heads(qkv_inference_(x)));
   }
   void add_class_token_to(const torch::Tensor& residual, const torch::Tensor& x) const {
-    out_inference_.add_to(residual, class_token_heads(q_inference_(x.narrow(1, 0, 1)),
-                                                      kv_inference_(x)));
+    out_inference_.add_to(residual,
+                          class_token_heads(q_inference_(x.narrow(1, 0, 1)), kv_inference_(x)));
   }
 
   // `class_token`: also for add_class_token_to (the last block). Its q and kv layers are only
@@ -113,7 +113,9 @@ class SelfAttention : public nn::Module {
 class EncoderBlock : public nn::Module {
  public:
   EncoderBlock(const VitSize& size) {
-    auto norm = [](int64_t d) { return nn::LayerNorm(nn::LayerNormOptions({d}).eps(kLayerNormEps)); };
+    auto norm = [](int64_t d) {
+      return nn::LayerNorm(nn::LayerNormOptions({d}).eps(kLayerNormEps));
+    };
     ln_1_ = register_module("ln_1", norm(size.hidden_dim));
     attention_ = register_module("self_attention",
                                  std::make_shared<SelfAttention>(size.hidden_dim, size.num_heads));
@@ -186,8 +188,8 @@ class VisionTransformer : public ImageModel {
                   "; got " + std::to_string(options.image_size));
     }
     conv_proj_ = register_module(
-        "conv_proj", nn::Conv2d(nn::Conv2dOptions(options.in_chans, size.hidden_dim, kPatch)
-                                    .stride(kPatch)));
+        "conv_proj",
+        nn::Conv2d(nn::Conv2dOptions(options.in_chans, size.hidden_dim, kPatch).stride(kPatch)));
     class_token_ = register_parameter("class_token", torch::zeros({1, 1, size.hidden_dim}));
     auto encoder = register_module("encoder", std::make_shared<nn::Module>());
     pos_embedding_ = encoder->register_parameter(
@@ -243,7 +245,6 @@ class VisionTransformer : public ImageModel {
   }
 
  private:
-
   torch::Tensor interpolate(const torch::Tensor& pos, const std::string& name) const {
     const int64_t patches = pos.size(1) - 1, dim = pos.size(2);
     const auto side = static_cast<int64_t>(std::lround(std::sqrt(static_cast<double>(patches))));

@@ -2,9 +2,9 @@
 #include <algorithm>
 
 #include "deeptirp/data/manifest.h"
+#include "deeptirp/data/predictions.h"
 #include "deeptirp/data/study_config.h"
 #include "deeptirp/error.h"
-#include "deeptirp/data/predictions.h"
 #include "deeptirp/readers/reader_study.h"
 #include "deeptirp/stats/columns.h"
 

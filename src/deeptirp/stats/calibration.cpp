@@ -18,7 +18,6 @@ double logit(double p) {
   return std::log(p / (1.0 - p));
 }
 
-
 // Maximum likelihood of  logit P(y) = a + b·x  by Newton-Raphson; with
 // `fit_slope` false the slope stays at 1 (an offset) and only a is fitted.
 void fit_logistic(const std::vector<double> &x, const std::vector<int> &y, bool fit_slope,
@@ -103,7 +102,7 @@ Calibration calibration(const std::vector<double> &probabilities, const std::vec
     fit_logistic(logits, labels, false, &c.intercept, &unused_slope);
     double unused_intercept = 0.0;
     fit_logistic(logits, labels, true, &unused_intercept, &c.slope);
-  } catch (const Error&) {
+  } catch (const Error &) {
     if (!allow_separation) throw;
     c.intercept = c.slope = std::numeric_limits<double>::quiet_NaN();
   }

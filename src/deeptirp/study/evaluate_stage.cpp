@@ -34,8 +34,10 @@ std::vector<evaluate::Part> study_parts(const StudyContext& ctx, nlohmann::json&
     parts.push_back(part);
   }
   const auto clinical = clinical::ClinicalModel::load(ctx.clinical_model());
-  parts.push_back({"clinical", "clinical",
-                   {{"detail", clinical.kind() + " " + clinical::format_params(clinical.params())}}});
+  parts.push_back(
+      {"clinical",
+       "clinical",
+       {{"detail", clinical.kind() + " " + clinical::format_params(clinical.params())}}});
   const auto ensemble = ensemble::EnsembleModel::load(ctx.ensemble_model());
   parts.push_back({"ensemble", "ensemble", {{"detail", ensemble.kind}}});
   return parts;
@@ -85,20 +87,23 @@ void run_evaluate_stage(const StudyContext& ctx) {
   std::vector<std::string> names;
   for (const auto& p : parts) names.push_back(p.name);
   const auto predictions = evaluate::read_predictions(ctx.ensemble_predictions(), manifest, names);
-  const auto config = evaluate::parse_evaluate_config(ctx.yaml_text, ctx.plan.yaml, ctx.config.seed);
+  const auto config =
+      evaluate::parse_evaluate_config(ctx.yaml_text, ctx.plan.yaml, ctx.config.seed);
 
   nlohmann::json results = {
       {"title", ctx.plan.title},
       {"tool", {{"name", "deeptirp"}, {"version", kVersion}, {"libtorch", TORCH_VERSION}}},
-      {"config", {{"path", ctx.plan.yaml.filename().string()}, {"text", ctx.yaml_text},
-                  {"seed", ctx.config.seed}}},
+      {"config",
+       {{"path", ctx.plan.yaml.filename().string()},
+        {"text", ctx.yaml_text},
+        {"seed", ctx.config.seed}}},
       {"target", ctx.config.target},
       {"positive", ctx.config.positive},
       {"classes", ctx.config.classes}};
-  results.update(evaluate::evaluate_study(manifest, ctx.config.positive, parts, predictions, config));
+  results.update(
+      evaluate::evaluate_study(manifest, ctx.config.positive, parts, predictions, config));
   results["training"] = training;
-  if (nlohmann::json readers = reader_results(ctx, results);
-      !readers.is_null())
+  if (nlohmann::json readers = reader_results(ctx, results); !readers.is_null())
     results["readers"] = readers;
   results["heatmaps"] = gallery(ctx);
   std::filesystem::create_directories(ctx.results().parent_path());

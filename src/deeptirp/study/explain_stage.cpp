@@ -44,7 +44,8 @@ void run_explain_stage(const StudyContext& ctx, const ImageModelSpec& spec) {
   const auto probability =
       evaluate::read_predictions(ctx.image_predictions(spec.name), manifest, {"probability"})
           .probability[0];
-  const auto config = evaluate::parse_evaluate_config(ctx.yaml_text, ctx.plan.yaml, ctx.config.seed);
+  const auto config =
+      evaluate::parse_evaluate_config(ctx.yaml_text, ctx.plan.yaml, ctx.config.seed);
   const double threshold =
       evaluate::part_threshold(probability, manifest, ctx.config.positive, config);
   const auto dir = ctx.explain_dir(spec.name);
@@ -73,9 +74,13 @@ void run_explain_stage(const StudyContext& ctx, const ImageModelSpec& spec) {
       for (const ExplainedCase& e : explain(request)) {
         const Pick& p = picks[e.row - 1];
         const Case& c = manifest.cases[p.row];
-        gallery.push_back({{"model", spec.name}, {"method", method}, {"set", set},
-                           {"image", c.image}, {"label", c.label},
-                           {"probability", e.probability}, {"correct", p.correct},
+        gallery.push_back({{"model", spec.name},
+                           {"method", method},
+                           {"set", set},
+                           {"image", c.image},
+                           {"label", c.label},
+                           {"probability", e.probability},
+                           {"correct", p.correct},
                            {"png", (request.out / e.png).string()}});
       }
     }

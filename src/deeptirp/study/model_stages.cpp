@@ -47,9 +47,8 @@ void run_image_model_stage(const StudyContext& ctx, const ImageModelSpec& spec,
   }
   const TrainResult trained = train(config, {resume, 0});
   if (!ctx.quiet)
-    std::cout << spec.name << ": best epoch " << trained.best_epoch << " of "
-              << trained.epochs_done << " (validation " << config.monitor << " "
-              << trained.best_metric << ")\n";
+    std::cout << spec.name << ": best epoch " << trained.best_epoch << " of " << trained.epochs_done
+              << " (validation " << config.monitor << " " << trained.best_metric << ")\n";
   PredictRequest request;
   request.model = ctx.run_dir(spec.name);
   request.manifest = ctx.manifest();

@@ -9,15 +9,19 @@ void run_bundle_stage(const StudyContext& ctx) {
   const nlohmann::json results = read_json_file(ctx.results());
   bundle::BundleSource source;
   source.study_yaml = ctx.plan.yaml;
-  for (const auto& spec : ctx.plan.models) source.image_runs.push_back({spec.name, ctx.run_dir(spec.name)});
+  for (const auto& spec : ctx.plan.models)
+    source.image_runs.push_back({spec.name, ctx.run_dir(spec.name)});
   source.clinical = ctx.clinical_model();
   source.ensemble = ctx.ensemble_model();
   for (const auto& model : results["models"]) source.thresholds[model["name"]] = model["threshold"];
   // The headline numbers travel with the models: who was tested on what, and how well.
   nlohmann::json metrics = nlohmann::json::array();
   for (const auto& e : results["evaluation"])
-    metrics.push_back({{"model", e["model"]}, {"set", e["set"]}, {"n", e["n"]},
-                       {"auc", e["auc"]}, {"auc_ci", e["auc_ci"]},
+    metrics.push_back({{"model", e["model"]},
+                       {"set", e["set"]},
+                       {"n", e["n"]},
+                       {"auc", e["auc"]},
+                       {"auc_ci", e["auc_ci"]},
                        {"accuracy", e["metrics"]["accuracy"]},
                        {"sensitivity", e["metrics"]["sensitivity"]},
                        {"specificity", e["metrics"]["specificity"]}});

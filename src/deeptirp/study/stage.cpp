@@ -70,10 +70,10 @@ bool StageRunner::run(const std::string& name, const std::string& fingerprint,
   work();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  write_file_atomically(record, nlohmann::json{{"stage", name},
-                                               {"fingerprint", fingerprint},
-                                               {"seconds", seconds}}
-                                        .dump(2) + "\n");
+  write_file_atomically(
+      record,
+      nlohmann::json{{"stage", name}, {"fingerprint", fingerprint}, {"seconds", seconds}}.dump(2) +
+          "\n");
   if (!quiet_) {
     char line[96];
     std::snprintf(line, sizeof line, "[%d] %s: done in %.1f s\n", index_, name.c_str(), seconds);

@@ -19,7 +19,7 @@ class Fingerprint {
  public:
   Fingerprint& add(const std::string& text);
   Fingerprint& add_yaml(const YAML::Node& root, const std::string& key);  // "" when absent
-  Fingerprint& add_file(const std::filesystem::path& file);  // its bytes
+  Fingerprint& add_file(const std::filesystem::path& file);               // its bytes
   std::string hex() const;
 
  private:

@@ -73,11 +73,9 @@ StudyRunResult run_study(const StudyRunOptions& options) {
     parts.add(print);
     stage("model:" + spec.name, print, [&] { run_image_model_stage(ctx, spec, print); });
   }
-  const std::string clinical =
-      Fingerprint().add(data).add_yaml(ctx.root, "clinical_model").hex();
+  const std::string clinical = Fingerprint().add(data).add_yaml(ctx.root, "clinical_model").hex();
   stage("clinical", clinical, [&] { run_clinical_stage(ctx); });
-  const std::string ensemble =
-      parts.add(clinical).add_yaml(ctx.root, "ensemble").hex();
+  const std::string ensemble = parts.add(clinical).add_yaml(ctx.root, "ensemble").hex();
   stage("ensemble", ensemble, [&] { run_ensemble_stage(ctx); });
 
   Fingerprint evaluated;

@@ -19,9 +19,9 @@ namespace deeptirp::study {
 
 struct StudyRunOptions {
   std::filesystem::path yaml;
-  std::filesystem::path out;        // empty = study.out of the YAML
-  std::vector<std::string> rerun;   // stages to run even when up to date ("all" for every one)
-  std::string device = "cpu";       // for training and prediction
+  std::filesystem::path out;       // empty = study.out of the YAML
+  std::vector<std::string> rerun;  // stages to run even when up to date ("all" for every one)
+  std::string device = "cpu";      // for training and prediction
   bool quiet = false;
 };
 

@@ -84,12 +84,12 @@ StudyPlan load_study_plan(const std::filesystem::path& yaml, const std::filesyst
   for (std::size_t i = 0; models && i < models.size(); ++i) {
     plan.models.push_back(read_model(r, models[i], i, plan.yaml.parent_path()));
     const std::string key = "models[" + std::to_string(i) + "].name";
-    check_part_name(plan.models.back().name, target,
-                    plan.yaml.string() + ": key '" + key + "'");
+    check_part_name(plan.models.back().name, target, plan.yaml.string() + ": key '" + key + "'");
     if (!names.insert(plan.models.back().name).second)
       r.fail(key, "'" + plan.models.back().name + "' is given twice");
   }
-  if (plan.models.empty()) plan.models.push_back({"efficientnet_b3", "efficientnet_b3", "paper", "", {}});
+  if (plan.models.empty())
+    plan.models.push_back({"efficientnet_b3", "efficientnet_b3", "paper", "", {}});
 
   const YAML::Node explain = root["explain"];
   r.only_keys(explain, "explain", {"methods", "cases", "sets"});

@@ -5,10 +5,10 @@
 //     title: "Tumour vs infection"  # the report's title
 //     out: study                    # results folder, relative to the YAML's folder
 //     table: clinical.csv           # the data: a spreadsheet (`import table`), ...
-//     images: .                     #   ... whose relative image paths start here (default: its folder)
-//     btxrd: /data/btxrd            # ... or the BTXRD data set (`import btxrd`) with
-//     task: benign-vs-malignant     #   its task, ...
-//     manifest: manifest.csv        # ... or a manifest already imported (split when it is not)
+//     images: .                     #   ... whose relative image paths start here (default: its
+//     folder) btxrd: /data/btxrd            # ... or the BTXRD data set (`import btxrd`) with task:
+//     benign-vs-malignant     #   its task, ... manifest: manifest.csv        # ... or a manifest
+//     already imported (split when it is not)
 //   models:                         # the image models (default: the study's EfficientNet-B3)
 //     - name: b3                    # its column in predictions and the report
 //       architecture: efficientnet_b3
@@ -33,7 +33,7 @@ struct ImageModelSpec {
   std::string name;
   std::string architecture = "efficientnet_b3";
   std::string preset = "paper";
-  std::string weights;  // absolute, or empty
+  std::string weights;             // absolute, or empty
   std::vector<std::string> train;  // "field=value" overrides
 };
 

@@ -33,8 +33,10 @@ class AutocastGuard {
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
     at::autocast::set_autocast_enabled(type_, false);
 #else
-    if (type_ == c10::DeviceType::CUDA) at::autocast::set_enabled(false);
-    else at::autocast::set_cpu_enabled(false);
+    if (type_ == c10::DeviceType::CUDA)
+      at::autocast::set_enabled(false);
+    else
+      at::autocast::set_cpu_enabled(false);
 #endif
     at::autocast::clear_cache();
   }

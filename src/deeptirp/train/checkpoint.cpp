@@ -1,9 +1,9 @@
 #include "deeptirp/train/checkpoint.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <c10/util/StringUtil.h>
 #include <torch/optim/adamw.h>
 #include <torch/optim/sgd.h>
-#include <c10/util/StringUtil.h>
 
 #include <cstdio>
 #include <fstream>
@@ -22,8 +22,10 @@ namespace {
 template <typename StateMap>
 typename StateMap::key_type state_key(const StateMap&, const torch::Tensor& parameter) {
   using Key = typename StateMap::key_type;
-  if constexpr (std::is_same_v<Key, std::string>) return c10::str(parameter.unsafeGetTensorImpl());
-  else return static_cast<Key>(parameter.unsafeGetTensorImpl());
+  if constexpr (std::is_same_v<Key, std::string>)
+    return c10::str(parameter.unsafeGetTensorImpl());
+  else
+    return static_cast<Key>(parameter.unsafeGetTensorImpl());
 }
 
 // The optimiser's per-parameter state under "<kind>.<parameter name>", matched through the model.

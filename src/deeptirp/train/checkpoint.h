@@ -17,14 +17,15 @@
 namespace deeptirp {
 
 struct CheckpointState {
-  int epoch = 0;           // epochs completed
-  int best_epoch = -1;     // 1-based epoch of the best checkpoint so far, -1 = none yet
+  int epoch = 0;        // epochs completed
+  int best_epoch = -1;  // 1-based epoch of the best checkpoint so far, -1 = none yet
   double best_metric = 0;
   nlohmann::json history = nlohmann::json::array();  // one object per completed epoch
 };
 
-// Writes checkpoints/epoch-NNN (its model.safetensors + model.json are a model file) and points last.json (and best.json when `is_best`) at it, then
-// removes checkpoint folders that neither pointer names.
+// Writes checkpoints/epoch-NNN (its model.safetensors + model.json are a model file) and points
+// last.json (and best.json when `is_best`) at it, then removes checkpoint folders that neither
+// pointer names.
 void save_checkpoint(const std::filesystem::path& run, ImageModel& model,
                      torch::optim::Optimizer& optimizer, const CheckpointState& state,
                      const ModelCard& card, bool is_best);

@@ -5,9 +5,9 @@
 #include <cmath>
 
 #include "deeptirp/data/loader.h"
+#include "deeptirp/io/numbers.h"
 #include "deeptirp/stats/roc.h"
 #include "deeptirp/train/autocast.h"
-#include "deeptirp/io/numbers.h"
 
 namespace deeptirp {
 

@@ -20,7 +20,6 @@ struct Evaluation {
   double accuracy = 0;                // at probability 0.5
 };
 
-
 // Eval mode, no gradients. Cases whose label is empty count as unlabelled (no loss/AUC).
 // `precision` is autocast's (fp32: none). A model already converted for inference
 // (prepare_for_inference) gets its images in its own dtype.

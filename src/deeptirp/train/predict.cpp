@@ -8,10 +8,10 @@
 #include "deeptirp/data/loader.h"
 #include "deeptirp/error.h"
 #include "deeptirp/io/csv.h"
-#include "deeptirp/models/inference.h"
-#include "deeptirp/train/evaluate.h"
-#include "deeptirp/models/model_file.h"
 #include "deeptirp/io/numbers.h"
+#include "deeptirp/models/inference.h"
+#include "deeptirp/models/model_file.h"
+#include "deeptirp/train/evaluate.h"
 
 namespace deeptirp {
 

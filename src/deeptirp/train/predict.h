@@ -6,11 +6,11 @@
 namespace deeptirp {
 
 struct PredictRequest {
-  std::filesystem::path model;     // as resolve_model_file takes it (models/model_file.h)
+  std::filesystem::path model;  // as resolve_model_file takes it (models/model_file.h)
   std::filesystem::path manifest;
-  std::filesystem::path out;       // CSV: image, patient_id, split, label, probability, logit
-  std::string split;               // only this split; empty = every case
-  bool flip_tta = false;           // average over the image and its flips
+  std::filesystem::path out;  // CSV: image, patient_id, split, label, probability, logit
+  std::string split;          // only this split; empty = every case
+  bool flip_tta = false;      // average over the image and its flips
   std::string device = "cpu";
   std::string precision = "fp32";
   int workers = 0;

@@ -7,9 +7,9 @@ namespace deeptirp {
 struct Schedule {
   std::string kind = "step";  // "step": the study's; "cosine": warm-up then cosine decay
   double base_lr = 0.1;
-  int step_epochs = 30;       // step: multiply by gamma every step_epochs epochs
+  int step_epochs = 30;  // step: multiply by gamma every step_epochs epochs
   double gamma = 0.1;
-  int warmup_epochs = 0;      // cosine: linear warm-up from 0, then cosine down to min_lr
+  int warmup_epochs = 0;  // cosine: linear warm-up from 0, then cosine down to min_lr
   double min_lr = 0.0;
   int epochs = 100;
 };

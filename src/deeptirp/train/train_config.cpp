@@ -1,7 +1,7 @@
 #include "deeptirp/train/train_config.h"
 
-#include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
+#include <nlohmann/json.hpp>
 
 #include "deeptirp/data/manifest.h"
 #include "deeptirp/data/study_config.h"
@@ -34,8 +34,10 @@ T parse_value(const std::string& name, const std::string& text) {
 
 template <typename T>
 std::string format_value(const T& value) {
-  if constexpr (std::is_same_v<T, std::string>) return value;
-  else if constexpr (std::is_same_v<T, bool>) return value ? "true" : "false";
+  if constexpr (std::is_same_v<T, std::string>)
+    return value;
+  else if constexpr (std::is_same_v<T, bool>)
+    return value ? "true" : "false";
   else {
     std::ostringstream out;
     out << value;
@@ -62,8 +64,10 @@ TrainField study_field(std::string name, std::string help, std::optional<T> Trai
   f.name = name;
   f.help = std::move(help) + " (default: the study's image section)";
   f.set = [name, member](TrainConfig& c, const std::string& text) {
-    if (text == "study") c.*member = std::nullopt;
-    else c.*member = parse_value<T>(name, text);
+    if (text == "study")
+      c.*member = std::nullopt;
+    else
+      c.*member = parse_value<T>(name, text);
   };
   f.get = [member](const TrainConfig& c) {
     return c.*member ? format_value(*(c.*member)) : std::string("study");
@@ -82,7 +86,8 @@ TrainField rate_field(std::string name, std::string help, double TrainConfig::*m
     }
     set_number(c, text);
     if (c.*member < 0 || c.*member >= 1)
-      throw Error("train." + name + ": expected 'default' or a number in [0, 1), got '" + text + "'");
+      throw Error("train." + name + ": expected 'default' or a number in [0, 1), got '" + text +
+                  "'");
   };
   auto get_number = f.get;
   f.get = [member, get_number](const TrainConfig& c) {
@@ -171,8 +176,7 @@ TrainConfig train_preset(const std::string& name) {
 
 void apply_train_override(TrainConfig& config, const std::string& assignment) {
   const auto eq = assignment.find('=');
-  if (eq == std::string::npos)
-    throw Error("--set: expected name=value, got '" + assignment + "'");
+  if (eq == std::string::npos) throw Error("--set: expected name=value, got '" + assignment + "'");
   const std::string name = assignment.substr(0, eq);
   for (const auto& f : train_fields())
     if (f.name == name) return f.set(config, assignment.substr(eq + 1));

@@ -18,11 +18,11 @@ struct ImageOptions;
 
 struct TrainConfig {
   std::string preset = "paper";
-  std::string manifest;          // the split manifest
-  std::string study;             // the study config (target, positive class, clinical columns)
+  std::string manifest;  // the split manifest
+  std::string study;     // the study config (target, positive class, clinical columns)
   std::string out = "runs/train";
   std::string model = "efficientnet_b3";
-  std::string weights;           // pretrained checkpoint (.pth or .safetensors); empty = random
+  std::string weights;  // pretrained checkpoint (.pth or .safetensors); empty = random
   // The model's input: the study's `image:` section unless a run sets it (resolve_image_options).
   std::optional<int> image_size;
   std::optional<int> channels;
@@ -37,7 +37,7 @@ struct TrainConfig {
   double min_lr = 0.0;
   int epochs = 100;
   int batch_size = 128;
-  int micro_batch = 0;            // gradient accumulation: batch_size in chunks of this; 0 = whole
+  int micro_batch = 0;  // gradient accumulation: batch_size in chunks of this; 0 = whole
   std::optional<bool> hflip;
   std::optional<bool> vflip;
   // Regularisation in training: dropout before EfficientNet's classifier, and the stochastic depth
@@ -47,12 +47,12 @@ struct TrainConfig {
   std::string class_balance = "none";  // none | pos-weight | sampling
   std::string monitor = "auc";         // best checkpoint by: auc | loss | accuracy
   std::uint64_t seed = 42;
-  std::string device = "cpu";          // cpu | cuda | cuda:N
-  std::string precision = "fp32";      // fp32 | bf16 | fp16 (fp16 on CUDA only)
-  int threads = 0;                     // intra-op threads; 0 = all cores
-  int workers = 0;                     // image loading threads; 0 = all cores
-  std::string cache_dir;               // preprocessed images; empty = <out>/cache
-  std::string log = "auto";            // auto (bar on a terminal) | plain | quiet
+  std::string device = "cpu";      // cpu | cuda | cuda:N
+  std::string precision = "fp32";  // fp32 | bf16 | fp16 (fp16 on CUDA only)
+  int threads = 0;                 // intra-op threads; 0 = all cores
+  int workers = 0;                 // image loading threads; 0 = all cores
+  std::string cache_dir;           // preprocessed images; empty = <out>/cache
+  std::string log = "auto";        // auto (bar on a terminal) | plain | quiet
 };
 
 // A field as the YAML and the command line know it.
@@ -82,7 +82,7 @@ void apply_train_override(TrainConfig& config, const std::string& assignment);
 // the bundle see the same value; preview shows the study's.
 ImageOptions resolve_image_options(const ImageOptions& study, const TrainConfig& config);
 
-void check_train_config(const TrainConfig& config);  // inconsistent values -> Error
+void check_train_config(const TrainConfig& config);        // inconsistent values -> Error
 std::string train_config_json(const TrainConfig& config);  // every field, for the run folder
 
 }  // namespace deeptirp

@@ -182,7 +182,11 @@ class EpochRunner {
  public:
   EpochRunner(const TrainConfig& config, const RunData& data, const ModelCard& card,
               ImageCache& cache, const torch::Device& device)
-      : config_(config), data_(data), card_(card), cache_(cache), device_(device),
+      : config_(config),
+        data_(data),
+        card_(card),
+        cache_(cache),
+        device_(device),
         schedule_{config.schedule,      config.lr,     config.step_epochs, config.gamma,
                   config.warmup_epochs, config.min_lr, config.epochs},
         micro_(config.micro_batch > 0 ? config.micro_batch : config.batch_size),
@@ -311,7 +315,8 @@ TrainResult train(const TrainConfig& config, const TrainControl& control) {
   const std::filesystem::path run = config.out;
   std::filesystem::create_directories(run);
   if (!control.resume && std::filesystem::exists(run / "last.json"))
-    throw Error(run.string() + " already holds a run; pass --resume to continue it, or choose "
+    throw Error(run.string() +
+                " already holds a run; pass --resume to continue it, or choose "
                 "another --out");
   if (config.threads > 0) torch::set_num_threads(config.threads);
   reuse_freed_memory();

@@ -18,8 +18,8 @@ struct TrainResult {
 };
 
 struct TrainControl {
-  bool resume = false;      // continue from <out>/last.json
-  int stop_after = 0;       // end this call after this many epochs (tests: an interruption)
+  bool resume = false;  // continue from <out>/last.json
+  int stop_after = 0;   // end this call after this many epochs (tests: an interruption)
 };
 
 // Checks everything it can before the first step (config, manifest, both classes in train and

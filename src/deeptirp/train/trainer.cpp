@@ -31,11 +31,18 @@ torch::Device parse_device(const std::string& name) {
   return device;
 }
 
+// GradScaler's defaults: init_scale 2^16, growth_interval 2000.
+constexpr double kInitialLossScale = 65536.0;
+constexpr int kLossScaleGrowthSteps = 2000;
+// The generator stream of balanced sampling's draws (mix_seed's second argument), apart from
+// the loader's streams, so that sampling and augmentation draws never coincide.
+constexpr std::uint64_t kBalancedDrawStream = 1000003;
+
 // Dynamic loss scaling for fp16 (as torch.cuda.amp.GradScaler): scale up after a run of finite
 // steps, halve and skip the step on an overflow.
 struct LossScaler {
   bool enabled = false;
-  double scale = 65536.0;
+  double scale = kInitialLossScale;
   int good_steps = 0;
 
   bool unscale_and_check(const std::vector<torch::Tensor>& params) {
@@ -49,7 +56,7 @@ struct LossScaler {
     if (!finite) {
       scale /= 2;
       good_steps = 0;
-    } else if (++good_steps == 2000) {
+    } else if (++good_steps == kLossScaleGrowthSteps) {
       scale *= 2;
       good_steps = 0;
     }
@@ -82,7 +89,7 @@ std::vector<std::size_t> balanced_draw(const Manifest& m, const std::vector<std:
                                        const std::string& positive, std::uint64_t seed, int epoch) {
   std::vector<std::size_t> pos, neg;
   for (auto i : cases) (m.cases[i].label == positive ? pos : neg).push_back(i);
-  std::mt19937_64 g(mix_seed(seed, 1000003 + epoch));
+  std::mt19937_64 g(mix_seed(seed, kBalancedDrawStream + epoch));
   std::vector<std::size_t> drawn(cases.size());
   for (auto& d : drawn) {
     const auto& from = bernoulli(g, 0.5) ? pos : neg;

@@ -21,11 +21,6 @@ T field(const json& doc, const char* key, const std::string& source) {
   }
 }
 
-template <typename T>
-T optional_field(const json& doc, const char* key, T fallback, const std::string& source) {
-  return doc.contains(key) && !doc.at(key).is_null() ? field<T>(doc, key, source) : fallback;
-}
-
 WeightsPreset parse_preset(const json& doc, const std::string& source) {
   WeightsPreset p;
   p.mean = field<std::array<double, 3>>(doc, "mean", source);
@@ -34,40 +29,41 @@ WeightsPreset parse_preset(const json& doc, const std::string& source) {
   return p;
 }
 
-// deeptirp 0.1's run card: {architecture, image_size, channels, roi_margin, mean, std, target,
-// positive, classes, num_classes, tool}.
-ModelCard parse_run_card_v1(const json& doc, const std::string& source) {
-  ModelCard c;
-  c.architecture = field<std::string>(doc, "architecture", source);
-  c.image_size = field<int>(doc, "image_size", source);
-  c.channels = field<int>(doc, "channels", source);
-  c.num_classes = optional_field<int>(doc, "num_classes", 1, source);
-  c.roi_margin = field<double>(doc, "roi_margin", source);
-  c.norm.mean = field<double>(doc, "mean", source);
-  c.norm.std = field<double>(doc, "std", source);
-  c.target = field<std::string>(doc, "target", source);
-  c.positive = field<std::string>(doc, "positive", source);
-  c.classes = field<std::vector<std::string>>(doc, "classes", source);
-  c.tool_version = optional_field<std::string>(doc, "tool", "", source);
-  return c;
+json key_or_null(const json& doc, const char* key) { return doc.contains(key) ? doc[key] : json(); }
+
+// deeptirp 0.1's two cards in this version's form, so that one parser reads all three. A key the
+// old card lacks becomes null, which the parser names as missing or of the wrong type.
+// The run card: {architecture, image_size, channels, roi_margin, mean, std, target, positive,
+// classes, num_classes, tool}.
+json upgraded_run_card_v1(const json& doc) {
+  json v2 = doc;
+  v2["num_classes"] = doc.value("num_classes", 1);
+  v2["normalisation"] = {
+      {"kind", "dataset"}, {"mean", key_or_null(doc, "mean")}, {"std", key_or_null(doc, "std")}};
+  v2["tool_version"] = doc.value("tool", "");
+  return v2;
 }
 
-// deeptirp 0.1's model-file sidecar: {format, architecture, input_size, in_chans, num_classes,
-// mean[3], std[3], interpolation, classes, tool_version}; its mean/std were the weights' preset.
-ModelCard parse_sidecar_v1(const json& doc, const std::string& source) {
-  ModelCard c;
-  c.architecture = field<std::string>(doc, "architecture", source);
-  c.image_size = field<int>(doc, "input_size", source);
-  c.channels = field<int>(doc, "in_chans", source);
-  c.num_classes = field<int>(doc, "num_classes", source);
-  c.weights_preset = parse_preset(doc, source);
-  c.target.clear();
-  c.classes = field<std::vector<std::string>>(doc, "classes", source);
-  c.tool_version = field<std::string>(doc, "tool_version", source);
-  return c;
+// The model-file sidecar: {format, architecture, input_size, in_chans, num_classes, mean[3],
+// std[3], interpolation, classes, tool_version}; its mean/std were the weights' preset, and it
+// described no classifier of a study.
+json upgraded_sidecar_v1(const json& doc) {
+  json v2 = doc;
+  v2["image_size"] = key_or_null(doc, "input_size");
+  v2["channels"] = key_or_null(doc, "in_chans");
+  const ModelCard defaults;
+  v2["roi_margin"] = defaults.roi_margin;
+  v2["normalisation"] = {
+      {"kind", defaults.normalisation}, {"mean", defaults.norm.mean}, {"std", defaults.norm.std}};
+  v2["target"] = "";
+  v2["positive"] = "";
+  v2["weights_preset"] = {{"mean", key_or_null(doc, "mean")},
+                          {"std", key_or_null(doc, "std")},
+                          {"interpolation", key_or_null(doc, "interpolation")}};
+  return v2;
 }
 
-ModelCard parse_card_v2(const json& doc, const std::string& source) {
+ModelCard parse_card(const json& doc, const std::string& source) {
   ModelCard c;
   c.architecture = field<std::string>(doc, "architecture", source);
   c.image_size = field<int>(doc, "image_size", source);
@@ -154,12 +150,12 @@ ModelCard parse_model_card(const json& doc, const std::string& source) {
   if (!doc.contains("format")) {
     if (!doc.contains("image_size"))
       throw Error(source + ": not a deeptirp model card (no \"format\": \"deeptirp-model\")");
-    card = parse_run_card_v1(doc, source);
+    card = parse_card(upgraded_run_card_v1(doc), source);
   } else if (doc.at("format") != kModelCardFormat) {
     throw Error(source + ": not a deeptirp model card (\"format\" is " + doc.at("format").dump() +
                 ")");
   } else if (!doc.contains("card_version")) {
-    card = parse_sidecar_v1(doc, source);
+    card = parse_card(upgraded_sidecar_v1(doc), source);
   } else {
     const int version = field<int>(doc, "card_version", source);
     if (version != kModelCardVersion)
@@ -167,7 +163,7 @@ ModelCard parse_model_card(const json& doc, const std::string& source) {
                   " is newer than this deeptirp reads (" + std::to_string(kModelCardVersion) +
                   "); use the deeptirp that wrote it (" +
                   doc.value("tool_version", std::string("unknown")) + ")");
-    card = parse_card_v2(doc, source);
+    card = parse_card(doc, source);
   }
   check_card(card, source);
   return card;

@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <vector>
 
+#include "deeptirp/error.h"
+
 namespace deeptirp::testing {
 namespace {
 
@@ -54,6 +56,15 @@ int run_command(const std::string& command, std::string* output) {
 std::string reference_python() {
   std::string p = REFERENCE_PYTHON;
   return (p.empty() || p.find("NOTFOUND") != std::string::npos) ? "" : p;
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "no error";
 }
 
 }  // namespace deeptirp::testing

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 #include <string>
 
 namespace deeptirp::testing {
@@ -18,6 +19,9 @@ int run_command(const std::string& command, std::string* output = nullptr);
 
 // The Debian python3 with torch, sklearn and pydicom, or empty when absent.
 std::string reference_python();
+
+// The message of the deeptirp::Error that `f` throws, or "no error".
+std::string error_of(const std::function<void()>& f);
 
 }  // namespace deeptirp::testing
 

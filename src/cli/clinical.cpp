@@ -27,8 +27,9 @@ void add_train(CLI::App* parent) {
                   "Candidate kinds, e.g. rf,lr (default: the config's, else all of " +
                       clinical::known_kinds() + ")");
   cmd->callback([a] {
-    const StudyConfig study = load_study_config(a->config);
-    clinical::ClinicalConfig config = clinical::load_clinical_config(a->config, study.seed);
+    const YamlDocument yaml = YamlDocument::load(a->config);
+    const StudyConfig study = parse_study_config(yaml);
+    clinical::ClinicalConfig config = clinical::parse_clinical_config(yaml, study.seed);
     if (!a->models.empty()) config.models = clinical::parse_model_list(a->models, "--models");
     const Manifest manifest = read_manifest(a->manifest, study);
     std::cout << "cross-validating (" << config.folds

@@ -1,5 +1,6 @@
 // deeptirp train: one image model on a split manifest, with the study's recipe by default.
 #include <iostream>
+#include <optional>
 
 #include "cli/command.h"
 #include "deeptirp/train/trainer.h"
@@ -29,16 +30,22 @@ void add_train(CLI::App& app) {
     cmd->add_option("--" + field.name, args->fields[field.name], field.help);
   cmd->callback([args, cmd] {
     TrainConfig config = train_preset(args->preset);
+    std::optional<StudyConfig> study;
     if (!args->config.empty()) {
+      const YamlDocument yaml = YamlDocument::load(args->config);
       config.study = args->config;
-      apply_train_yaml(config, args->config);
+      apply_train_section(config, yaml);
+      study = parse_study_config(yaml);
     }
     for (const auto& field : train_fields())
       if (cmd->count("--" + field.name) > 0)
         apply_train_override(config, field.name + "=" + args->fields[field.name]);
     for (const auto& s : args->sets) apply_train_override(config, s);
     if (args->quiet) config.log = "quiet";
-    TrainResult result = train(config, {args->resume, 0});
+    TrainControl control;
+    control.resume = args->resume;
+    if (study) control.study = &*study;
+    TrainResult result = train(config, control);
     std::cout << "best epoch " << result.best_epoch << " of " << result.epochs_done << " ("
               << config.monitor << " " << result.best_metric << "); run folder "
               << result.run.string() << "\n";

@@ -220,7 +220,7 @@ TEST(ClinicalErrors, NameWhatIsWrong) {
   }
   auto expect_error = [](const std::string& yaml, const std::string& needle) {
     try {
-      parse_clinical_config(yaml, "study.yaml", 1);
+      parse_clinical_config(YamlDocument::parse(yaml, "study.yaml"), 1);
       ADD_FAILURE() << "no error for " << yaml;
     } catch (const Error& e) {
       EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
@@ -231,7 +231,9 @@ TEST(ClinicalErrors, NameWhatIsWrong) {
   expect_error("clinical_model:\n  imputation: mean\n", "clinical_model.imputation");
   EXPECT_THROW(parse_model_list("rf,boost", "--models"), Error);
   const ClinicalConfig c = parse_clinical_config(
-      "target: x\nclinical_model:\n  models: [rf, svm]\n  folds: 3\n  imputation: random\n", "s",
+      YamlDocument::parse(
+          "target: x\nclinical_model:\n  models: [rf, svm]\n  folds: 3\n  imputation: random\n",
+          "s"),
       5);
   EXPECT_EQ(c.models, (std::vector<std::string>{"rf", "svm"}));
   EXPECT_EQ(c.folds, 3);

@@ -20,7 +20,8 @@ struct Folder {
 };
 
 Folder make_folder(const std::string& name, const std::string& rows) {
-  Folder f{testing::scratch_dir("table-" + name), parse_study_config(kConfig, "study.yaml")};
+  Folder f{testing::scratch_dir("table-" + name),
+           parse_study_config(YamlDocument::parse(kConfig, "study.yaml"))};
   std::filesystem::create_directories(f.root / "dicom");
   for (const char* file : {"a.dcm", "b.dcm"}) std::ofstream(f.root / "dicom" / file) << "x";
   std::ofstream(f.root / "clinical.csv")

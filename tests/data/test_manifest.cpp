@@ -11,9 +11,9 @@ namespace {
 
 StudyConfig demo_config() {
   return parse_study_config(
-      "target: diagnosis\npositive: tumour\nclasses: [infection, tumour]\n"
-      "clinical: {numeric: [age], categorical: [sex]}\n",
-      "study.yaml");
+      YamlDocument::parse("target: diagnosis\npositive: tumour\nclasses: [infection, tumour]\n"
+                          "clinical: {numeric: [age], categorical: [sex]}\n",
+                          "study.yaml"));
 }
 
 std::filesystem::path write(const std::string& name, const std::string& text) {
@@ -114,7 +114,8 @@ TEST(Manifest, WriteRewritesImagePathsRelativeToTheNewFolder) {
 
 TEST(StudyConfig, UnknownKeyIsNamed) {
   try {
-    parse_study_config("target: diagnosis\nimage: {size: 224, chanels: 3}\n", "s.yaml");
+    parse_study_config(
+        YamlDocument::parse("target: diagnosis\nimage: {size: 224, chanels: 3}\n", "s.yaml"));
     FAIL();
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("s.yaml: key 'image.chanels': unknown key"),
@@ -124,19 +125,21 @@ TEST(StudyConfig, UnknownKeyIsNamed) {
 }
 
 TEST(StudyConfig, InconsistentValuesAreNamed) {
-  EXPECT_THROW(parse_study_config("classes: [a, b]\npositive: c\n", "s.yaml"), Error);
-  EXPECT_THROW(parse_study_config("image: {channels: 2}\n", "s.yaml"), Error);
-  EXPECT_THROW(parse_study_config("image: {size: big}\n", "s.yaml"), Error);
-  EXPECT_THROW(parse_study_config("clinical: {numeric: [age], categorical: [age]}\n", "s.yaml"),
+  EXPECT_THROW(parse_study_config(YamlDocument::parse("classes: [a, b]\npositive: c\n", "s.yaml")),
+               Error);
+  EXPECT_THROW(parse_study_config(YamlDocument::parse("image: {channels: 2}\n", "s.yaml")), Error);
+  EXPECT_THROW(parse_study_config(YamlDocument::parse("image: {size: big}\n", "s.yaml")), Error);
+  EXPECT_THROW(parse_study_config(YamlDocument::parse(
+                   "clinical: {numeric: [age], categorical: [age]}\n", "s.yaml")),
                Error);
 }
 
 TEST(StudyConfig, ReadsEverySection) {
-  StudyConfig c = parse_study_config(
+  StudyConfig c = parse_study_config(YamlDocument::parse(
       "target: dx\npositive: t\nclasses: [i, t]\nclinical: {numeric: [age], categorical: [sex]}\n"
       "centres: {external: [C, D]}\nsplit: {train: 0.6, validation: 0.2, test: 0.2, seed: 9}\n"
       "image: {size: 128, channels: 1, roi_margin: 0.2}\nimport: {image: file, patient_id: pid}\n",
-      "s.yaml");
+      "s.yaml"));
   EXPECT_EQ(c.target, "dx");
   EXPECT_EQ(c.clinical_features(), (std::vector<std::string>{"age", "sex"}));
   EXPECT_EQ(c.external_centres, (std::vector<std::string>{"C", "D"}));

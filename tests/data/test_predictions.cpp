@@ -13,14 +13,7 @@
 namespace deeptirp {
 namespace {
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
+using testing::error_of;
 
 TEST(Numbers, EveryDoubleReadsBackExactly) {
   for (double v : {0.1, 1.0 / 3.0, 0.63241000841581951, 1e-300, 5e-324, 123456789.125, -2.5e17}) {

@@ -225,11 +225,19 @@ TEST(Evaluate, PredictionErrorsNameTheFileAndTheImage) {
 }
 
 TEST(Evaluate, ConfigIsStrict) {
-  EXPECT_EQ(evaluate::parse_evaluate_config("evaluate: {threshold: 0.4}", "s.yaml", 1).threshold,
+  EXPECT_EQ(evaluate::parse_evaluate_config(
+                YamlDocument::parse("evaluate: {threshold: 0.4}", "s.yaml"), 1)
+                .threshold,
             "0.4");
-  EXPECT_THROW(evaluate::parse_evaluate_config("evaluate: {threshold: high}", "s.yaml", 1), Error);
-  EXPECT_THROW(evaluate::parse_evaluate_config("evaluate: {sets: [holdout]}", "s.yaml", 1), Error);
-  EXPECT_THROW(evaluate::parse_evaluate_config("evaluate: {bootstrp: 10}", "s.yaml", 1), Error);
+  EXPECT_THROW(evaluate::parse_evaluate_config(
+                   YamlDocument::parse("evaluate: {threshold: high}", "s.yaml"), 1),
+               Error);
+  EXPECT_THROW(evaluate::parse_evaluate_config(
+                   YamlDocument::parse("evaluate: {sets: [holdout]}", "s.yaml"), 1),
+               Error);
+  EXPECT_THROW(
+      evaluate::parse_evaluate_config(YamlDocument::parse("evaluate: {bootstrp: 10}", "s.yaml"), 1),
+      Error);
 }
 
 }  // namespace

@@ -340,22 +340,24 @@ TEST(ReaderCalls, ErrorsNameTheLineAndColumn) {
 }
 
 TEST(ReaderConfig, ReadsTheSectionStrictly) {
-  EXPECT_TRUE(parse_reader_config("target: diagnosis\n", "/s/study.yaml").calls.empty());
-  const ReaderConfig c = parse_reader_config(
+  EXPECT_TRUE(parse_reader_config(YamlDocument::parse("target: diagnosis\n", "/s/study.yaml"))
+                  .calls.empty());
+  const ReaderConfig c = parse_reader_config(YamlDocument::parse(
       "readers:\n  calls: calls/readers.csv\n  columns: {case: file, confidence: sure}\n",
-      "/s/study.yaml");
+      "/s/study.yaml"));
   EXPECT_EQ(c.calls, fs::path("/s/calls/readers.csv"));
   EXPECT_EQ(c.columns.case_id, "file");
   EXPECT_EQ(c.columns.confidence, "sure");
   EXPECT_EQ(c.columns.reader, "reader");
-  EXPECT_EQ(parse_reader_config("readers: {calls: /abs/r.csv}\n", "s.yaml").calls,
-            fs::path("/abs/r.csv"));
+  EXPECT_EQ(
+      parse_reader_config(YamlDocument::parse("readers: {calls: /abs/r.csv}\n", "s.yaml")).calls,
+      fs::path("/abs/r.csv"));
   for (const auto& [yaml, key] : std::vector<std::pair<std::string, std::string>>{
            {"readers:\n  calls: r.csv\n  cals: x\n", "readers.cals"},
            {"readers:\n  calls: r.csv\n  columns: {cases: x}\n", "readers.columns.cases"},
            {"readers:\n  columns: {case: x}\n", "readers.calls"}}) {
     try {
-      parse_reader_config(yaml, "study.yaml");
+      parse_reader_config(YamlDocument::parse(yaml, "study.yaml"));
       ADD_FAILURE() << "no error for " << yaml;
     } catch (const Error& e) {
       EXPECT_NE(std::string(e.what()).find("study.yaml: key '" + key + "'"), std::string::npos)

@@ -4,18 +4,12 @@
 #include "deeptirp/io/csv.h"
 #include "deeptirp/stats/columns.h"
 #include "stats_test_util.h"
+#include "test_support.h"
 
 namespace deeptirp::stats {
 namespace {
 
-std::string error_of(const std::function<void()> &f) {
-  try {
-    f();
-  } catch (const Error &e) {
-    return e.what();
-  }
-  return "no error";
-}
+using testing::error_of;
 
 const char *kTable =
     "id,score,label,reader\n"

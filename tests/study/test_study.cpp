@@ -5,6 +5,8 @@
 
 #include <fstream>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 #include "deeptirp/error.h"
 #include "deeptirp/study/study.h"
@@ -136,6 +138,17 @@ TEST(Study, ConfigErrorsNameTheKey) {
   EXPECT_NE(run("study: {table: t.csv}\nexplain: {methods: [lime]}\n").find("explain.methods"),
             std::string::npos);
   EXPECT_NE(run("study: {table: t.csv, outt: x}\n").find("study.outt"), std::string::npos);
+  // Every later stage's section, and the split, are read with the rest, before the data stage.
+  for (const auto& [yaml, key] : std::vector<std::pair<std::string, std::string>>{
+           {"clinical_model: {fold: 3}\n", "clinical_model.fold"},
+           {"ensemble: {kinds: [median]}\n", "ensemble.kinds"},
+           {"evaluate: {bootstrap: 5}\n", "evaluate.bootstrap"},
+           {"readers: {columns: {case: x}}\n", "readers.calls"},
+           {"split: {train: 0, test: 0.5}\n", "split"},
+           {"image: {size: 2}\n", "image.size"}})
+    EXPECT_NE(run("study: {table: t.csv}\n" + yaml).find("key '" + key + "'"), std::string::npos)
+        << yaml;
+  EXPECT_FALSE(std::filesystem::exists(dir / "study")) << "a refused study wrote its folder";
 }
 
 }  // namespace

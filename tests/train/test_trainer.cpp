@@ -140,7 +140,7 @@ TEST(TrainConfig, UnknownYamlKeyIsNamed) {
   std::ofstream(dir / "s.yaml") << "train:\n  epochs: 2\n  learning_rate: 0.1\n";
   TrainConfig c;
   try {
-    apply_train_yaml(c, dir / "s.yaml");
+    apply_train_section(c, YamlDocument::load(dir / "s.yaml"));
     FAIL();
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("train.learning_rate"), std::string::npos) << e.what();

@@ -88,8 +88,7 @@ ImagePart load_image_model(const fs::path& folder, const std::string& name, Prec
   const fs::path dir = folder / image_model_folder(name);
   ImagePart part;
   part.name = name;
-  LoadedModel loaded = load_model_file(dir / kWeightsFile);
-  loaded.card.check_classifier((dir / kCardFile).string());
+  LoadedModel loaded = load_classifier(dir / kWeightsFile);
   part.card = std::move(loaded.card);
   part.model = std::move(loaded.model);
   std::string note;

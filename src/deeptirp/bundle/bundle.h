@@ -28,7 +28,8 @@ struct BundleSource {
   std::filesystem::path ensemble;                                         // ensemble folder
   std::map<std::string, double> thresholds;  // by part name (image models, clinical, ensemble);
                                              // a part not named gets 0.5
-  nlohmann::json metadata;  // merged into metadata.json: data summary, metrics, seeds
+  nlohmann::json metadata;             // merged into metadata.json: data summary, metrics, seeds
+  const StudyConfig* study = nullptr;  // study_yaml as already read (the study's), else read
 };
 
 // Builds the bundle under a temporary name beside `out`, loads it once as a check, then renames

@@ -193,7 +193,7 @@ void put_in_place(Staging& staging, const fs::path& out) {
 }  // namespace
 
 void export_bundle(const BundleSource& source, const fs::path& out) {
-  const StudyConfig study = load_study_config(source.study_yaml);
+  const StudyConfig study = source.study ? *source.study : load_study_config(source.study_yaml);
   if (study.positive.empty())
     throw Error(source.study_yaml.string() + ": key 'positive': the study names no positive class");
   const std::vector<ImageRun> runs = image_runs(source, study);

@@ -11,8 +11,6 @@
 #include "deeptirp/error.h"
 
 namespace deeptirp::clinical {
-namespace {}  // namespace
-
 std::vector<std::string> parse_model_list(const std::string& list, const std::string& where) {
   std::vector<std::string> out;
   std::stringstream in(list);
@@ -26,13 +24,12 @@ std::vector<std::string> parse_model_list(const std::string& list, const std::st
   return out;
 }
 
-ClinicalConfig parse_clinical_config(const std::string& yaml_text,
-                                     const std::filesystem::path& path,
-                                     std::uint64_t default_seed) {
+ClinicalConfig parse_clinical_config(const YamlDocument& study, std::uint64_t default_seed) {
   ClinicalConfig config;
   config.seed = default_seed;
-  const YamlReader r(path);
-  const YAML::Node section = r.section(yaml_text, "clinical_model");
+  const YamlReader& r = study.reader;
+  const std::filesystem::path& path = study.file();
+  const YAML::Node section = study.section("clinical_model");
   if (!section || section.IsNull()) return config;
   r.only_keys(section, "clinical_model", {"models", "folds", "imputation", "seed"});
   if (const YAML::Node models = section["models"]) {
@@ -59,10 +56,6 @@ ClinicalConfig parse_clinical_config(const std::string& yaml_text,
     r.fail("clinical_model.imputation", "'" + config.imputation + "' is not one of median, random");
   if (section["seed"]) config.seed = r.as<std::uint64_t>(section["seed"], "clinical_model.seed");
   return config;
-}
-
-ClinicalConfig load_clinical_config(const std::filesystem::path& path, std::uint64_t default_seed) {
-  return parse_clinical_config(read_config_text(path), path, default_seed);
 }
 
 }  // namespace deeptirp::clinical

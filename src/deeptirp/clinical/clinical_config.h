@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "deeptirp/data/yaml_reader.h"
+
 namespace deeptirp::clinical {
 
 struct ClinicalConfig {
@@ -21,9 +23,7 @@ struct ClinicalConfig {
 
 // Reads the section strictly: an unknown key, a wrong type or an unknown model kind is an Error
 // naming the key and the file. `default_seed` is the study's seed.
-ClinicalConfig parse_clinical_config(const std::string& yaml_text,
-                                     const std::filesystem::path& path, std::uint64_t default_seed);
-ClinicalConfig load_clinical_config(const std::filesystem::path& path, std::uint64_t default_seed);
+ClinicalConfig parse_clinical_config(const YamlDocument& study, std::uint64_t default_seed);
 
 // Splits "rf,lr" and checks every name against the known kinds.
 std::vector<std::string> parse_model_list(const std::string& list, const std::string& where);

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "deeptirp/data/predictions.h"
 #include "deeptirp/error.h"
 #include "deeptirp/io/atomic_file.h"
 #include "deeptirp/io/csv.h"
@@ -214,16 +215,14 @@ std::size_t predict_clinical_csv(const std::filesystem::path& model_folder,
   const ClinicalModel model = ClinicalModel::load(model_folder);
   StudyConfig study;
   study.target = model.target();
-  const Manifest m = read_manifest(manifest_path, study);
+  return write_clinical_predictions(model, read_manifest(manifest_path, study), out, split);
+}
+
+std::size_t write_clinical_predictions(const ClinicalModel& model, const Manifest& m,
+                                       const std::filesystem::path& out, const std::string& split) {
   const std::vector<std::size_t> rows = cases_in_split(m, split);
-  if (rows.empty()) throw Error(manifest_path.string() + ": no cases in split '" + split + "'");
-  const std::vector<double> p = model.predict(m, rows);
-  std::vector<std::vector<std::string>> table;
-  for (std::size_t k = 0; k < rows.size(); ++k) {
-    const Case& c = m.cases[rows[k]];
-    table.push_back({c.image, c.patient_id, c.split, c.label, format_number(p[k])});
-  }
-  write_csv(out, {"image", "patient_id", "split", model.target(), "probability"}, table);
+  if (rows.empty()) throw Error(m.path.string() + ": no cases in split '" + split + "'");
+  write_predictions(out, m, rows, {{"probability", model.predict(m, rows)}});
   return rows.size();
 }
 

@@ -73,5 +73,8 @@ int positive_label(const Case& c, const std::string& positive);
 std::size_t predict_clinical_csv(const std::filesystem::path& model_folder,
                                  const std::filesystem::path& manifest_path,
                                  const std::filesystem::path& out, const std::string& split);
+// The same for a model and a manifest in memory.
+std::size_t write_clinical_predictions(const ClinicalModel& model, const Manifest& manifest,
+                                       const std::filesystem::path& out, const std::string& split);
 
 }  // namespace deeptirp::clinical

@@ -121,6 +121,11 @@ Manifest read_manifest(const std::filesystem::path& path, const StudyConfig& con
   return manifest_from_table(read_csv(path), path, config, options, skipped);
 }
 
+Manifest manifest_or_read(const Manifest* given, const std::filesystem::path& path,
+                          const StudyConfig& config) {
+  return given ? *given : read_manifest(path, config);
+}
+
 Manifest manifest_from_table(const CsvTable& table, const std::filesystem::path& path,
                              const StudyConfig& config, const ManifestOptions& options,
                              std::vector<BadRow>* skipped) {

@@ -69,6 +69,11 @@ struct ManifestOptions {
 Manifest read_manifest(const std::filesystem::path& path, const StudyConfig& config,
                        const ManifestOptions& options = {}, std::vector<BadRow>* skipped = nullptr);
 
+// `given` when the caller has read the manifest already (a study reads its own once and passes
+// it to every stage), else the file at `path`.
+Manifest manifest_or_read(const Manifest* given, const std::filesystem::path& path,
+                          const StudyConfig& config);
+
 struct CsvTable;
 // The same from a table already in memory; `path` is where its relative image paths start.
 Manifest manifest_from_table(const CsvTable& table, const std::filesystem::path& path,

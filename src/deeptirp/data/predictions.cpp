@@ -73,6 +73,27 @@ std::map<std::string, double> PredictionsTable::by_image(const std::string& colu
   return out;
 }
 
+void write_predictions(const std::filesystem::path& csv, const Manifest& manifest,
+                       const std::vector<std::size_t>& rows,
+                       const std::vector<PredictionsColumn>& columns) {
+  std::vector<std::string> header = {"image", "patient_id", "split", manifest.target};
+  for (const auto& column : columns) {
+    if (column.values.size() != rows.size())
+      throw Error(csv.string() + ": column '" + column.name + "' has " +
+                  std::to_string(column.values.size()) + " values for " +
+                  std::to_string(rows.size()) + " rows");
+    header.push_back(column.name);
+  }
+  std::vector<std::vector<std::string>> table;
+  for (std::size_t k = 0; k < rows.size(); ++k) {
+    const Case& c = manifest.cases[rows[k]];
+    std::vector<std::string> row = {c.image, c.patient_id, c.split, c.label};
+    for (const auto& column : columns) row.push_back(format_number(column.values[k]));
+    table.push_back(std::move(row));
+  }
+  write_csv(csv, header, table);
+}
+
 std::vector<std::size_t> all_cases(const Manifest& manifest) {
   std::vector<std::size_t> all(manifest.cases.size());
   for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;

@@ -43,6 +43,18 @@ class PredictionsTable {
   std::unordered_map<std::string, std::size_t> row_of_;
 };
 
+// A part's column of a predictions table: one value per row written.
+struct PredictionsColumn {
+  std::string name;
+  std::vector<double> values;
+};
+
+// Writes the table (atomically): one row per case of `rows`, with image, patient_id, split and
+// the manifest's target, then each column's value by format_number.
+void write_predictions(const std::filesystem::path& csv, const Manifest& manifest,
+                       const std::vector<std::size_t>& rows,
+                       const std::vector<PredictionsColumn>& columns);
+
 // Every case of a manifest, in order (for tables over the whole manifest).
 std::vector<std::size_t> all_cases(const Manifest& manifest);
 

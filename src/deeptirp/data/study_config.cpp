@@ -17,11 +17,11 @@ std::vector<std::string> StudyConfig::clinical_features() const {
   return all;
 }
 
-StudyConfig parse_study_config(const std::string& yaml_text, const std::filesystem::path& path) {
+StudyConfig parse_study_config(const YamlDocument& study) {
   StudyConfig config;
-  config.path = path;
-  const YamlReader r(path);
-  const YAML::Node root = r.load(yaml_text);
+  config.path = study.file();
+  const YamlReader& r = study.reader;
+  const YAML::Node& root = study.root;
   if (!root || root.IsNull()) return config;
   r.only_keys(root, "",
               {"target", "positive", "classes", "clinical", "centres", "split", "image", "import",
@@ -88,7 +88,7 @@ StudyConfig parse_study_config(const std::string& yaml_text, const std::filesyst
 }
 
 StudyConfig load_study_config(const std::filesystem::path& path) {
-  return parse_study_config(read_config_text(path), path);
+  return parse_study_config(YamlDocument::load(path));
 }
 
 }  // namespace deeptirp

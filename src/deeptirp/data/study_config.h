@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "deeptirp/data/yaml_reader.h"
+
 namespace deeptirp {
 
 struct SplitRatios {
@@ -50,7 +52,7 @@ struct StudyConfig {
 
 // Reads a study YAML. Unknown keys, wrong types and inconsistent values are errors that name the
 // key and the file.
+StudyConfig parse_study_config(const YamlDocument& study);
 StudyConfig load_study_config(const std::filesystem::path& path);
-StudyConfig parse_study_config(const std::string& yaml_text, const std::filesystem::path& path);
 
 }  // namespace deeptirp

@@ -16,6 +16,7 @@ namespace deeptirp {
 
 class YamlReader {
  public:
+  YamlReader() = default;
   explicit YamlReader(std::filesystem::path file) : file_(std::move(file)) {}
 
   // Parses `text`; a syntax error names the file.
@@ -25,12 +26,6 @@ class YamlReader {
     } catch (const YAML::Exception& e) {
       throw Error(file_.string() + ": not valid YAML: " + e.what());
     }
-  }
-
-  // One section of the study YAML `text` (each step reads its own); null when absent.
-  YAML::Node section(const std::string& text, const std::string& key) const {
-    const YAML::Node root = load(text);
-    return root && root.IsMap() ? root[key] : YAML::Node();
   }
 
   [[noreturn]] void fail(const std::string& key, const std::string& what) const {
@@ -86,7 +81,7 @@ class YamlReader {
   std::filesystem::path file_;
 };
 
-// The whole study config file, for the section parsers.
+// The whole study config file, as the results record it.
 inline std::string read_config_text(const std::filesystem::path& path) {
   std::ifstream in(path);
   if (!in) throw Error(path.string() + ": cannot open the study config");
@@ -94,5 +89,26 @@ inline std::string read_config_text(const std::filesystem::path& path) {
   text << in.rdbuf();
   return text.str();
 }
+
+// The study YAML parsed once; every section's parser reads its part of it, so a study run and
+// each verb alone parse the file one time.
+struct YamlDocument {
+  YamlReader reader;
+  YAML::Node root;
+
+  static YamlDocument parse(const std::string& text, const std::filesystem::path& path) {
+    YamlReader reader(path);
+    YAML::Node root = reader.load(text);
+    return {std::move(reader), std::move(root)};
+  }
+  static YamlDocument load(const std::filesystem::path& path) {
+    return parse(read_config_text(path), path);
+  }
+  // One section; null when absent.
+  YAML::Node section(const std::string& key) const {
+    return root && root.IsMap() ? root[key] : YAML::Node();
+  }
+  const std::filesystem::path& file() const { return reader.file(); }
+};
 
 }  // namespace deeptirp

@@ -39,9 +39,7 @@ struct EnsembleConfig {
   Aggregate aggregate = Aggregate::kNone;
   std::uint64_t seed = 42;
 };
-EnsembleConfig parse_ensemble_config(const std::string& yaml_text,
-                                     const std::filesystem::path& path, std::uint64_t default_seed);
-EnsembleConfig load_ensemble_config(const std::filesystem::path& path, std::uint64_t default_seed);
+EnsembleConfig parse_ensemble_config(const YamlDocument& study, std::uint64_t default_seed);
 // Throws Error "<where>: unknown ensemble kind 'X' (known: mean, weighted, stacking)".
 void check_ensemble_kind(const std::string& kind, const std::string& where);
 
@@ -92,6 +90,10 @@ struct EnsembleFitRequest {
   clinical::FitObserver observer;
 };
 EnsembleModel fit_ensemble_files(const EnsembleFitRequest& request);
+// The same on the study's config, ensemble section and manifest as the caller has read them
+// (request.config and request.manifest name them in messages only).
+EnsembleModel fit_ensemble_on(const EnsembleFitRequest& request, const StudyConfig& study,
+                              EnsembleConfig config, const Manifest& manifest);
 
 struct EnsemblePredictRequest {
   std::filesystem::path model, manifest, clinical, out;
@@ -99,6 +101,7 @@ struct EnsemblePredictRequest {
   std::string split;         // empty = every case
   bool per_patient = false;  // one row per patient, by `aggregate` (or the model's; mean if none)
   std::string aggregate;     // empty = the model's
+  const Manifest* manifest_read = nullptr;  // the manifest already read (the study's), else read
 };
 // CSV: image, patient_id, split, <target>, <each image model>, clinical, ensemble (per patient:
 // patient_id, split, <target>, images, ...). Returns the number of rows written.

@@ -21,13 +21,12 @@ void check_ensemble_kind(const std::string& kind, const std::string& where) {
     throw Error(where + ": unknown ensemble kind '" + kind + "' (known: mean, weighted, stacking)");
 }
 
-EnsembleConfig parse_ensemble_config(const std::string& yaml_text,
-                                     const std::filesystem::path& path,
-                                     std::uint64_t default_seed) {
+EnsembleConfig parse_ensemble_config(const YamlDocument& study, std::uint64_t default_seed) {
   EnsembleConfig config;
   config.seed = default_seed;
-  const YamlReader r(path);
-  const YAML::Node section = r.section(yaml_text, "ensemble");
+  const YamlReader& r = study.reader;
+  const std::filesystem::path& path = study.file();
+  const YAML::Node section = study.section("ensemble");
   if (!section || section.IsNull()) return config;
   r.only_keys(section, "ensemble", {"kinds", "folds", "ridge", "aggregate", "seed"});
   if (const YAML::Node kinds = section["kinds"]) {
@@ -53,10 +52,6 @@ EnsembleConfig parse_ensemble_config(const std::string& yaml_text,
                         path.string() + ": key 'ensemble.aggregate'");
   if (section["seed"]) config.seed = r.as<std::uint64_t>(section["seed"], "ensemble.seed");
   return config;
-}
-
-EnsembleConfig load_ensemble_config(const std::filesystem::path& path, std::uint64_t default_seed) {
-  return parse_ensemble_config(read_config_text(path), path, default_seed);
 }
 
 }  // namespace deeptirp::ensemble

@@ -48,8 +48,14 @@ Components gather(const Manifest& m, const std::vector<std::size_t>& rows,
 }  // namespace
 
 EnsembleModel fit_ensemble_files(const EnsembleFitRequest& r) {
-  const StudyConfig study = load_study_config(r.config);
-  EnsembleConfig config = load_ensemble_config(r.config, study.seed);
+  const YamlDocument yaml = YamlDocument::load(r.config);
+  const StudyConfig study = parse_study_config(yaml);
+  return fit_ensemble_on(r, study, parse_ensemble_config(yaml, study.seed),
+                         read_manifest(r.manifest, study));
+}
+
+EnsembleModel fit_ensemble_on(const EnsembleFitRequest& r, const StudyConfig& study,
+                              EnsembleConfig config, const Manifest& m) {
   if (!r.kinds.empty()) {
     for (const auto& k : r.kinds) check_ensemble_kind(k, "--kinds");
     config.kinds = r.kinds;
@@ -57,7 +63,6 @@ EnsembleModel fit_ensemble_files(const EnsembleFitRequest& r) {
   if (study.positive.empty())
     throw Error(r.config.string() + ": key 'positive': the study names no positive class");
   check_names(r.images, study.target);
-  const Manifest m = read_manifest(r.manifest, study);
   const clinical::ClinicalModel clinical = clinical::ClinicalModel::load(r.clinical);
   if (clinical.target() != study.target || clinical.positive() != study.positive)
     throw Error(r.clinical.string() + ": the clinical model predicts '" + clinical.positive() +
@@ -89,11 +94,22 @@ std::size_t predict_ensemble_files(const EnsemblePredictRequest& r) {
   }
   StudyConfig study;
   study.target = model.target;
-  const Manifest m = read_manifest(r.manifest, study);
+  const Manifest m = manifest_or_read(r.manifest_read, r.manifest, study);
   const clinical::ClinicalModel clinical = clinical::ClinicalModel::load(r.clinical);
   const std::vector<std::size_t> rows = cases_in_split(m, r.split);
   if (rows.empty()) throw Error(r.manifest.string() + ": no cases in split '" + r.split + "'");
   const Components d = gather(m, rows, r.images, clinical, model.positive);
+  if (!r.per_patient) {
+    std::vector<PredictionsColumn> columns;
+    for (const auto& name : model.names) columns.push_back({name, {}});
+    columns.push_back({"ensemble", {}});
+    for (const auto& p : d.p) {
+      for (std::size_t j = 0; j < p.size(); ++j) columns[j].values.push_back(p[j]);
+      columns.back().values.push_back(model.combine(p));
+    }
+    write_predictions(r.out, m, rows, columns);
+    return rows.size();
+  }
   std::vector<ScoredRow> scored;
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const Case& c = m.cases[rows[i]];
@@ -101,23 +117,17 @@ std::size_t predict_ensemble_files(const EnsemblePredictRequest& r) {
     s.scores.push_back(model.combine(d.p[i]));
     scored.push_back(std::move(s));
   }
-  std::vector<std::string> header = {"image", "patient_id", "split", model.target};
-  if (r.per_patient) {
-    Aggregate how =
-        r.aggregate.empty() ? model.aggregate : parse_aggregate(r.aggregate, "--aggregate");
-    if (how == Aggregate::kNone) how = Aggregate::kMean;
-    scored = aggregate_by_patient(scored, how);
-    header = {"patient_id", "split", model.target, "images"};
-  }
+  // One row per patient: its images' scores combined as the ensemble was fitted to (or asked).
+  Aggregate how =
+      r.aggregate.empty() ? model.aggregate : parse_aggregate(r.aggregate, "--aggregate");
+  if (how == Aggregate::kNone) how = Aggregate::kMean;
+  scored = aggregate_by_patient(scored, how);
+  std::vector<std::string> header = {"patient_id", "split", model.target, "images"};
   header.insert(header.end(), model.names.begin(), model.names.end());
   header.push_back("ensemble");
   std::vector<std::vector<std::string>> table;
   for (const ScoredRow& s : scored) {
-    std::vector<std::string> row;
-    if (r.per_patient)
-      row = {s.patient_id, s.split, s.label, std::to_string(s.images)};
-    else
-      row = {s.image, s.patient_id, s.split, s.label};
+    std::vector<std::string> row = {s.patient_id, s.split, s.label, std::to_string(s.images)};
     for (double v : s.scores) row.push_back(format_number(v));
     table.push_back(std::move(row));
   }

@@ -5,13 +5,12 @@
 #include "deeptirp/stats/calibration.h"
 #include "deeptirp/stats/diagnostic.h"
 #include "deeptirp/stats/roc.h"
+#include "deeptirp/stats/stats_json.h"
 
 namespace deeptirp::evaluate {
 namespace {
 
-nlohmann::json interval_json(const stats::Interval& i) {
-  return {{"value", i.value}, {"ci", {i.ci_low, i.ci_high}}};
-}
+using stats::interval_json;
 
 // The cases of one evaluated set, in manifest order.
 struct SetCases {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "deeptirp/data/manifest.h"
+#include "deeptirp/data/yaml_reader.h"
 
 namespace deeptirp::evaluate {
 
@@ -26,8 +27,7 @@ struct EvaluateConfig {
   std::size_t bootstrap = 1000;
   std::uint64_t seed = 42;
 };
-EvaluateConfig parse_evaluate_config(const std::string& yaml_text,
-                                     const std::filesystem::path& path, std::uint64_t default_seed);
+EvaluateConfig parse_evaluate_config(const YamlDocument& study, std::uint64_t default_seed);
 
 // One part of the study: an image model, the clinical model or the ensemble.
 struct Part {

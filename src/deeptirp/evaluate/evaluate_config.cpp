@@ -6,13 +6,11 @@
 
 namespace deeptirp::evaluate {
 
-EvaluateConfig parse_evaluate_config(const std::string& yaml_text,
-                                     const std::filesystem::path& path,
-                                     std::uint64_t default_seed) {
+EvaluateConfig parse_evaluate_config(const YamlDocument& study, std::uint64_t default_seed) {
   EvaluateConfig config;
   config.seed = default_seed;
-  const YamlReader r(path);
-  const YAML::Node section = r.section(yaml_text, "evaluate");
+  const YamlReader& r = study.reader;
+  const YAML::Node section = study.section("evaluate");
   if (!section || section.IsNull()) return config;
   r.only_keys(section, "evaluate", {"sets", "threshold", "bootstrap", "seed"});
   r.get_list(section, "sets", "evaluate.sets", config.sets);

@@ -47,12 +47,11 @@ std::vector<ExplainedCase> explain(const ExplainRequest& r) {
   options.method = parse_cam_method(r.method);
   options.negative = r.negative;
   options.score_batch = r.score_batch;
-  LoadedModel loaded = load_model_file(r.model);
+  LoadedModel loaded = load_classifier(r.model);
   const ModelCard& card = loaded.card;
-  card.check_classifier(loaded.weights.string());
   StudyConfig study;
   study.target = card.target;
-  const Manifest manifest = read_manifest(r.manifest, study);
+  const Manifest manifest = manifest_or_read(r.manifest_read, r.manifest, study);
   std::vector<std::size_t> cases = cases_in_split(manifest, r.split);
   if (r.limit && cases.size() > r.limit) cases.resize(r.limit);
   if (cases.empty()) throw Error(r.manifest.string() + ": no cases in split '" + r.split + "'");

@@ -33,13 +33,14 @@ CaseExplanation explain_radiograph(ImageModel& model, const ModelCard& card,
 struct ExplainRequest {
   std::filesystem::path model;  // as resolve_model_file takes it (models/model_file.h)
   std::filesystem::path manifest;
-  std::filesystem::path out;       // gets one PNG per case and cams.csv
-  std::string method = "gradcam";  // gradcam | gradcampp | scorecam
-  std::string split;               // only this split; empty = every case
-  std::size_t limit = 0;           // at most this many cases; 0 = all
-  bool negative = false;           // explain the negative class instead of the positive
-  int64_t score_batch = 32;        // Score-CAM masked images per forward pass
-  std::string progress = "auto";   // Progress::parse_mode
+  const Manifest* manifest_read = nullptr;  // the manifest already read, else `manifest` is read
+  std::filesystem::path out;                // gets one PNG per case and cams.csv
+  std::string method = "gradcam";           // gradcam | gradcampp | scorecam
+  std::string split;                        // only this split; empty = every case
+  std::size_t limit = 0;                    // at most this many cases; 0 = all
+  bool negative = false;                    // explain the negative class instead of the positive
+  int64_t score_batch = 32;                 // Score-CAM masked images per forward pass
+  std::string progress = "auto";            // Progress::parse_mode
 };
 
 struct ExplainedCase {

@@ -71,10 +71,14 @@ void save_model_file(const fs::path& path, ImageModel& model, ModelCard card) {
   write_model_card(model_card_path(path), card);
 }
 
-LoadedModel load_model_file(const fs::path& path) {
+namespace {
+
+LoadedModel load_model(const fs::path& path, bool classifier) {
   LoadedModel loaded;
   loaded.weights = resolve_model_file(path);
-  loaded.card = read_model_card(model_card_path(loaded.weights));
+  const fs::path card = model_card_path(loaded.weights);
+  loaded.card = read_model_card(card);
+  if (classifier) loaded.card.check_classifier(card.string());
   loaded.model = build_model(loaded.card);
   // Our own files must match exactly: no head replacement, no stem summing.
   load_state_dict(*loaded.model, read_safetensors(loaded.weights), LoadOptions{"", "", false},
@@ -82,5 +86,10 @@ LoadedModel load_model_file(const fs::path& path) {
   loaded.model->eval();
   return loaded;
 }
+
+}  // namespace
+
+LoadedModel load_model_file(const fs::path& path) { return load_model(path, false); }
+LoadedModel load_classifier(const fs::path& path) { return load_model(path, true); }
 
 }  // namespace deeptirp

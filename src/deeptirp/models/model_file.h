@@ -38,5 +38,8 @@ struct LoadedModel {
 // `path` as resolve_model_file takes it. Throws Error naming the file and the key at fault;
 // every tensor must match by name and shape.
 LoadedModel load_model_file(const std::filesystem::path& path);
+// The same for a model trained on the study (one output, a positive class), as predict, explain
+// and bundles need; a converted checkpoint is refused before its weights are read.
+LoadedModel load_classifier(const std::filesystem::path& path);
 
 }  // namespace deeptirp

@@ -93,15 +93,6 @@ void add_cohen(const Rater& a, const Rater& b, const std::vector<std::string>& s
 
 }  // namespace
 
-nlohmann::json number_or_null(double value) {
-  return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr);
-}
-
-nlohmann::json ci_or_null(double low, double high) {
-  if (!std::isfinite(low) || !std::isfinite(high)) return nullptr;
-  return {low, high};
-}
-
 void add_agreement(const std::vector<std::string>& set_cases, const std::string& set,
                    const std::vector<Rater>& models, const std::vector<Rater>& readers,
                    nlohmann::json& fleiss, nlohmann::json& cohen) {

@@ -7,10 +7,11 @@
 
 namespace deeptirp::readers {
 
-ReaderConfig parse_reader_config(const std::string& yaml_text, const std::filesystem::path& path) {
+ReaderConfig parse_reader_config(const YamlDocument& study) {
   ReaderConfig config;
-  const YamlReader r(path);
-  const YAML::Node section = r.section(yaml_text, "readers");
+  const YamlReader& r = study.reader;
+  const std::filesystem::path& path = study.file();
+  const YAML::Node section = study.section("readers");
   if (!section || section.IsNull()) return config;
   r.only_keys(section, "readers", {"calls", "columns"});
   std::string calls;
@@ -30,10 +31,6 @@ ReaderConfig parse_reader_config(const std::string& yaml_text, const std::filesy
   for (const std::string* name : {&c.case_id, &c.reader, &c.call})
     if (name->empty()) r.fail("readers.columns", "a required column name is empty");
   return config;
-}
-
-ReaderConfig load_reader_config(const std::filesystem::path& path) {
-  return parse_reader_config(read_config_text(path), path);
 }
 
 }  // namespace deeptirp::readers

@@ -51,14 +51,18 @@ std::vector<ModelScores> read_model_scores(const std::filesystem::path& predicti
 }
 
 nlohmann::json reader_study_files(const ReaderStudyFiles& f) {
-  const StudyConfig study = load_study_config(f.config);
+  const YamlDocument yaml = YamlDocument::load(f.config);
+  const StudyConfig study = parse_study_config(yaml);
+  return reader_study_on(f, study, parse_reader_config(yaml), read_manifest(f.manifest, study));
+}
+
+nlohmann::json reader_study_on(const ReaderStudyFiles& f, const StudyConfig& study,
+                               const ReaderConfig& config, const Manifest& manifest) {
   if (study.positive.empty())
     throw Error(f.config.string() + ": key 'positive': the reader study needs the positive class");
-  const ReaderConfig config = load_reader_config(f.config);
   const std::filesystem::path calls_path = f.calls.empty() ? config.calls : f.calls;
   if (calls_path.empty())
     throw Error(f.config.string() + ": key 'readers.calls': no readers' calls given (or --calls)");
-  const Manifest manifest = read_manifest(f.manifest, study);
   ReaderCalls calls = read_reader_calls(calls_path, study.classes, config.columns);
   std::vector<std::string> images;
   for (const Case& c : manifest.cases) images.push_back(c.image);

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "deeptirp/stats/stats_json.h"
+
 namespace deeptirp::readers::detail {
 
 // A rater's calls by case id (1 = the study's positive class): a reader's, or a model's at its
@@ -16,10 +18,8 @@ struct Rater {
   std::map<std::string, double> scores;
 };
 
-// A number, or null where it does not exist (NaN from an empty class or a constant rating).
-nlohmann::json number_or_null(double value);
-// [low, high], or null when either end does not exist.
-nlohmann::json ci_or_null(double low, double high);
+using stats::ci_or_null;
+using stats::number_or_null;
 
 // Appends the set's Fleiss entries (models, readers, models+readers) and its Cohen entries (every
 // pair of raters, models first). `set_cases` are the set's case ids in order.

@@ -74,10 +74,7 @@ stats::Classes confidence_classes(const Rater& r, const SetCases& set_cases) {
   return out;
 }
 
-json interval_json(const stats::Interval& v) {
-  if (!std::isfinite(v.value)) return {{"value", nullptr}, {"ci", nullptr}};
-  return {{"value", v.value}, {"ci", detail::ci_or_null(v.ci_low, v.ci_high)}};
-}
+using stats::interval_json;
 
 // n, accuracy, sensitivity and specificity with Wilson CIs, and the point on the ROC plot.
 json metrics_json(const stats::Classes& calls) {

@@ -10,6 +10,13 @@
 #include <string>
 #include <vector>
 
+#include "deeptirp/data/yaml_reader.h"
+
+namespace deeptirp {
+struct Manifest;
+struct StudyConfig;
+}  // namespace deeptirp
+
 namespace deeptirp::readers {
 
 // Where the readers' CSV keeps each field. The study YAML's `readers` section:
@@ -29,8 +36,7 @@ struct ReaderConfig {
   ReaderColumns columns;
 };
 // `calls` comes back resolved against the YAML's folder. Unknown keys are errors naming the key.
-ReaderConfig parse_reader_config(const std::string& yaml_text, const std::filesystem::path& path);
-ReaderConfig load_reader_config(const std::filesystem::path& path);
+ReaderConfig parse_reader_config(const YamlDocument& study);
 
 struct ReaderCall {
   std::string case_id, reader, group, call;
@@ -91,6 +97,9 @@ struct ReaderStudyFiles {
   std::vector<std::string> sets = {"test", "external_test"};
 };
 nlohmann::json reader_study_files(const ReaderStudyFiles& files);
+// The same on the study's config, readers section and manifest as the caller has read them.
+nlohmann::json reader_study_on(const ReaderStudyFiles& files, const StudyConfig& study,
+                               const ReaderConfig& config, const Manifest& manifest);
 
 // Models' probabilities from a predictions CSV; an empty cell is a case the model did not score.
 std::vector<ModelScores> read_model_scores(const std::filesystem::path& predictions,

@@ -45,7 +45,7 @@ std::vector<evaluate::Part> study_parts(const StudyContext& ctx, nlohmann::json&
 
 // The reader study on the evaluated sets, each part calling cases at its own threshold.
 nlohmann::json reader_results(const StudyContext& ctx, const nlohmann::json& results) {
-  if (!readers::parse_reader_config(ctx.yaml_text, ctx.plan.yaml).calls.empty()) {
+  if (!ctx.readers.calls.empty()) {
     readers::ReaderStudyFiles files;
     files.config = ctx.plan.yaml;
     files.manifest = ctx.manifest();
@@ -55,7 +55,7 @@ nlohmann::json reader_results(const StudyContext& ctx, const nlohmann::json& res
       files.thresholds[model["name"]] = model["threshold"];
     }
     files.sets = results["sets"].get<std::vector<std::string>>();
-    return readers::reader_study_files(files);
+    return readers::reader_study_on(files, ctx.config, ctx.readers, ctx.cases);
   }
   return nullptr;
 }
@@ -81,14 +81,12 @@ nlohmann::json gallery(const StudyContext& ctx) {
 }  // namespace
 
 void run_evaluate_stage(const StudyContext& ctx) {
-  const Manifest manifest = read_manifest(ctx.manifest(), ctx.config);
+  const Manifest& manifest = ctx.cases;
   nlohmann::json training = nlohmann::json::array();
   const std::vector<evaluate::Part> parts = study_parts(ctx, training);
   std::vector<std::string> names;
   for (const auto& p : parts) names.push_back(p.name);
   const auto predictions = evaluate::read_predictions(ctx.ensemble_predictions(), manifest, names);
-  const auto config =
-      evaluate::parse_evaluate_config(ctx.yaml_text, ctx.plan.yaml, ctx.config.seed);
 
   nlohmann::json results = {
       {"title", ctx.plan.title},
@@ -101,7 +99,7 @@ void run_evaluate_stage(const StudyContext& ctx) {
       {"positive", ctx.config.positive},
       {"classes", ctx.config.classes}};
   results.update(
-      evaluate::evaluate_study(manifest, ctx.config.positive, parts, predictions, config));
+      evaluate::evaluate_study(manifest, ctx.config.positive, parts, predictions, ctx.evaluate));
   results["training"] = training;
   if (nlohmann::json readers = reader_results(ctx, results); !readers.is_null())
     results["readers"] = readers;

@@ -40,14 +40,12 @@ std::vector<Pick> pick_cases(const Manifest& manifest, const std::vector<double>
 }  // namespace
 
 void run_explain_stage(const StudyContext& ctx, const ImageModelSpec& spec) {
-  const Manifest manifest = read_manifest(ctx.manifest(), ctx.config);
+  const Manifest& manifest = ctx.cases;
   const auto probability =
       evaluate::read_predictions(ctx.image_predictions(spec.name), manifest, {"probability"})
           .probability[0];
-  const auto config =
-      evaluate::parse_evaluate_config(ctx.yaml_text, ctx.plan.yaml, ctx.config.seed);
   const double threshold =
-      evaluate::part_threshold(probability, manifest, ctx.config.positive, config);
+      evaluate::part_threshold(probability, manifest, ctx.config.positive, ctx.evaluate);
   const auto dir = ctx.explain_dir(spec.name);
   std::filesystem::remove_all(dir);
   nlohmann::json gallery = nlohmann::json::array();
@@ -68,6 +66,7 @@ void run_explain_stage(const StudyContext& ctx, const ImageModelSpec& spec) {
       ExplainRequest request;
       request.model = ctx.run_dir(spec.name);
       request.manifest = chosen.path;
+      request.manifest_read = &chosen;
       request.out = dir / set / method;
       request.method = method;
       request.progress = ctx.quiet ? "quiet" : "auto";

@@ -19,7 +19,7 @@ namespace deeptirp::study {
 TrainConfig image_train_config(const StudyContext& ctx, const ImageModelSpec& spec) {
   TrainConfig config = train_preset(spec.preset);
   config.study = ctx.plan.yaml.string();
-  apply_train_section(config, ctx.root["train"], ctx.plan.yaml);
+  apply_train_section(config, ctx.yaml);
   config.model = spec.architecture;
   config.weights = spec.weights;
   config.device = ctx.device;
@@ -33,7 +33,7 @@ TrainConfig image_train_config(const StudyContext& ctx, const ImageModelSpec& sp
 
 void run_image_model_stage(const StudyContext& ctx, const ImageModelSpec& spec,
                            const std::string& fingerprint) {
-  const TrainConfig config = image_train_config(ctx, spec);
+  const TrainConfig& config = ctx.train.at(spec.name);
   // A run this stage started with the same inputs resumes; any other is started afresh.
   const auto marker = ctx.model_dir(spec.name) / "fingerprint";
   const bool resume = std::filesystem::exists(ctx.run_dir(spec.name) / "last.json") &&
@@ -45,13 +45,18 @@ void run_image_model_stage(const StudyContext& ctx, const ImageModelSpec& spec,
   } else if (!ctx.quiet) {
     std::cout << "resuming " << config.out << "\n";
   }
-  const TrainResult trained = train(config, {resume, 0});
+  TrainControl control;
+  control.resume = resume;
+  control.study = &ctx.config;
+  control.manifest = &ctx.cases;
+  const TrainResult trained = train(config, control);
   if (!ctx.quiet)
     std::cout << spec.name << ": best epoch " << trained.best_epoch << " of " << trained.epochs_done
               << " (validation " << config.monitor << " " << trained.best_metric << ")\n";
   PredictRequest request;
   request.model = ctx.run_dir(spec.name);
   request.manifest = ctx.manifest();
+  request.manifest_read = &ctx.cases;
   request.out = ctx.image_predictions(spec.name);
   request.device = ctx.device;
   request.cache_dir = trained.cache;  // train and validation crops are decoded already
@@ -59,15 +64,11 @@ void run_image_model_stage(const StudyContext& ctx, const ImageModelSpec& spec,
 }
 
 void run_clinical_stage(const StudyContext& ctx) {
-  const Manifest manifest = read_manifest(ctx.manifest(), ctx.config);
-  const clinical::ClinicalConfig config =
-      clinical::parse_clinical_config(ctx.yaml_text, ctx.plan.yaml, ctx.config.seed);
-  const clinical::ClinicalModel model = clinical::fit_clinical(manifest, ctx.config, config);
+  const clinical::ClinicalModel model = clinical::fit_clinical(ctx.cases, ctx.config, ctx.clinical);
   if (!ctx.quiet)
     std::cout << clinical::format_cv_table(model.cv_table(), model.kind(), model.params());
   model.save(ctx.clinical_model());
-  clinical::predict_clinical_csv(ctx.clinical_model(), ctx.manifest(), ctx.clinical_predictions(),
-                                 "");
+  clinical::write_clinical_predictions(model, ctx.cases, ctx.clinical_predictions(), "");
 }
 
 void run_ensemble_stage(const StudyContext& ctx) {
@@ -80,7 +81,8 @@ void run_ensemble_stage(const StudyContext& ctx) {
   fit.clinical = ctx.clinical_model();
   fit.out = ctx.ensemble_model();
   fit.images = images;
-  const ensemble::EnsembleModel model = ensemble::fit_ensemble_files(fit);
+  const ensemble::EnsembleModel model =
+      ensemble::fit_ensemble_on(fit, ctx.config, ctx.ensemble, ctx.cases);
   if (!ctx.quiet) std::cout << ensemble::format_selection(model);
   ensemble::EnsemblePredictRequest request;
   request.model = ctx.ensemble_model();
@@ -88,6 +90,7 @@ void run_ensemble_stage(const StudyContext& ctx) {
   request.clinical = ctx.clinical_model();
   request.out = ctx.ensemble_predictions();
   request.images = images;
+  request.manifest_read = &ctx.cases;
   ensemble::predict_ensemble_files(request);
 }
 

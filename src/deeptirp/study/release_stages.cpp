@@ -9,6 +9,7 @@ void run_bundle_stage(const StudyContext& ctx) {
   const nlohmann::json results = read_json_file(ctx.results());
   bundle::BundleSource source;
   source.study_yaml = ctx.plan.yaml;
+  source.study = &ctx.config;
   for (const auto& spec : ctx.plan.models)
     source.image_runs.push_back({spec.name, ctx.run_dir(spec.name)});
   source.clinical = ctx.clinical_model();

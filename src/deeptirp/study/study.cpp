@@ -14,13 +14,13 @@ namespace {
 Fingerprint base_fingerprint(const StudyContext& ctx) {
   Fingerprint f;
   for (const char* key : {"target", "positive", "classes", "clinical", "centres", "split"})
-    f.add_yaml(ctx.root, key);
+    f.add_yaml(ctx.yaml.root, key);
   return f;
 }
 
 std::string data_fingerprint(const StudyContext& ctx) {
   Fingerprint f = base_fingerprint(ctx);
-  f.add_yaml(ctx.root, "import");
+  f.add_yaml(ctx.yaml.root, "import");
   const StudyPlan& p = ctx.plan;
   f.add(p.table.string()).add(p.images.string()).add(p.btxrd.string()).add(p.task);
   f.add(p.manifest.string());
@@ -34,7 +34,7 @@ std::string data_fingerprint(const StudyContext& ctx) {
 std::string model_fingerprint(const StudyContext& ctx, const std::string& data,
                               const ImageModelSpec& spec) {
   Fingerprint f;
-  f.add(data).add_yaml(ctx.root, "image").add_yaml(ctx.root, "train").add(ctx.device);
+  f.add(data).add_yaml(ctx.yaml.root, "image").add_yaml(ctx.yaml.root, "train").add(ctx.device);
   f.add(spec.name).add(spec.architecture).add(spec.preset).add(spec.weights);
   for (const auto& t : spec.train) f.add(t);
   if (!spec.weights.empty()) f.add_file(spec.weights);
@@ -43,15 +43,26 @@ std::string model_fingerprint(const StudyContext& ctx, const std::string& data,
 
 }  // namespace
 
-StudyRunResult run_study(const StudyRunOptions& options) {
+StudyContext load_study_context(const std::filesystem::path& yaml, const std::filesystem::path& out,
+                                const std::string& device, bool quiet) {
   StudyContext ctx;
-  ctx.plan = load_study_plan(options.yaml, options.out);
-  ctx.config = load_study_config(ctx.plan.yaml);
-  ctx.yaml_text = read_config_text(ctx.plan.yaml);
-  ctx.root = YamlReader(ctx.plan.yaml).load(ctx.yaml_text);
-  ctx.device = options.device;
-  ctx.quiet = options.quiet;
-  for (const auto& spec : ctx.plan.models) image_train_config(ctx, spec);  // refused up front
+  const auto path = std::filesystem::absolute(yaml).lexically_normal();
+  ctx.yaml_text = read_config_text(path);
+  ctx.yaml = YamlDocument::parse(ctx.yaml_text, path);
+  ctx.config = parse_study_config(ctx.yaml);
+  ctx.plan = parse_study_plan(ctx.yaml, out, ctx.config.target);
+  ctx.clinical = clinical::parse_clinical_config(ctx.yaml, ctx.config.seed);
+  ctx.ensemble = ensemble::parse_ensemble_config(ctx.yaml, ctx.config.seed);
+  ctx.evaluate = evaluate::parse_evaluate_config(ctx.yaml, ctx.config.seed);
+  ctx.readers = readers::parse_reader_config(ctx.yaml);
+  ctx.device = device;
+  ctx.quiet = quiet;
+  for (const auto& spec : ctx.plan.models) ctx.train[spec.name] = image_train_config(ctx, spec);
+  return ctx;
+}
+
+StudyRunResult run_study(const StudyRunOptions& options) {
+  StudyContext ctx = load_study_context(options.yaml, options.out, options.device, options.quiet);
   std::filesystem::create_directories(ctx.plan.out);
   if (!options.quiet)
     std::cout << "study " << ctx.plan.yaml.string() << " -> " << ctx.plan.out.string() << "\n";
@@ -64,6 +75,7 @@ StudyRunResult run_study(const StudyRunOptions& options) {
 
   const std::string data = data_fingerprint(ctx);
   stage("data", data, [&] { run_data_stage(ctx); });
+  ctx.cases = read_manifest(ctx.manifest(), ctx.config);
 
   Fingerprint parts;  // every part the ensemble combines
   std::map<std::string, std::string> model_prints;
@@ -73,32 +85,30 @@ StudyRunResult run_study(const StudyRunOptions& options) {
     parts.add(print);
     stage("model:" + spec.name, print, [&] { run_image_model_stage(ctx, spec, print); });
   }
-  const std::string clinical = Fingerprint().add(data).add_yaml(ctx.root, "clinical_model").hex();
+  const std::string clinical =
+      Fingerprint().add(data).add_yaml(ctx.yaml.root, "clinical_model").hex();
   stage("clinical", clinical, [&] { run_clinical_stage(ctx); });
-  const std::string ensemble = parts.add(clinical).add_yaml(ctx.root, "ensemble").hex();
+  const std::string ensemble = parts.add(clinical).add_yaml(ctx.yaml.root, "ensemble").hex();
   stage("ensemble", ensemble, [&] { run_ensemble_stage(ctx); });
 
   Fingerprint evaluated;
-  evaluated.add(ensemble).add_yaml(ctx.root, "evaluate").add_yaml(ctx.root, "readers");
+  evaluated.add(ensemble).add_yaml(ctx.yaml.root, "evaluate").add_yaml(ctx.yaml.root, "readers");
   for (const auto& spec : ctx.plan.models) {
     const std::string print = Fingerprint()
                                   .add(model_prints[spec.name])
-                                  .add_yaml(ctx.root, "explain")
-                                  .add_yaml(ctx.root, "evaluate")
+                                  .add_yaml(ctx.yaml.root, "explain")
+                                  .add_yaml(ctx.yaml.root, "evaluate")
                                   .hex();
     evaluated.add(print);
     stage("explain:" + spec.name, print, [&] { run_explain_stage(ctx, spec); });
   }
   // The readers' calls are data too: a corrected call reruns the evaluation.
-  if (const auto readers = ctx.root["readers"]; readers && readers["calls"]) {
-    const std::filesystem::path calls(readers["calls"].as<std::string>());
-    evaluated.add_file(calls.is_absolute() ? calls : ctx.plan.yaml.parent_path() / calls);
-  }
-  evaluated.add_yaml(ctx.root, "study");  // the report's title and everything the study names
+  if (!ctx.readers.calls.empty()) evaluated.add_file(ctx.readers.calls);
+  evaluated.add_yaml(ctx.yaml.root, "study");  // the report's title and everything the study names
   const std::string evaluation = evaluated.hex();
   stage("evaluate", evaluation, [&] { run_evaluate_stage(ctx); });
   stage("bundle", evaluation, [&] { run_bundle_stage(ctx); });
-  stage("report", Fingerprint().add(evaluation).add_yaml(ctx.root, "report").hex(),
+  stage("report", Fingerprint().add(evaluation).add_yaml(ctx.yaml.root, "report").hex(),
         [&] { run_report_stage(ctx); });
 
   result.out = ctx.plan.out;

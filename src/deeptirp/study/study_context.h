@@ -1,19 +1,32 @@
 #pragma once
-// What the study's stages share: the plan, the study config, and where each stage's outputs live.
+// What the study's stages share: the study YAML read once into every section's typed config,
+// the manifest read once, and where each stage's outputs live.
 
-#include <yaml-cpp/yaml.h>
+#include <map>
 
+#include "deeptirp/clinical/clinical_config.h"
+#include "deeptirp/data/manifest.h"
 #include "deeptirp/data/study_config.h"
+#include "deeptirp/data/yaml_reader.h"
+#include "deeptirp/ensemble/ensemble.h"
+#include "deeptirp/evaluate/evaluate.h"
+#include "deeptirp/readers/reader_study.h"
 #include "deeptirp/study/study_plan.h"
 #include "deeptirp/train/train_config.h"
 
 namespace deeptirp::study {
 
 struct StudyContext {
+  std::string yaml_text;  // as results.json records it
+  YamlDocument yaml;      // its parse, for the stages' fingerprints
   StudyPlan plan;
   StudyConfig config;
-  std::string yaml_text;
-  YAML::Node root;
+  std::map<std::string, TrainConfig> train;  // by image model's name (image_train_config)
+  clinical::ClinicalConfig clinical;
+  ensemble::EnsembleConfig ensemble;
+  evaluate::EvaluateConfig evaluate;
+  readers::ReaderConfig readers;
+  Manifest cases;  // the split manifest, read once the data stage has written it
   std::string device = "cpu";
   bool quiet = false;
 
@@ -34,8 +47,13 @@ struct StudyContext {
   std::filesystem::path report() const { return out("report.html"); }
 };
 
+// Reads and checks every section of the study YAML (a bad value anywhere stops the study before
+// anything runs). `out`, when not empty, replaces study.out.
+StudyContext load_study_context(const std::filesystem::path& yaml, const std::filesystem::path& out,
+                                const std::string& device, bool quiet);
+
 // Each image model's training config: its preset, the study's `train:` section, then its own
-// `train:` fields; checked, so that a bad value stops the study before anything runs.
+// `train:` fields; checked.
 TrainConfig image_train_config(const StudyContext& ctx, const ImageModelSpec& spec);
 
 void run_data_stage(const StudyContext& ctx);

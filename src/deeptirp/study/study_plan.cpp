@@ -68,18 +68,17 @@ ImageModelSpec read_model(const YamlReader& r, const YAML::Node& node, std::size
 
 }  // namespace
 
-StudyPlan load_study_plan(const std::filesystem::path& yaml, const std::filesystem::path& out) {
+StudyPlan parse_study_plan(const YamlDocument& yaml, const std::filesystem::path& out,
+                           const std::string& target) {
   StudyPlan plan;
-  plan.yaml = std::filesystem::absolute(yaml).lexically_normal();
+  plan.yaml = std::filesystem::absolute(yaml.file()).lexically_normal();
   plan.out = out.empty() ? out : std::filesystem::absolute(out);
-  const YamlReader r(plan.yaml);
-  const YAML::Node root = r.load(read_config_text(plan.yaml));
+  const YamlReader& r = yaml.reader;
+  const YAML::Node& root = yaml.root;
   read_study_section(r, root, plan);
 
   const YAML::Node models = root["models"];
   if (models && !models.IsSequence()) r.fail("models", "expected a list of image models");
-  std::string target = "label";  // the study's target column, which no part may be named
-  r.get(root, "target", "target", target);
   std::set<std::string> names;
   for (std::size_t i = 0; models && i < models.size(); ++i) {
     plan.models.push_back(read_model(r, models[i], i, plan.yaml.parent_path()));

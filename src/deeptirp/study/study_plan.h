@@ -27,6 +27,8 @@
 #include <utility>
 #include <vector>
 
+#include "deeptirp/data/yaml_reader.h"
+
 namespace deeptirp::study {
 
 struct ImageModelSpec {
@@ -52,6 +54,8 @@ struct StudyPlan {
 
 // Strict, as every section: unknown keys and bad values are errors naming the key and the file.
 // Relative paths are taken from the YAML's folder; `out` (when not empty) replaces study.out.
-StudyPlan load_study_plan(const std::filesystem::path& yaml, const std::filesystem::path& out = {});
+// `target` is the study's target column, which no model may be named.
+StudyPlan parse_study_plan(const YamlDocument& yaml, const std::filesystem::path& out,
+                           const std::string& target);
 
 }  // namespace deeptirp::study

@@ -6,6 +6,7 @@
 
 #include "deeptirp/data/image_cache.h"
 #include "deeptirp/data/loader.h"
+#include "deeptirp/data/predictions.h"
 #include "deeptirp/error.h"
 #include "deeptirp/io/csv.h"
 #include "deeptirp/io/numbers.h"
@@ -16,12 +17,11 @@
 namespace deeptirp {
 
 std::size_t predict(const PredictRequest& r, std::string* note) {
-  LoadedModel loaded = load_model_file(r.model);
+  LoadedModel loaded = load_classifier(r.model);
   const ModelCard& card = loaded.card;
-  card.check_classifier(loaded.weights.string());
   StudyConfig study;
   study.target = card.target;  // the manifest's labels may be any value, or empty
-  Manifest manifest = read_manifest(r.manifest, study);
+  const Manifest manifest = manifest_or_read(r.manifest_read, r.manifest, study);
   const std::vector<std::size_t> cases = cases_in_split(manifest, r.split);
   if (cases.empty()) throw Error(r.manifest.string() + ": no cases in split '" + r.split + "'");
 
@@ -38,13 +38,8 @@ std::size_t predict(const PredictRequest& r, std::string* note) {
   ImageCache cache(card.image_options(), r.cache_dir);
   const Evaluation e = evaluate(*model, manifest, cases, card.positive, card.norm, cache, device,
                                 r.workers, autocast, r.flip_tta);
-  std::vector<std::vector<std::string>> rows;
-  for (std::size_t k = 0; k < cases.size(); ++k) {
-    const Case& c = manifest.cases[cases[k]];
-    rows.push_back({c.image, c.patient_id, c.split, c.label, format_number(e.probabilities[k]),
-                    format_number(e.logits[k])});
-  }
-  write_csv(r.out, {"image", "patient_id", "split", card.target, "probability", "logit"}, rows);
+  write_predictions(r.out, manifest, cases,
+                    {{"probability", e.probabilities}, {"logit", e.logits}});
   return cases.size();
 }
 

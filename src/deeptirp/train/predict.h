@@ -5,9 +5,12 @@
 
 namespace deeptirp {
 
+struct Manifest;
+
 struct PredictRequest {
   std::filesystem::path model;  // as resolve_model_file takes it (models/model_file.h)
   std::filesystem::path manifest;
+  const Manifest* manifest_read = nullptr;  // the manifest already read (the study's), else read
   std::filesystem::path out;  // CSV: image, patient_id, split, label, probability, logit
   std::string split;          // only this split; empty = every case
   bool flip_tta = false;      // average over the image and its flips

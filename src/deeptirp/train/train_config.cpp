@@ -183,13 +183,9 @@ void apply_train_override(TrainConfig& config, const std::string& assignment) {
   throw Error("--set: unknown training field '" + name + "'");
 }
 
-void apply_train_yaml(TrainConfig& config, const std::filesystem::path& yaml_file) {
-  const YamlReader reader(yaml_file);
-  apply_train_section(config, reader.section(read_config_text(yaml_file), "train"), yaml_file);
-}
-
-void apply_train_section(TrainConfig& config, const YAML::Node& train,
-                         const std::filesystem::path& yaml_file) {
+void apply_train_section(TrainConfig& config, const YamlDocument& study) {
+  const YAML::Node train = study.section("train");
+  const std::filesystem::path& yaml_file = study.file();
   if (!train || train.IsNull()) return;
   if (!train.IsMap()) throw Error(yaml_file.string() + ": key 'train': expected a mapping");
   if (train["preset"]) {  // the preset first, so that the other keys override it

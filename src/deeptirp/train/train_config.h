@@ -8,13 +8,10 @@
 #include <string>
 #include <vector>
 
-namespace YAML {
-class Node;
-}
-
 namespace deeptirp {
 
 struct ImageOptions;
+struct YamlDocument;
 
 struct TrainConfig {
   std::string preset = "paper";
@@ -69,11 +66,9 @@ const std::vector<TrainField>& train_fields();
 // option: the input is the study's (`image:`), which a run's train: section may override.
 TrainConfig train_preset(const std::string& name);
 
-// Applies the `train:` section of a study YAML (unknown keys are errors naming the key).
-void apply_train_yaml(TrainConfig& config, const std::filesystem::path& yaml_file);
-// The same from the section already parsed (null: nothing to apply); `yaml_file` for messages.
-void apply_train_section(TrainConfig& config, const YAML::Node& train,
-                         const std::filesystem::path& yaml_file);
+// Applies the `train:` section of a study YAML, when it has one (unknown keys are errors naming
+// the key and the file).
+void apply_train_section(TrainConfig& config, const YamlDocument& study);
 // Applies "name=value"; unknown names and bad values are errors naming them.
 void apply_train_override(TrainConfig& config, const std::string& assignment);
 

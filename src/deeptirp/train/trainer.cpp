@@ -118,10 +118,13 @@ struct RunData {
   std::vector<std::size_t> train_cases, val_cases;
 };
 
-RunData load_run_data(const TrainConfig& config) {
+RunData load_run_data(const TrainConfig& config, const TrainControl& control) {
   RunData d;
-  if (!config.study.empty()) d.study = load_study_config(config.study);
-  d.manifest = read_manifest(config.manifest, d.study);
+  if (control.study)
+    d.study = *control.study;
+  else if (!config.study.empty())
+    d.study = load_study_config(config.study);
+  d.manifest = manifest_or_read(control.manifest, config.manifest, d.study);
   if (d.study.positive.empty())
     throw Error((config.study.empty() ? std::string("train.study") : config.study) +
                 ": the positive class is not set (key 'positive' of the study config)");
@@ -315,7 +318,7 @@ std::string epoch_summary(const TrainConfig& config, int epoch, double train_los
 TrainResult train(const TrainConfig& config, const TrainControl& control) {
   check_train_config(config);
   const torch::Device device = parse_device(config.device);
-  const RunData data = load_run_data(config);
+  const RunData data = load_run_data(config, control);
   const ImageOptions image = resolve_image_options(data.study.image, config);
   ModelCard card = run_card(config, data.study, image);
 

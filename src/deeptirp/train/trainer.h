@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "deeptirp/data/manifest.h"
+#include "deeptirp/data/study_config.h"
 #include "deeptirp/train/train_config.h"
 
 namespace deeptirp {
@@ -20,6 +22,10 @@ struct TrainResult {
 struct TrainControl {
   bool resume = false;  // continue from <out>/last.json
   int stop_after = 0;   // end this call after this many epochs (tests: an interruption)
+  // What the caller has read already (the study passes its own): then config.study and
+  // config.manifest are not read again. Both must outlive the call.
+  const StudyConfig* study = nullptr;
+  const Manifest* manifest = nullptr;
 };
 
 // Checks everything it can before the first step (config, manifest, both classes in train and

@@ -8,8 +8,6 @@
 #include "deeptirp/data/predictions.h"
 #include "deeptirp/error.h"
 #include "deeptirp/io/atomic_file.h"
-#include "deeptirp/io/csv.h"
-#include "deeptirp/io/numbers.h"
 #include "deeptirp/stats/roc.h"
 
 namespace deeptirp::clinical {

@@ -2,14 +2,11 @@
 
 #include <torch/torch.h>
 
-#include <cstdio>
 
 #include "deeptirp/data/image_cache.h"
 #include "deeptirp/data/loader.h"
 #include "deeptirp/data/predictions.h"
 #include "deeptirp/error.h"
-#include "deeptirp/io/csv.h"
-#include "deeptirp/io/numbers.h"
 #include "deeptirp/models/inference.h"
 #include "deeptirp/models/model_file.h"
 #include "deeptirp/train/evaluate.h"

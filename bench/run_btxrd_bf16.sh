@@ -13,10 +13,10 @@ arch=${ARCH:-vit_ti_16}
 TITLE="BTXRD: $arch trained in fp32 and in bf16" \
 MODELS="  - {name: fp32, architecture: $arch, preset: cpu-quick}
   - {name: bf16, architecture: $arch, preset: cpu-quick, train: {precision: bf16}}" \
-TRAIN="{image_size: 128, batch_size: 32, epochs: ${EPOCHS:-10}, class_balance: pos-weight, log: quiet}" \
+TRAIN="image_size: 128, batch_size: 32, epochs: ${EPOCHS:-10}, class_balance: pos-weight, log: quiet" SEEDS=${SEEDS:-1} \
 EXPLAIN="{methods: [gradcam], cases: 1, sets: [test]}" \
   "$here/bench/run_btxrd_cpu.sh" "$build" "$shared" "$out"
-/usr/bin/python3 - "$out/study" <<'PY'
+/usr/bin/python3 - "$out/seed-${SEEDS:-1}/study" <<'PY'
 import json, sys, pathlib
 root = pathlib.Path(sys.argv[1])
 results = json.loads((root / "evaluate/results.json").read_text())

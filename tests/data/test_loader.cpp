@@ -58,27 +58,31 @@ TEST(BatchLoader, WorkerCountDoesNotChangeTheTensors) {
   const auto dir = testing::scratch_dir("loader_workers");
   const Manifest m = make_study(dir, 11);
   NormStats stats{0.4, 0.3, 0, 0};
-  LoaderOptions options;
-  options.batch_size = 4;
-  options.shuffle = true;
-  options.augment = true;
-  options.seed = 9;
-  ImageCache cache1(small_options()), cache3(small_options());
-  options.workers = 1;
-  BatchLoader one(m, cases_in_split(m, "train"), "tumour", stats, cache1, options);
-  options.workers = 3;
-  BatchLoader three(m, cases_in_split(m, "train"), "tumour", stats, cache3, options);
-  EXPECT_EQ(three.workers(), 3);
-  for (int epoch = 0; epoch < 2; ++epoch) {
-    const auto a = run_epoch(one, epoch), b = run_epoch(three, epoch);
-    ASSERT_EQ(a.size(), 3u);  // 4 + 4 + 3
-    ASSERT_EQ(b.size(), a.size());
-    for (std::size_t i = 0; i < a.size(); ++i) {
-      EXPECT_EQ(a[i].indices, b[i].indices);
-      EXPECT_EQ(a[i].images.sizes(),
-                (std::vector<int64_t>{static_cast<int64_t>(a[i].indices.size()), 3, 24, 24}));
-      EXPECT_TRUE(torch::equal(a[i].images, b[i].images)) << "epoch " << epoch << " batch " << i;
-      EXPECT_TRUE(torch::equal(a[i].labels, b[i].labels));
+  for (const char* level : {"flips", "strong"}) {
+    LoaderOptions options;
+    options.batch_size = 4;
+    options.shuffle = true;
+    options.augment = true;
+    options.augment_level = level;
+    options.seed = 9;
+    ImageCache cache1(small_options()), cache3(small_options());
+    options.workers = 1;
+    BatchLoader one(m, cases_in_split(m, "train"), "tumour", stats, cache1, options);
+    options.workers = 3;
+    BatchLoader three(m, cases_in_split(m, "train"), "tumour", stats, cache3, options);
+    EXPECT_EQ(three.workers(), 3);
+    for (int epoch = 0; epoch < 2; ++epoch) {
+      const auto a = run_epoch(one, epoch), b = run_epoch(three, epoch);
+      ASSERT_EQ(a.size(), 3u);  // 4 + 4 + 3
+      ASSERT_EQ(b.size(), a.size());
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        EXPECT_EQ(a[i].indices, b[i].indices);
+        EXPECT_EQ(a[i].images.sizes(),
+                  (std::vector<int64_t>{static_cast<int64_t>(a[i].indices.size()), 3, 24, 24}));
+        EXPECT_TRUE(torch::equal(a[i].images, b[i].images))
+            << level << " epoch " << epoch << " batch " << i;
+        EXPECT_TRUE(torch::equal(a[i].labels, b[i].labels));
+      }
     }
   }
 }

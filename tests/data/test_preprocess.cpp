@@ -84,6 +84,86 @@ TEST(PreprocessImage, ShrinkingByTwoAveragesBlocks) {
     }
 }
 
+// A crop as centre 2 might send it: the same anatomy, darker and flatter (x 0.5 + offset).
+cv::Mat darker_and_flatter(const cv::Mat& image) {
+  cv::Mat out;
+  image.convertTo(out, CV_16U, 0.5, 4000);
+  return out;
+}
+
+cv::Mat textured(int size) {
+  cv::Mat m(size, size, CV_16UC1);
+  std::mt19937_64 g(8);
+  for (int y = 0; y < size; ++y)
+    for (int x = 0; x < size; ++x)
+      m.at<std::uint16_t>(y, x) = static_cast<std::uint16_t>(10000 + 300 * x + 90 * y + g() % 4000);
+  return m;
+}
+
+double largest_difference(const cv::Mat& a, const cv::Mat& b) {
+  double most = 0;
+  cv::Mat d;
+  cv::absdiff(a, b, d);
+  cv::minMaxLoc(d, nullptr, &most);
+  return most;
+}
+
+TEST(Intensity, PerImageAndHistogramModesUndoABrightnessAndContrastShift) {
+  const cv::Mat crop = textured(48), shifted = darker_and_flatter(crop);
+  // The training split's statistics alone leave the shift in the input ...
+  EXPECT_GT(largest_difference(standardise_intensity(crop, "dataset"),
+                               standardise_intensity(shifted, "dataset")),
+            10000);
+  // ... a per-image z-score removes it (to rounding), and so, nearly, does equalisation, which
+  // depends only on the pixels' ranks (up to the 8-bit rounding of the two inputs).
+  EXPECT_LE(largest_difference(standardise_intensity(crop, "per-image"),
+                               standardise_intensity(shifted, "per-image")),
+            2);
+  EXPECT_LE(cv::mean(cv::abs(cv::Mat_<double>(standardise_intensity(crop, "equalize")) -
+                             cv::Mat_<double>(standardise_intensity(shifted, "equalize"))))[0],
+            2000);
+}
+
+TEST(Intensity, PerImageIsARobustZScoreAndFlatCropsStayFinite) {
+  const cv::Mat out = standardise_intensity(textured(48), "per-image");
+  cv::Scalar mean, sd;
+  cv::meanStdDev(cv::Mat_<double>(out), mean, sd);
+  EXPECT_NEAR(mean[0], 32768, 300);  // z = 0
+  EXPECT_NEAR(sd[0], 8192, 400);     // z = 1
+  const cv::Mat flat(16, 16, CV_16UC1, cv::Scalar(1234));
+  EXPECT_EQ(cv::countNonZero(standardise_intensity(flat, "per-image") != 32768), 0);
+}
+
+TEST(Intensity, ClaheAndEqualiseSpreadAFlatCropOverTheRange) {
+  // A faint, low-contrast crop of texture without a gradient (CLAHE evens out a gradient across
+  // tiles, which would lower the spread for a reason that has nothing to do with contrast).
+  cv::Mat faint(128, 128, CV_16UC1);
+  std::mt19937_64 g(5);
+  for (int y = 0; y < 128; ++y)
+    for (int x = 0; x < 128; ++x)
+      faint.at<std::uint16_t>(y, x) = static_cast<std::uint16_t>(20000 + g() % 3000);
+  cv::Scalar mean, before, after_clahe, after_equalize;
+  cv::meanStdDev(cv::Mat_<double>(faint), mean, before);
+  cv::meanStdDev(cv::Mat_<double>(standardise_intensity(faint, "clahe")), mean, after_clahe);
+  cv::meanStdDev(cv::Mat_<double>(standardise_intensity(faint, "equalize")), mean, after_equalize);
+  EXPECT_GT(after_clahe[0], 2 * before[0]) << before[0] << " " << after_clahe[0];
+  EXPECT_GT(after_equalize[0], 10000);  // a uniform histogram's sd is 65535 / sqrt(12) = 18918
+}
+
+TEST(Intensity, PreprocessAppliesTheModeAndAnUnknownModeIsRefused) {
+  const cv::Mat image = textured(60);
+  ImageOptions options;
+  options.size = 30;
+  options.intensity = "per-image";
+  ImageOptions plain = options;
+  plain.intensity = "dataset";
+  EXPECT_TRUE(same(preprocess_image(image, RoiBox{5, 5, 50, 50}, options, "a"),
+                   standardise_intensity(preprocess_image(image, RoiBox{5, 5, 50, 50}, plain, "a"),
+                                         "per-image")));
+  const std::string e = testing::error_of([&] { standardise_intensity(image, "gamma"); });
+  EXPECT_NE(e.find("image.intensity"), std::string::npos) << e;
+}
+
 TEST(NormStats, EqualADirectComputationOverTheTrainingSplitOnly) {
   const auto dir = testing::scratch_dir("norm");
   Manifest m;

@@ -7,6 +7,7 @@
 #include <random>
 #include <sstream>
 
+#include "deeptirp/clinical/logistic.h"
 #include "deeptirp/error.h"
 #include "deeptirp/evaluate/evaluate.h"
 #include "deeptirp/stats/diagnostic.h"
@@ -139,6 +140,41 @@ TEST(Evaluate, MetricsMatchTheStatsAtTheValidationYoudenThreshold) {
   EXPECT_DOUBLE_EQ(
       e["versus"][0]["auc_diff"].get<double>(),
       -find(r["evaluation"], "clinical", "test")["versus"][0]["auc_diff"].get<double>());
+}
+
+// The default threshold: Platt scaling on the validation split, cut where the calibrated
+// probability reaches the validation prevalence. Only validation rows may move it.
+TEST(Evaluate, CalibratedThresholdIsFittedOnValidationRowsOnly) {
+  Fixture f = make_fixture(11);
+  const std::vector<evaluate::Part> parts = {{"b0", "image", {}}, {"clinical", "clinical", {}}};
+  evaluate::EvaluateConfig config;
+  config.bootstrap = 100;
+  ASSERT_EQ(config.threshold, "calibrated");
+  const auto threshold = [&](const Fixture& x) {
+    return evaluate::evaluate_study(x.manifest, "tumour", parts, x.predictions,
+                                    config)["models"][0];
+  };
+  const nlohmann::json before = threshold(f);
+  const double t = before["threshold"].get<double>();
+  const auto ab = before["calibration"]["platt"].get<std::vector<double>>();
+  EXPECT_LT(ab[0], 0) << "the scores rank tumours higher";
+  EXPECT_DOUBLE_EQ(before["calibration"]["prevalence"].get<double>(), 40.0 / 60.0);
+  // At the threshold, the calibrated probability is the validation prevalence.
+  EXPECT_NEAR(clinical::apply_platt(ab, std::log(t / (1 - t))), 40.0 / 60.0, 1e-9);
+
+  // Test and external rows turned upside down: the same threshold.
+  Fixture moved = f;
+  for (std::size_t c = 0; c < f.manifest.cases.size(); ++c)
+    if (f.manifest.cases[c].split != "validation")
+      moved.predictions.probability[0][c] = 1 - f.predictions.probability[0][c];
+  EXPECT_DOUBLE_EQ(threshold(moved)["threshold"].get<double>(), t);
+
+  // One validation tumour made extreme moves it, but only a little: no single point decides.
+  Fixture outlier = f;
+  outlier.predictions.probability[0][1] = 0.9999;
+  const double t2 = threshold(outlier)["threshold"].get<double>();
+  EXPECT_NE(t2, t);
+  EXPECT_NEAR(t2, t, 0.05);
 }
 
 TEST(Evaluate, AgreesWithSklearn) {

@@ -4,6 +4,9 @@
 
 #include <fstream>
 
+#include <opencv2/core.hpp>
+
+#include "deeptirp/data/preprocess.h"
 #include "deeptirp/io/atomic_file.h"
 #include "deeptirp/models/model_file.h"
 #include "deeptirp/version.h"
@@ -138,6 +141,42 @@ TEST(ModelCard, Version1CardsLoad) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("other.json: not a deeptirp model card"),
               std::string::npos)
+        << e.what();
+  }
+}
+
+// The crop a model trained on is the crop predict, explain and the bundle make from its card
+// (each builds it from card.image_options()), bit for bit, whatever the intensity mode.
+TEST(ModelCard, EveryIntensityModeGivesTheTrainingCropBack) {
+  const auto dir = scratch_dir("card_intensity");
+  cv::Mat radiograph(90, 70, CV_16UC1);
+  for (int y = 0; y < 90; ++y)
+    for (int x = 0; x < 70; ++x)
+      radiograph.at<std::uint16_t>(y, x) = static_cast<std::uint16_t>(3000 + 97 * x + 211 * y);
+  const RoiBox roi{10, 20, 50, 70};
+  for (const char* mode : {"dataset", "per-image", "clahe", "equalize"}) {
+    ImageOptions training;
+    training.size = 32;
+    training.intensity = mode;
+    ModelCard card;
+    card.architecture = "efficientnet_b0";
+    card.image_size = training.size;
+    card.normalisation = training.intensity;
+    card.positive = "tumour";
+    const ModelCard read = parse_model_card(model_card_json(card), "m.json");
+    EXPECT_EQ(read.normalisation, mode);
+    const cv::Mat trained = preprocess_image(radiograph, roi, training, "r.png");
+    const cv::Mat served = preprocess_image(radiograph, roi, read.image_options(), "r.png");
+    EXPECT_EQ(cv::countNonZero(trained != served), 0) << mode;
+  }
+  // A card naming a mode this deeptirp does not know is refused by name.
+  try {
+    nlohmann::json doc = model_card_json(ModelCard{"efficientnet_b0"});
+    doc["normalisation"]["kind"] = "gamma";
+    parse_model_card(doc, "m.json");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("normalisation kind 'gamma'"), std::string::npos)
         << e.what();
   }
 }

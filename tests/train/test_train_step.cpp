@@ -9,6 +9,7 @@
 #include "deeptirp/error.h"
 #include "deeptirp/models/registry.h"
 #include "deeptirp/train/train_step.h"
+#include "deeptirp/train/weight_average.h"
 
 namespace deeptirp {
 namespace {
@@ -34,6 +35,47 @@ torch::Tensor flat_gradients(ImageModel& model) {
     flat.push_back(g.flatten());
   }
   return torch::cat(flat);
+}
+
+TEST(TrainStep, LabelSmoothingMovesTheTargetsTowardsOneHalf) {
+  auto model = small_vit(4);
+  const torch::Tensor images = torch::randn({4, 3, 32, 32});
+  const torch::Tensor labels = torch::tensor({1.0f, 0.0f, 1.0f, 0.0f});
+  const double s = 0.2;
+  torch::Tensor logits;
+  {
+    torch::NoGradGuard no_grad;
+    logits = model->forward(images).reshape({-1});
+  }
+  const torch::Tensor smoothed = labels * (1 - s) + s / 2;  // 0.9 and 0.1
+  const double expected = torch::binary_cross_entropy_with_logits(logits, smoothed).item<double>();
+  const double loss = forward_backward(*model, images, labels, "fp32", 1.0, 1.0, s).item<double>();
+  EXPECT_NEAR(loss, expected, 1e-5);
+  const double plain = torch::binary_cross_entropy_with_logits(logits, labels).item<double>();
+  EXPECT_GT(std::abs(loss - plain), 1e-4);
+}
+
+// The average starts as the model, then follows a * d + m * (1 - d) with d ramping up as
+// min(decay, (1 + t) / (10 + t)); integer buffers are copied.
+TEST(WeightAverage, FollowsTheModelWithTheRampedDecay) {
+  auto model = create_model("efficientnet_b0", {1, 3, 32});
+  auto average = create_model("efficientnet_b0", {1, 3, 32});
+  WeightAverage ema(average, *model, 0.99);
+  const torch::Tensor start = model->parameters()[0].detach().clone();
+  EXPECT_TRUE(torch::equal(average->parameters()[0], start));
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& p : model->parameters()) p.add_(1.0);
+    for (auto& b : model->buffers())
+      if (!b.is_floating_point()) b.fill_(7);
+  }
+  ema.update(*model);  // t = 0: d = 1 / 10
+  EXPECT_TRUE(torch::allclose(average->parameters()[0], start + 0.9, 1e-5, 1e-6));
+  ema.update(*model);  // t = 1: d = 2 / 11, towards the same model
+  EXPECT_TRUE(torch::allclose(average->parameters()[0], start + 1 - 0.1 * 2.0 / 11, 1e-5, 1e-6));
+  EXPECT_EQ(ema.steps(), 2);
+  for (auto& b : average->buffers())
+    if (!b.is_floating_point()) EXPECT_EQ(b.item<std::int64_t>(), 7);
 }
 
 TEST(TrainStep, LossIsPositiveWeightedBceAndTheGradientFollowsItsScale) {

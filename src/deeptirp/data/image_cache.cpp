@@ -14,8 +14,8 @@ namespace deeptirp {
 namespace {
 
 // Bump when the crop, resize or file layout changes: old cache files then simply miss.
-constexpr int kCacheFormatVersion = 1;
-constexpr char kMagic[8] = {'D', 'T', 'I', 'R', 'P', 'C', '0', '1'};
+constexpr int kCacheFormatVersion = 2;  // 2: the ROI box in the crop, intensity
+constexpr char kMagic[8] = {'D', 'T', 'I', 'R', 'P', 'C', '0', '2'};
 
 std::string roi_text(const std::optional<RoiBox>& roi) {
   if (!roi) return "none";
@@ -48,11 +48,28 @@ std::uint32_t get_u32(const std::string& in, std::size_t at) {
   return v;
 }
 
-// Layout: magic, key length, key, width, height, then width*height little-endian uint16.
-std::string encode_entry(const std::string& key, const cv::Mat& image) {
+void put_f64(std::string& out, double v) {
+  char bytes[sizeof v];
+  std::memcpy(bytes, &v, sizeof v);
+  out.append(bytes, sizeof v);
+}
+
+double get_f64(const std::string& in, std::size_t at) {
+  double v;
+  std::memcpy(&v, in.data() + at, sizeof v);
+  return v;
+}
+
+// Layout: magic, key length, key, the ROI box in the crop (x, y, width, height as doubles),
+// width, height, then width*height little-endian uint16.
+constexpr std::size_t kBoxBytes = 4 * sizeof(double);
+
+std::string encode_entry(const std::string& key, const CachedCrop& crop) {
+  const cv::Mat& image = crop.image;
   std::string out(kMagic, sizeof kMagic);
   put_u32(out, static_cast<std::uint32_t>(key.size()));
   out += key;
+  for (double v : {crop.roi.x, crop.roi.y, crop.roi.width, crop.roi.height}) put_f64(out, v);
   put_u32(out, static_cast<std::uint32_t>(image.cols));
   put_u32(out, static_cast<std::uint32_t>(image.rows));
   out.reserve(out.size() + image.total() * 2);
@@ -66,28 +83,35 @@ std::string encode_entry(const std::string& key, const cv::Mat& image) {
   return out;
 }
 
-// An empty Mat when the file is absent, damaged or holds another key.
-cv::Mat decode_entry(const std::filesystem::path& file, const std::string& key) {
+// Nothing when the file is absent, damaged or holds another key.
+std::optional<CachedCrop> decode_entry(const std::filesystem::path& file, const std::string& key) {
   std::ifstream in(file, std::ios::binary);
-  if (!in) return {};
+  if (!in) return std::nullopt;
   std::ostringstream buffer;
   buffer << in.rdbuf();
   const std::string bytes = buffer.str();
-  if (bytes.size() < 12 || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) return {};
+  if (bytes.size() < 12 || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
+    return std::nullopt;
   const std::size_t key_size = get_u32(bytes, 8);
-  if (bytes.size() < 20 + key_size || bytes.compare(12, key_size, key) != 0) return {};
-  const std::size_t at = 12 + key_size;
+  if (bytes.size() < 20 + kBoxBytes + key_size || bytes.compare(12, key_size, key) != 0)
+    return std::nullopt;
+  std::size_t at = 12 + key_size;
+  CachedCrop crop;
+  crop.roi = cv::Rect2d(get_f64(bytes, at), get_f64(bytes, at + 8), get_f64(bytes, at + 16),
+                        get_f64(bytes, at + 24));
+  at += kBoxBytes;
   const int width = static_cast<int>(get_u32(bytes, at)),
             height = static_cast<int>(get_u32(bytes, at + 4));
   if (width <= 0 || height <= 0 || bytes.size() != at + 8 + std::size_t(width) * height * 2)
-    return {};
+    return std::nullopt;
   cv::Mat image(height, width, CV_16UC1);
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data() + at + 8);
   for (int y = 0; y < height; ++y) {
     auto* row = image.ptr<std::uint16_t>(y);
     for (int x = 0; x < width; ++x, p += 2) row[x] = static_cast<std::uint16_t>(p[0] | (p[1] << 8));
   }
-  return image;
+  crop.image = image;
+  return crop;
 }
 
 }  // namespace
@@ -112,24 +136,27 @@ std::string ImageCache::disk_key(const std::filesystem::path& image,
   if (ec) throw Error(image.string() + ": cannot read the image: " + ec.message());
   std::ostringstream key;
   key << "v" << kCacheFormatVersion << "|" << absolute.string() << "|" << size << "|" << mtime
-      << "|roi=" << roi_text(roi) << "|margin=" << options_.roi_margin << "|size=" << options_.size;
+      << "|roi=" << roi_text(roi) << "|margin=" << options_.roi_margin << "|size=" << options_.size
+      << "|intensity=" << options_.intensity;
   return key.str();
 }
 
-cv::Mat ImageCache::load(const std::filesystem::path& image, const std::optional<RoiBox>& roi) {
+CachedCrop ImageCache::load(const std::filesystem::path& image, const std::optional<RoiBox>& roi) {
   std::string key, file;
   if (!folder_.empty()) {
     key = disk_key(image, roi);
     file = (folder_ / (hash_name(key) + ".u16")).string();
-    cv::Mat cached = decode_entry(file, key);
-    if (!cached.empty()) {
+    if (auto cached = decode_entry(file, key)) {
       ++disk_hits_;
-      return cached;
+      return *cached;
     }
   }
-  cv::Mat crop;
+  CachedCrop crop;
   try {
-    crop = preprocess_image(read_radiograph(image), roi, options_, image.string());
+    const cv::Mat radiograph = read_radiograph(image);
+    crop.image = preprocess_image(radiograph, roi, options_, image.string());
+    crop.roi = roi_in_crop(crop_rect(radiograph.size(), roi, options_.roi_margin, image.string()),
+                           roi, options_.size);
   } catch (const Error&) {
     throw;
   } catch (const std::exception& e) {  // OpenCV or GDCM failures still name the file
@@ -140,7 +167,7 @@ cv::Mat ImageCache::load(const std::filesystem::path& image, const std::optional
   return crop;
 }
 
-cv::Mat ImageCache::get(const std::filesystem::path& image, const std::optional<RoiBox>& roi) {
+CachedCrop ImageCache::crop(const std::filesystem::path& image, const std::optional<RoiBox>& roi) {
   // In memory, path + ROI suffice (the options are the cache's own): no file system call per hit,
   // so later epochs work even if the source folder goes away.
   const std::string memory_key = image.string() + "|" + roi_text(roi);
@@ -154,11 +181,15 @@ cv::Mat ImageCache::get(const std::filesystem::path& image, const std::optional<
   std::lock_guard<std::mutex> lock(slot->mutex);  // one decode per image, even when raced
   if (slot->ready) {
     ++memory_hits_;
-    return slot->image;
+    return slot->crop;
   }
-  slot->image = load(image, roi);
+  slot->crop = load(image, roi);
   slot->ready = true;
-  return slot->image;
+  return slot->crop;
+}
+
+cv::Mat ImageCache::get(const std::filesystem::path& image, const std::optional<RoiBox>& roi) {
+  return crop(image, roi).image;
 }
 
 CacheStats ImageCache::stats() const {

@@ -24,6 +24,12 @@ struct CacheStats {
   std::size_t decodes = 0;  // images read and preprocessed from their source file
 };
 
+// A case's preprocessed crop and where its ROI box lies in it (crop pixels).
+struct CachedCrop {
+  cv::Mat image;
+  cv::Rect2d roi;
+};
+
 class ImageCache {
  public:
   // An empty `folder` keeps the cache in memory only.
@@ -34,6 +40,8 @@ class ImageCache {
   // The preprocessed crop (CV_16UC1, size x size). Shared, read-only: clone before writing.
   // Throws Error naming the file when it cannot be read.
   cv::Mat get(const std::filesystem::path& image, const std::optional<RoiBox>& roi);
+  // The same, with the ROI box's place in the crop (for augmentation that must keep it).
+  CachedCrop crop(const std::filesystem::path& image, const std::optional<RoiBox>& roi);
 
   CacheStats stats() const;
   const ImageOptions& options() const { return options_; }
@@ -45,9 +53,9 @@ class ImageCache {
   struct Slot {
     std::mutex mutex;
     bool ready = false;
-    cv::Mat image;
+    CachedCrop crop;
   };
-  cv::Mat load(const std::filesystem::path& image, const std::optional<RoiBox>& roi);
+  CachedCrop load(const std::filesystem::path& image, const std::optional<RoiBox>& roi);
 
   ImageOptions options_;
   std::filesystem::path folder_;

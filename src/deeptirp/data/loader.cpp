@@ -23,7 +23,8 @@ BatchLoader::BatchLoader(const Manifest& manifest, std::vector<std::size_t> case
       positive_(std::move(positive)),
       stats_(stats),
       cache_(cache),
-      options_(options) {
+      options_(options),
+      augment_(augment_level(options.augment_level)) {
   if (options_.batch_size < 1) throw Error("loader: the batch size must be at least 1");
   for (std::size_t i : cases_)
     if (i >= manifest_.cases.size()) throw Error("loader: case index out of range");
@@ -108,11 +109,13 @@ Batch BatchLoader::build(std::size_t batch) const {
   for (std::int64_t k = 0; k < n; ++k) {
     const std::size_t index = b.indices[k];
     const Case& c = manifest_.cases[index];
-    cv::Mat image = cache_.get(manifest_.image_path(c), c.roi);
+    cv::Mat image;
     if (options_.augment) {
-      // One generator per (epoch, case): the flips do not depend on batch or worker.
+      // One generator per (epoch, case): the draws do not depend on batch or worker.
       std::mt19937_64 g(mix_seed(mix_seed(options_.seed, 0xF11Bu + epoch_), index));
-      image = apply_flips(image, draw_flips(g, io));
+      image = augment_crop(cache_.crop(manifest_.image_path(c), c.roi), io, augment_, g).image;
+    } else {
+      image = cache_.get(manifest_.image_path(c), c.roi);
     }
     write_chw(image, stats_, io.channels, images + k * per_image);
     labels[k] = c.label == positive_ ? 1.0f : 0.0f;

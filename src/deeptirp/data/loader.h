@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "deeptirp/data/augment.h"
 #include "deeptirp/data/image_cache.h"
 #include "deeptirp/data/manifest.h"
 #include "deeptirp/data/preprocess.h"
@@ -30,7 +31,8 @@ struct Batch {
 struct LoaderOptions {
   int batch_size = 16;
   bool shuffle = false;  // a new order each epoch, from seed + epoch
-  bool augment = false;  // training flips, as ImageOptions allows
+  bool augment = false;  // training augmentation (the flips as ImageOptions allows, and more)
+  std::string augment_level = "flips";  // AugmentLevel: flips | standard | strong
   bool drop_last = false;
   int workers = 0;   // 0 = the machine's hardware threads
   int prefetch = 2;  // batches prepared ahead per worker
@@ -68,6 +70,7 @@ class BatchLoader {
   NormStats stats_;
   ImageCache& cache_;
   LoaderOptions options_;
+  const AugmentLevel& augment_;
   int workers_ = 1;
 
   // Epoch state, guarded by mutex_.

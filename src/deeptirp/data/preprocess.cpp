@@ -27,6 +27,87 @@ cv::Rect crop_rect(cv::Size size, const std::optional<RoiBox>& roi, double margi
   return cv::Rect(x0, y0, x1 - x0, y1 - y0);
 }
 
+cv::Rect2d roi_in_crop(const cv::Rect& crop, const std::optional<RoiBox>& roi, int size) {
+  if (!roi) return cv::Rect2d(0, 0, size, size);
+  const double sx = static_cast<double>(size) / crop.width;
+  const double sy = static_cast<double>(size) / crop.height;
+  const double x0 = std::clamp<double>(roi->x0 - crop.x, 0, crop.width) * sx;
+  const double y0 = std::clamp<double>(roi->y0 - crop.y, 0, crop.height) * sy;
+  const double x1 = std::clamp<double>(roi->x1 - crop.x, 0, crop.width) * sx;
+  const double y1 = std::clamp<double>(roi->y1 - crop.y, 0, crop.height) * sy;
+  return cv::Rect2d(x0, y0, x1 - x0, y1 - y0);
+}
+
+namespace {
+
+constexpr const char* kIntensityKinds[] = {"dataset", "per-image", "clahe", "equalize"};
+// per-image: the clipping percentiles, and how a z-score is stored in 16 bits.
+constexpr double kLowPercentile = 0.01, kHighPercentile = 0.99;
+constexpr double kZeroLevel = 32768, kLevelsPerSd = 8192;
+// clahe: OpenCV's usual clip limit and tile grid.
+constexpr double kClaheClipLimit = 2.0;
+constexpr int kClaheTiles = 8;
+
+// The value below which a fraction q of the crop's pixels lie (a 16-bit histogram, exact).
+std::uint16_t percentile(const cv::Mat& crop, double q) {
+  std::vector<std::size_t> counts(65536, 0);
+  for (int y = 0; y < crop.rows; ++y) {
+    const auto* row = crop.ptr<std::uint16_t>(y);
+    for (int x = 0; x < crop.cols; ++x) ++counts[row[x]];
+  }
+  const auto wanted = static_cast<std::size_t>(q * static_cast<double>(crop.total()));
+  std::size_t seen = 0;
+  for (std::size_t v = 0; v < counts.size(); ++v)
+    if ((seen += counts[v]) > wanted) return static_cast<std::uint16_t>(v);
+  return 65535;
+}
+
+cv::Mat per_image_z(const cv::Mat& crop) {
+  const double lo = percentile(crop, kLowPercentile), hi = percentile(crop, kHighPercentile);
+  cv::Mat clipped;
+  crop.convertTo(clipped, CV_64F);
+  clipped = cv::max(cv::min(clipped, hi), lo);
+  cv::Scalar mean, sd;
+  cv::meanStdDev(clipped, mean, sd);
+  cv::Mat out;
+  // A flat crop (sd 0) becomes the zero level rather than a division by zero.
+  const double scale = sd[0] > 1e-9 ? kLevelsPerSd / sd[0] : 0.0;
+  clipped.convertTo(out, CV_16U, scale, kZeroLevel - scale * mean[0]);  // saturates at +-4 sd
+  return out;
+}
+
+// 16 -> 8 bits -> f -> 16 bits (x 257, so that 255 is 65535 again).
+template <typename F>
+cv::Mat on_eight_bits(const cv::Mat& crop, F f) {
+  cv::Mat eight, done, out;
+  crop.convertTo(eight, CV_8U, 1.0 / 257.0);
+  f(eight, done);
+  done.convertTo(out, CV_16U, 257.0);
+  return out;
+}
+
+}  // namespace
+
+bool is_intensity_kind(const std::string& kind) {
+  return std::find(std::begin(kIntensityKinds), std::end(kIntensityKinds), kind) !=
+         std::end(kIntensityKinds);
+}
+
+std::string intensity_kinds_text() { return "dataset, per-image, clahe or equalize"; }
+
+cv::Mat standardise_intensity(const cv::Mat& crop, const std::string& kind) {
+  CV_Assert(crop.type() == CV_16UC1);
+  if (kind == "dataset") return crop;
+  if (kind == "per-image") return per_image_z(crop);
+  if (kind == "clahe")
+    return on_eight_bits(crop, [](const cv::Mat& in, cv::Mat& out) {
+      cv::createCLAHE(kClaheClipLimit, cv::Size(kClaheTiles, kClaheTiles))->apply(in, out);
+    });
+  if (kind == "equalize")
+    return on_eight_bits(crop, [](const cv::Mat& in, cv::Mat& out) { cv::equalizeHist(in, out); });
+  throw Error("image.intensity: '" + kind + "' is not one of " + intensity_kinds_text());
+}
+
 cv::Mat preprocess_image(const cv::Mat& image, const std::optional<RoiBox>& roi,
                          const ImageOptions& options, const std::string& name) {
   if (image.type() != CV_16UC1) throw Error(name + ": expected a 16-bit grey image");
@@ -39,7 +120,7 @@ cv::Mat preprocess_image(const cv::Mat& image, const std::optional<RoiBox>& roi,
   cv::Mat out;
   cv::resize(crop, out, cv::Size(options.size, options.size), 0, 0,
              shrinking ? cv::INTER_AREA : cv::INTER_LINEAR);
-  return out;
+  return standardise_intensity(out, options.intensity);
 }
 
 NormStats compute_norm_stats(const Manifest& manifest, ImageCache& cache) {

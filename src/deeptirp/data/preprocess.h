@@ -22,7 +22,24 @@ class ImageCache;
 cv::Rect crop_rect(cv::Size size, const std::optional<RoiBox>& roi, double margin,
                    const std::string& name);
 
-// Crop and resize a CV_16UC1 radiograph to options.size x options.size, CV_16UC1.
+// Where the ROI box lies in the crop of `crop` (from crop_rect) once resized to `size` pixels:
+// the whole crop when there is no ROI. The augmentation keeps this box inside its output.
+cv::Rect2d roi_in_crop(const cv::Rect& crop, const std::optional<RoiBox>& roi, int size);
+
+// ImageOptions::intensity, applied to the resized crop so that a centre whose radiographs are
+// darker, flatter or differently processed arrives on a common footing:
+//   dataset    nothing here (the training split's mean/std alone, as the study did);
+//   per-image  clipped to the crop's own 1st-99th percentiles, then z-scored by the crop's own
+//              mean and standard deviation (z in [-4, 4] stored as 32768 + 8192 z);
+//   clahe      OpenCV's CLAHE (clip limit 2, 8 x 8 tiles) on 8 bits;
+//   equalize   OpenCV's histogram equalisation on 8 bits.
+// The two OpenCV modes work on 8 bits: OpenCV's 16-bit CLAHE keeps 65,536 bins per tile, far
+// too sparse for its clip limit on a 128-pixel crop, and equalizeHist takes 8 bits only.
+bool is_intensity_kind(const std::string& kind);
+std::string intensity_kinds_text();  // "dataset, per-image, clahe or equalize"
+cv::Mat standardise_intensity(const cv::Mat& crop, const std::string& kind);
+
+// Crop, resize and standardise a CV_16UC1 radiograph to options.size x options.size, CV_16UC1.
 cv::Mat preprocess_image(const cv::Mat& image, const std::optional<RoiBox>& roi,
                          const ImageOptions& options, const std::string& name);
 

@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "deeptirp/data/preprocess.h"
 #include "deeptirp/data/yaml_reader.h"
 #include "deeptirp/error.h"
 
@@ -48,12 +49,13 @@ StudyConfig parse_study_config(const YamlDocument& study) {
   r.get(split, "seed", "split.seed", config.seed);
 
   const YAML::Node image = root["image"];
-  r.only_keys(image, "image", {"size", "channels", "roi_margin", "hflip", "vflip"});
+  r.only_keys(image, "image", {"size", "channels", "roi_margin", "hflip", "vflip", "intensity"});
   r.get(image, "size", "image.size", config.image.size);
   r.get(image, "channels", "image.channels", config.image.channels);
   r.get(image, "roi_margin", "image.roi_margin", config.image.roi_margin);
   r.get(image, "hflip", "image.hflip", config.image.hflip);
   r.get(image, "vflip", "image.vflip", config.image.vflip);
+  r.get(image, "intensity", "image.intensity", config.image.intensity);
 
   const YAML::Node columns = root["import"];
   r.only_keys(columns, "import", {"image", "patient_id", "centre", "subtype", "roi"});
@@ -78,6 +80,9 @@ StudyConfig parse_study_config(const YamlDocument& study) {
     r.fail("image.channels", "must be 1 or 3");
   if (config.image.roi_margin < 0 || config.image.roi_margin > 2)
     r.fail("image.roi_margin", "must be between 0 and 2");
+  if (!is_intensity_kind(config.image.intensity))
+    r.fail("image.intensity",
+           "'" + config.image.intensity + "' is not one of " + intensity_kinds_text());
   if (config.import_columns.roi.size() != 4)
     r.fail("import.roi", "must list four columns: x0, y0, x1, y1");
   std::set<std::string> seen;

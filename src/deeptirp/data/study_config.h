@@ -22,6 +22,9 @@ struct ImageOptions {
   double roi_margin = 0.1;  // added on every side of the ROI box, as a fraction of its longer side
   bool hflip = true;        // training flips, p = 0.5 each, as in the study
   bool vflip = true;
+  // Per-image intensity standardisation of the crop, before the training split's z-score:
+  // dataset (none), per-image (robust z-score), clahe, equalize. See standardise_intensity.
+  std::string intensity = "dataset";
 };
 
 // Where `deeptirp import table` finds the manifest fields in a user's spreadsheet. The target and

@@ -105,11 +105,15 @@ nlohmann::json evaluate_study(const Manifest& manifest, const std::string& posit
   std::vector<double> thresholds;
   result["models"] = nlohmann::json::array();
   for (std::size_t k = 0; k < parts.size(); ++k) {
-    thresholds.push_back(part_threshold(predictions.probability[k], manifest, positive, config));
+    const Threshold threshold =
+        part_threshold(predictions.probability[k], manifest, positive, config);
+    thresholds.push_back(threshold.value);
     nlohmann::json model = parts[k].info;
     model["name"] = parts[k].name;
     model["kind"] = parts[k].kind;
-    model["threshold"] = thresholds.back();
+    model["threshold"] = threshold.value;
+    model["threshold_rule"] = config.threshold;
+    model["calibration"] = threshold.to_json();
     result["models"].push_back(model);
   }
   result["sets"] = nlohmann::json::array();

@@ -19,11 +19,11 @@ namespace deeptirp::evaluate {
 // The study YAML's `evaluate` section:
 //   evaluate:
 //     sets: [test, external_test]  # the splits evaluated (those with cases)
-//     threshold: youden            # Youden's J on the validation split, or a probability (0.5)
+//     threshold: calibrated        # calibrated | youden on the validation split, or a probability
 //     bootstrap: 1000              # replicates of the ROC curve's 95% band
 struct EvaluateConfig {
   std::vector<std::string> sets = {"test", "external_test"};
-  std::string threshold = "youden";
+  std::string threshold = "calibrated";
   std::size_t bootstrap = 1000;
   std::uint64_t seed = 42;
 };
@@ -47,9 +47,23 @@ struct Predictions {
 Predictions read_predictions(const std::filesystem::path& csv, const Manifest& manifest,
                              const std::vector<std::string>& parts);
 
-// The threshold of each part: Youden's J on the validation split, or the configured number.
-double part_threshold(const std::vector<double>& probability, const Manifest& manifest,
-                      const std::string& positive, const EvaluateConfig& config);
+// The threshold of each part, by the configured rule:
+//   calibrated  Platt scaling fitted on the validation split (P = 1 / (1 + exp(A logit p + B))),
+//               and the call "positive" where the calibrated probability reaches the validation
+//               split's prevalence: two parameters fitted on every validation case, so a small
+//               set cannot put the threshold at one extreme point of its ROC curve, as Youden's J
+//               can (the demo's B0 once got 0.984 from 24 validation images);
+//   youden      Youden's J on the validation split's ROC curve;
+//   a number    that probability.
+// Without both classes in validation, 0.5.
+struct Threshold {
+  double value = 0.5;
+  std::vector<double> platt;       // {A, B}: calibrated only
+  double prevalence = 0;           // of the validation split: calibrated only
+  nlohmann::json to_json() const;  // {"platt": [A, B], "prevalence": ...} or null
+};
+Threshold part_threshold(const std::vector<double>& probability, const Manifest& manifest,
+                         const std::string& positive, const EvaluateConfig& config);
 
 // results.json's "data", "models" and "evaluation" (thresholds in "models").
 nlohmann::json evaluate_study(const Manifest& manifest, const std::string& positive,

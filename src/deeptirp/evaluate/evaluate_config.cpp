@@ -19,10 +19,10 @@ EvaluateConfig parse_evaluate_config(const YamlDocument& study, std::uint64_t de
       r.fail("evaluate.sets", "'" + set + "' is not a split name");
   r.get(section, "threshold", "evaluate.threshold", config.threshold);
   double fixed = 0;
-  if (config.threshold != "youden" &&
+  if (config.threshold != "youden" && config.threshold != "calibrated" &&
       !(parse_number(config.threshold, fixed) && fixed >= 0 && fixed <= 1))
     r.fail("evaluate.threshold",
-           "expected 'youden' or a probability, not '" + config.threshold + "'");
+           "expected 'calibrated', 'youden' or a probability, not '" + config.threshold + "'");
   r.get(section, "bootstrap", "evaluate.bootstrap", config.bootstrap);
   if (config.bootstrap < 100) r.fail("evaluate.bootstrap", "needs at least 100 replicates");
   r.get(section, "seed", "evaluate.seed", config.seed);

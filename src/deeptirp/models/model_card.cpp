@@ -72,9 +72,9 @@ ModelCard parse_card(const json& doc, const std::string& source) {
   c.roi_margin = field<double>(doc, "roi_margin", source);
   const json intensity = field<json>(doc, "normalisation", source);
   c.normalisation = field<std::string>(intensity, "kind", source);
-  if (c.normalisation != "dataset")
+  if (!is_intensity_kind(c.normalisation))
     throw Error(source + ": model card: normalisation kind '" + c.normalisation +
-                "' is not one this deeptirp knows (dataset)");
+                "' is not one this deeptirp knows (" + intensity_kinds_text() + ")");
   c.norm.mean = field<double>(intensity, "mean", source);
   c.norm.std = field<double>(intensity, "std", source);
   c.target = field<std::string>(doc, "target", source);
@@ -112,6 +112,7 @@ ImageOptions ModelCard::image_options() const {
   o.size = image_size;
   o.channels = channels;
   o.roi_margin = roi_margin;
+  o.intensity = normalisation;
   return o;
 }
 

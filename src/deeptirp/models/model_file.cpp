@@ -57,16 +57,20 @@ std::shared_ptr<ImageModel> build_model(const ModelCard& card, const ModelOption
   return create_model(card.architecture, options);
 }
 
-void save_model_file(const fs::path& path, ImageModel& model, ModelCard card) {
-  card.channels = static_cast<int>(model.options().in_chans);
-  card.num_classes = static_cast<int>(model.options().num_classes);
-  card.image_size = static_cast<int>(model.options().image_size);
+StateDict model_tensors(torch::nn::Module& model) {
   StateDict tensors;
   for (const auto& item : model.named_parameters(true))
     tensors.emplace_back(item.key(), item.value().detach().to(torch::kFloat32).cpu());
   for (const auto& item : model.named_buffers(true))
     tensors.emplace_back(item.key(), item.value().detach().cpu());
-  write_safetensors(model_weights_path(path), tensors,
+  return tensors;
+}
+
+void save_model_file(const fs::path& path, ImageModel& model, ModelCard card) {
+  card.channels = static_cast<int>(model.options().in_chans);
+  card.num_classes = static_cast<int>(model.options().num_classes);
+  card.image_size = static_cast<int>(model.options().image_size);
+  write_safetensors(model_weights_path(path), model_tensors(model),
                     {{"format", kModelCardFormat}, {"architecture", card.architecture}});
   write_model_card(model_card_path(path), card);
 }

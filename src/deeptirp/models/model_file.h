@@ -9,6 +9,7 @@
 
 #include "deeptirp/models/image_model.h"
 #include "deeptirp/models/model_card.h"
+#include "deeptirp/models/state_dict.h"
 
 namespace deeptirp {
 
@@ -25,6 +26,8 @@ std::filesystem::path resolve_model_file(const std::filesystem::path& model);
 // stochastic depth (only training mode applies them; ModelOptions says what negative values mean).
 std::shared_ptr<ImageModel> build_model(const ModelCard& card, const ModelOptions& training = {});
 
+// Every parameter (as fp32) and buffer, on the CPU, under its module name.
+StateDict model_tensors(torch::nn::Module& model);
 // Writes both halves atomically (weights first, then the card that makes the pair complete).
 // The card's input size, channels and class count are the model's.
 void save_model_file(const std::filesystem::path& path, ImageModel& model, ModelCard card);

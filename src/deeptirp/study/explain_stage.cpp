@@ -45,7 +45,7 @@ void run_explain_stage(const StudyContext& ctx, const ImageModelSpec& spec) {
       evaluate::read_predictions(ctx.image_predictions(spec.name), manifest, {"probability"})
           .probability[0];
   const double threshold =
-      evaluate::part_threshold(probability, manifest, ctx.config.positive, ctx.evaluate);
+      evaluate::part_threshold(probability, manifest, ctx.config.positive, ctx.evaluate).value;
   const auto dir = ctx.explain_dir(spec.name);
   std::filesystem::remove_all(dir);
   nlohmann::json gallery = nlohmann::json::array();

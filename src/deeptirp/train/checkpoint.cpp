@@ -97,22 +97,33 @@ void restore_rng(const std::string& hex) {
   gen.set_state(state);
 }
 
+// With weight averaging, the raw weights the optimiser goes on from.
+constexpr const char* kTrainingWeights = "training.safetensors";
+
+void load_exactly(const std::filesystem::path& file, torch::nn::Module& model) {
+  LoadOptions exact;
+  exact.replace_head = false;
+  load_state_dict(model, read_safetensors(file), exact, file.string());
+}
+
 }  // namespace
 
 void save_checkpoint(const std::filesystem::path& run, ImageModel& model,
                      torch::optim::Optimizer& optimizer, const CheckpointState& state,
-                     const ModelCard& card, bool is_best) {
+                     const ModelCard& card, bool is_best, ImageModel* average) {
   char name[32];
   std::snprintf(name, sizeof name, "epoch-%03d", state.epoch);
   const auto folder = run / "checkpoints" / name;
   std::filesystem::create_directories(folder);
-  save_model_file(folder / "model.safetensors", model, card);
+  save_model_file(folder / "model.safetensors", average ? *average : model, card);
+  if (average) write_safetensors(folder / kTrainingWeights, model_tensors(model));
   write_safetensors(folder / "optimizer.safetensors", optimizer_tensors(model, optimizer));
   nlohmann::json j = {{"epoch", state.epoch},
                       {"best_epoch", state.best_epoch},
                       {"best_metric", state.best_metric},
                       {"history", state.history},
-                      {"torch_rng", rng_state_hex()}};
+                      {"torch_rng", rng_state_hex()},
+                      {"average_steps", state.average_steps}};
   write_json_file(folder / "state.json", j);  // written last: its presence marks a complete folder
 
   const nlohmann::json pointer = {{"folder", std::string("checkpoints/") + name},
@@ -138,15 +149,17 @@ std::optional<std::filesystem::path> checkpoint_folder(const std::filesystem::pa
 }
 
 void load_checkpoint_weights(const std::filesystem::path& folder, torch::nn::Module& model) {
-  LoadOptions exact;
-  exact.replace_head = false;
-  load_state_dict(model, read_safetensors(folder / "model.safetensors"), exact,
-                  (folder / "model.safetensors").string());
+  load_exactly(folder / "model.safetensors", model);
 }
 
 CheckpointState load_checkpoint(const std::filesystem::path& folder, torch::nn::Module& model,
-                                torch::optim::Optimizer& optimizer) {
-  load_checkpoint_weights(folder, model);
+                                torch::optim::Optimizer& optimizer, torch::nn::Module* average) {
+  const bool averaged = std::filesystem::exists(folder / kTrainingWeights);
+  if (averaged != (average != nullptr))
+    throw Error(folder.string() + (averaged ? ": was trained with" : ": was trained without") +
+                " weight averaging (train.ema_decay); resume it with the same setting");
+  load_exactly(folder / (averaged ? kTrainingWeights : "model.safetensors"), model);
+  if (average) load_exactly(folder / "model.safetensors", *average);
   restore_optimizer(model, optimizer, read_safetensors(folder / "optimizer.safetensors"));
   const nlohmann::json j = read_json_file(folder / "state.json");
   CheckpointState state;
@@ -154,6 +167,7 @@ CheckpointState load_checkpoint(const std::filesystem::path& folder, torch::nn::
   state.best_epoch = j.at("best_epoch");
   state.best_metric = j.at("best_metric");
   state.history = j.at("history");
+  state.average_steps = j.value("average_steps", std::int64_t{0});
   restore_rng(j.value("torch_rng", ""));
   return state;
 }

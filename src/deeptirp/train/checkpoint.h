@@ -21,22 +21,26 @@ struct CheckpointState {
   int best_epoch = -1;  // 1-based epoch of the best checkpoint so far, -1 = none yet
   double best_metric = 0;
   nlohmann::json history = nlohmann::json::array();  // one object per completed epoch
+  std::int64_t average_steps = 0;                    // optimiser steps the weight average has seen
 };
 
 // Writes checkpoints/epoch-NNN (its model.safetensors + model.json are a model file) and points
 // last.json (and best.json when `is_best`) at it, then removes checkpoint folders that neither
-// pointer names.
+// pointer names. With a weight average, the model file holds the average (what is kept and
+// predicts) and training.safetensors the raw weights the optimiser goes on from.
 void save_checkpoint(const std::filesystem::path& run, ImageModel& model,
                      torch::optim::Optimizer& optimizer, const CheckpointState& state,
-                     const ModelCard& card, bool is_best);
+                     const ModelCard& card, bool is_best, ImageModel* average = nullptr);
 
 // The folder last.json or best.json names (which = "last" | "best"), or nothing.
 std::optional<std::filesystem::path> checkpoint_folder(const std::filesystem::path& run,
                                                        const std::string& which);
 
-// Restores model, optimiser and the torch RNG from a checkpoint folder; returns its state.
+// Restores model, optimiser, the weight average (when given) and the torch RNG from a checkpoint
+// folder; returns its state.
 CheckpointState load_checkpoint(const std::filesystem::path& folder, torch::nn::Module& model,
-                                torch::optim::Optimizer& optimizer);
+                                torch::optim::Optimizer& optimizer,
+                                torch::nn::Module* average = nullptr);
 
 // Weights only (for prediction).
 void load_checkpoint_weights(const std::filesystem::path& folder, torch::nn::Module& model);

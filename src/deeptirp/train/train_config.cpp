@@ -3,7 +3,9 @@
 #include <yaml-cpp/yaml.h>
 #include <nlohmann/json.hpp>
 
+#include "deeptirp/data/augment.h"
 #include "deeptirp/data/manifest.h"
+#include "deeptirp/data/preprocess.h"
 #include "deeptirp/data/study_config.h"
 #include "deeptirp/data/yaml_reader.h"
 #include "deeptirp/error.h"
@@ -122,6 +124,10 @@ const std::vector<TrainField>& train_fields() {
             &TrainConfig::micro_batch),
       study_field("hflip", "Random horizontal flips (p = 0.5)", &TrainConfig::hflip),
       study_field("vflip", "Random vertical flips (p = 0.5)", &TrainConfig::vflip),
+      study_field("intensity", "dataset | per-image | clahe | equalize", &TrainConfig::intensity),
+      field("augment", "flips | standard | strong", &TrainConfig::augment),
+      field("label_smoothing", "Targets y (1 - s) + s / 2", &TrainConfig::label_smoothing),
+      field("ema_decay", "Weight averaging: EMA decay per step (0 = off)", &TrainConfig::ema_decay),
       rate_field("dropout", "Dropout before the classifier (default: torchvision's)",
                  &TrainConfig::dropout),
       rate_field("stochastic_depth", "Stochastic depth of the last block (default: torchvision's)",
@@ -234,6 +240,12 @@ void check_train_config(const TrainConfig& c) {
   if (c.image_size && (*c.image_size < 8 || *c.image_size > 4096))
     bad("image_size", "must be between 8 and 4096");
   if (c.log != "auto" && c.log != "plain" && c.log != "quiet") bad("log", "auto, plain or quiet");
+  augment_level(c.augment);  // throws naming train.augment
+  if (c.intensity && !is_intensity_kind(*c.intensity))
+    bad("intensity", "'" + *c.intensity + "' is not one of " + intensity_kinds_text());
+  if (!(c.label_smoothing >= 0 && c.label_smoothing < 1))
+    bad("label_smoothing", "must be in [0, 1)");
+  if (!(c.ema_decay >= 0 && c.ema_decay < 1)) bad("ema_decay", "must be in [0, 1)");
 }
 
 ImageOptions resolve_image_options(const ImageOptions& study, const TrainConfig& config) {
@@ -242,6 +254,7 @@ ImageOptions resolve_image_options(const ImageOptions& study, const TrainConfig&
   image.channels = config.channels.value_or(study.channels);
   image.hflip = config.hflip.value_or(study.hflip);
   image.vflip = config.vflip.value_or(study.vflip);
+  image.intensity = config.intensity.value_or(study.intensity);
   return image;
 }
 

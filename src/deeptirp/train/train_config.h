@@ -37,6 +37,12 @@ struct TrainConfig {
   int micro_batch = 0;  // gradient accumulation: batch_size in chunks of this; 0 = whole
   std::optional<bool> hflip;
   std::optional<bool> vflip;
+  std::optional<std::string> intensity;  // ImageOptions::intensity
+  std::string augment = "flips";         // flips | standard | strong (data/augment.h)
+  // Label smoothing: targets y (1 - s) + s / 2. Weight averaging: an exponential moving average
+  // of the weights (decay per step; 0 = off) is what is validated, checkpointed and kept.
+  double label_smoothing = 0;
+  double ema_decay = 0;
   // Regularisation in training: dropout before EfficientNet's classifier, and the stochastic depth
   // of EfficientNet and Swin (the rate of the last block). -1 ("default"): torchvision's values.
   double dropout = -1;

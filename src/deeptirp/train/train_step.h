@@ -19,11 +19,11 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainConfig& confi
 
 // Forward and backward of one micro-batch (images [N, C, H, W], labels [N] of 0/1 floats) under
 // `precision` (fp32 | bf16 | fp16 autocast): the mean BCE-with-logits loss with positives
-// weighted by pos_weight. The gradient of loss * grad_scale is added to the parameters' own.
-// Returns the unscaled loss.
+// weighted by pos_weight, against targets smoothed to y (1 - s) + s / 2 (s = label_smoothing).
+// The gradient of loss * grad_scale is added to the parameters' own. Returns the unscaled loss.
 torch::Tensor forward_backward(ImageModel& model, const torch::Tensor& images,
                                const torch::Tensor& labels, const std::string& precision,
-                               double pos_weight, double grad_scale);
+                               double pos_weight, double grad_scale, double label_smoothing = 0);
 
 // Drops the gradients (Python's zero_grad(set_to_none=True)): the next backward pass writes them
 // instead of adding to zeros, the same numbers without two passes over every gradient. Every

@@ -20,6 +20,7 @@
 #include "deeptirp/train/evaluate.h"
 #include "deeptirp/train/schedule.h"
 #include "deeptirp/train/train_step.h"
+#include "deeptirp/train/weight_average.h"
 
 namespace deeptirp {
 namespace {
@@ -142,6 +143,7 @@ ModelCard run_card(const TrainConfig& config, const StudyConfig& study, const Im
   card.image_size = image.size;
   card.channels = image.channels;
   card.roi_margin = image.roi_margin;
+  card.normalisation = image.intensity;
   card.target = study.target;
   card.positive = study.positive;
   card.classes = study.classes;
@@ -209,7 +211,8 @@ class EpochRunner {
 
   const Schedule& schedule() const { return schedule_; }
 
-  double run(int epoch, ImageModel& model, torch::optim::Optimizer& optimizer) {
+  double run(int epoch, ImageModel& model, torch::optim::Optimizer& optimizer,
+             WeightAverage* average) {
     const auto started = std::chrono::steady_clock::now();
     const std::vector<std::size_t> cases =
         config_.class_balance == "sampling"
@@ -220,6 +223,7 @@ class EpochRunner {
     lo.batch_size = static_cast<int>(micro_);
     lo.shuffle = true;
     lo.augment = true;
+    lo.augment_level = config_.augment;
     lo.workers = config_.workers;
     lo.seed = config_.seed;
     BatchLoader loader(data_.manifest, cases, data_.study.positive, card_.norm, cache_, lo);
@@ -241,13 +245,16 @@ class EpochRunner {
       const std::size_t step_size = std::min<std::size_t>(batch, n - step * batch);
       auto images = b->images.to(device_), labels = b->labels.to(device_);
       const double chunk = static_cast<double>(images.size(0));
-      const auto loss =
-          forward_backward(model, images, labels, config_.precision, pos_weight_,
-                           (chunk / step_size) * (scaler_.enabled ? scaler_.scale : 1.0));
+      const auto loss = forward_backward(
+          model, images, labels, config_.precision, pos_weight_,
+          (chunk / step_size) * (scaler_.enabled ? scaler_.scale : 1.0), config_.label_smoothing);
       loss_sum += loss.item<double>() * chunk;
       seen += images.size(0);
       if (seen % batch == 0 || seen == n) {
-        if (scaler_.unscale_and_check(params)) optimizer.step();
+        if (scaler_.unscale_and_check(params)) {
+          optimizer.step();
+          if (average) average->update(model);
+        }
         clear_gradients(optimizer);
       }
       char detail[96];
@@ -340,10 +347,15 @@ TrainResult train(const TrainConfig& config, const TrainControl& control) {
 
   std::shared_ptr<ImageModel> model = initial_model(config, card, device);
   auto optimizer = make_optimizer(config, model->parameters());
+  std::optional<WeightAverage> average;
+  if (config.ema_decay > 0)
+    average.emplace(initial_model(config, card, device), *model, config.ema_decay);
+  ImageModel* averaged = average ? &average->model() : nullptr;
   CheckpointState state;
   if (control.resume) {
     if (auto last = checkpoint_folder(run, "last")) {
-      state = load_checkpoint(*last, *model, *optimizer);
+      state = load_checkpoint(*last, *model, *optimizer, averaged);
+      if (average) average->restore(state.average_steps);
       std::printf("resuming %s after epoch %d (best so far: epoch %d)\n", run.c_str(), state.epoch,
                   state.best_epoch);
     }
@@ -354,15 +366,18 @@ TrainResult train(const TrainConfig& config, const TrainControl& control) {
   for (int epoch = state.epoch; epoch < config.epochs; ++epoch) {
     if (control.stop_after > 0 && epochs_this_call == control.stop_after) break;
     const auto started = std::chrono::steady_clock::now();
-    const double train_loss = epochs.run(epoch, *model, *optimizer);
-    const Evaluation val = evaluate(*model, data.manifest, data.val_cases, data.study.positive,
+    const double train_loss = epochs.run(epoch, *model, *optimizer, average ? &*average : nullptr);
+    if (average) state.average_steps = average->steps();
+    // With weight averaging, the average is what is validated and kept.
+    ImageModel& kept = averaged ? *averaged : *model;
+    const Evaluation val = evaluate(kept, data.manifest, data.val_cases, data.study.positive,
                                     card.norm, cache, device, config.workers, config.precision);
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     const std::size_t n = data.train_cases.size();  // balanced sampling draws as many
     const bool best = record_epoch(state, config, epoch, learning_rate(epochs.schedule(), epoch),
                                    train_loss, val, seconds, n);
-    save_checkpoint(run, *model, *optimizer, state, card, best);
+    save_checkpoint(run, *model, *optimizer, state, card, best, averaged);
     write_log(run, state.history);
     epochs.finish(epoch_summary(config, epoch, train_loss, val, seconds, best));
     ++epochs_this_call;

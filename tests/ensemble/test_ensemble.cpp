@@ -115,7 +115,7 @@ TEST(Ensemble, BeatsEveryPartOnHeldOutCasesAndFitsOnValidationOnly) {
     const EnsembleModel model = fit_ensemble_files(r);
     if (!kind.empty()) EXPECT_EQ(model.kind, kind);
     EXPECT_EQ(model.names, (std::vector<std::string>{"cnn", "vit", "clinical"}));
-    if (kind == "stacking") {
+    {  // zmean (the default) and stacking both fit on the validation split
       EXPECT_TRUE(seen.count("ensemble:cv") && seen.count("ensemble:fit"));
       std::size_t validation = 0;
       for (const auto& c : s.manifest.cases) validation += c.split == "validation";
@@ -151,7 +151,7 @@ TEST(Ensemble, TestPredictionsDoNotChangeTheFit) {
   b.images = {{"cnn", s.dir / "cnn-flipped.csv"}, {"vit", s.dir / "vit-flipped.csv"}};
   write_image_model(s.manifest, b.images[0].csv, 101, 1.2, {}, true);
   write_image_model(s.manifest, b.images[1].csv, 202, 1.2, {}, true);
-  for (const std::string kind : {"weighted", "stacking"}) {
+  for (const std::string kind : {"zmean", "weighted", "stacking"}) {
     a.kinds = b.kinds = {kind};
     EXPECT_EQ(fit_ensemble_files(a).to_json(), fit_ensemble_files(b).to_json()) << kind;
   }
@@ -172,7 +172,7 @@ TEST(Ensemble, EveryKindReloadsExactly) {
       p.push_back(1 / (1 + std::exp(-(y ? 1.0 : -1.0) - normal(g, 0, 1.5))));
     d.p.push_back(p);
   }
-  for (const std::string kind : {"mean", "weighted", "stacking"}) {
+  for (const std::string kind : {"zmean", "mean", "weighted", "stacking"}) {
     EnsembleConfig config;
     config.kinds = {kind};
     config.aggregate = Aggregate::kMax;
@@ -185,6 +185,46 @@ TEST(Ensemble, EveryKindReloadsExactly) {
     for (const auto& p : d.p) ASSERT_EQ(back.combine(p), m.combine(p)) << kind;
     if (kind == "mean") EXPECT_DOUBLE_EQ(m.combine({0.2, 0.4, 0.9}), 0.5);
   }
+}
+
+// zmean standardises each part's logits over validation, so a part made five times as sure of
+// itself (its logits scaled and shifted) combines exactly as before: it cannot drown the others.
+// The mean of probabilities, for contrast, is pulled towards the overconfident part.
+TEST(Ensemble, ZmeanIgnoresHowSureOfItselfEachPartIs) {
+  Components d, sure;
+  d.names = sure.names = {"image", "clinical"};
+  std::mt19937_64 g(9);
+  for (int i = 0; i < 60; ++i) {
+    const int y = i % 2;
+    const double image = (y ? 1.0 : -1.0) + normal(g, 0, 1.2);
+    const double clinical = (y ? 0.5 : -0.5) + normal(g, 0, 1.0);
+    auto sigmoid = [](double z) { return 1 / (1 + std::exp(-z)); };
+    for (Components* c : {&d, &sure}) {
+      c->labels.push_back(y);
+      c->patients.push_back("P" + std::to_string(i));
+      c->rows.push_back(i);
+    }
+    d.p.push_back({sigmoid(image), sigmoid(clinical)});
+    sure.p.push_back({sigmoid(2.5 * image + 1), sigmoid(clinical)});  // inside the 1e-6 clamp
+  }
+  EnsembleConfig config;
+  config.kinds = {"zmean"};
+  const EnsembleModel a = fit_ensemble(d, config), b = fit_ensemble(sure, config);
+  config.kinds = {"mean"};
+  const EnsembleModel mean = fit_ensemble(d, config);
+  double largest = 0, mean_moved = 0;
+  for (std::size_t i = 0; i < d.p.size(); ++i) {
+    largest = std::max(largest, std::abs(a.combine(d.p[i]) - b.combine(sure.p[i])));
+    mean_moved = std::max(mean_moved, std::abs(mean.combine(d.p[i]) - mean.combine(sure.p[i])));
+  }
+  EXPECT_LT(largest, 1e-6);
+  EXPECT_GT(mean_moved, 0.1);
+  // The standardised mean: a case at both parts' mean logit scores one half.
+  std::vector<double> centre(2, 0.0);
+  for (const auto& p : d.p)
+    for (int j = 0; j < 2; ++j) centre[j] += std::log(p[j] / (1 - p[j])) / d.p.size();
+  auto sigmoid = [](double z) { return 1 / (1 + std::exp(-z)); };
+  EXPECT_NEAR(a.combine({sigmoid(centre[0]), sigmoid(centre[1])}), 0.5, 1e-9);
 }
 
 TEST(Ensemble, BadInputsNameWhatIsWrong) {

@@ -136,6 +136,16 @@ TEST(Evaluate, MetricsMatchTheStatsAtTheValidationYoudenThreshold) {
   }
   EXPECT_EQ(n, 60u);
   EXPECT_EQ(correct, m.matrix.tp + m.matrix.tn);
+  // The threshold's transfer: validation, test and external at the one threshold, whatever the
+  // evaluated sets are.
+  const auto& transfer = r["models"][0]["at_threshold"];
+  ASSERT_EQ(transfer.size(), 3u);
+  EXPECT_EQ(transfer[0]["set"], "validation");
+  const auto at_validation = stats::diagnostic_metrics(validation, threshold);
+  EXPECT_DOUBLE_EQ(transfer[0]["sensitivity"]["value"].get<double>(),
+                   at_validation.sensitivity.value);
+  EXPECT_EQ(transfer[1]["set"], "test");
+  EXPECT_EQ(transfer[1]["specificity"], e["metrics"]["specificity"]);
   // Each part against the other: the same difference with opposite signs.
   EXPECT_DOUBLE_EQ(
       e["versus"][0]["auc_diff"].get<double>(),

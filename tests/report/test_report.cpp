@@ -90,7 +90,9 @@ TEST_F(ReportTest, HasEverySectionInTheStudysOrder) {
   }
   for (const char* text : {"Table 2.", "Table 3.", "Table 4.", "osteosarcoma", "Ewing sarcoma",
                            "efficientnet_b3", "xgboost max_depth=2", "positive: tumour",
-                           "<dt>Seed</dt><dd>42</dd>", "&lt;0.001", "0.830 <span class=\"ci\">"}) {
+                           "<dt>Seed</dt><dd>42</dd>", "&lt;0.001", "0.830 <span class=\"ci\">",
+                           "does it hold on the test sets?", "external test", "61.5",
+                           "0.410 <span class=\"aside\">(calibrated)</span>"}) {
     EXPECT_NE(html.find(text), std::string::npos) << text;
   }
   // Charts: ROC, confusion, Cohen and calibration per set, and the two training charts.

@@ -48,6 +48,26 @@ EnsembleModel fit_kind(const Components& d, const std::vector<std::size_t>& idx,
   m.weights.assign(k, 1.0 / k);
   if (kind == "mean") return m;
   if (observer) observer(stage, pick(d.rows, idx));
+  if (kind == "zmean") {
+    // mean_j (logit p_j - centre_j) / spread_j, kept as the linear map on the logits that
+    // stacking also is: intercept -sum centre_j / (k spread_j), coefficients 1 / (k spread_j).
+    m.stacking.coef.assign(k, 0.0);
+    m.stacking.intercept = 0;
+    for (std::size_t j = 0; j < k; ++j) {
+      double sum = 0, sum_sq = 0;
+      for (std::size_t i : idx) {
+        const double z = logit(d.p[i][j]);
+        sum += z, sum_sq += z * z;
+      }
+      const double n = static_cast<double>(idx.size()), centre = sum / n;
+      // A part that says the same for every case carries nothing; its spread must not be 0.
+      const double spread = std::sqrt(std::max(sum_sq / n - centre * centre, 0.0));
+      if (spread < 1e-9) continue;
+      m.stacking.coef[j] = 1.0 / (k * spread);
+      m.stacking.intercept -= centre / (k * spread);
+    }
+    return m;
+  }
   const std::vector<int> y = pick(d.labels, idx);
   if (kind == "weighted") {
     double total = 0;
@@ -70,7 +90,7 @@ EnsembleModel fit_kind(const Components& d, const std::vector<std::size_t>& idx,
 double EnsembleModel::combine(const std::vector<double>& p) const {
   if (p.size() != names.size())
     throw Error("ensemble: expected " + std::to_string(names.size()) + " probabilities");
-  if (kind == "stacking") {
+  if (kind == "stacking" || kind == "zmean") {
     std::vector<double> z;
     for (double v : p) z.push_back(logit(v));
     return stacking.predict(z);
@@ -145,7 +165,8 @@ EnsembleModel EnsembleModel::from_json(const nlohmann::json& j, const std::strin
     m.target = j.at("target").get<std::string>();
     m.positive = j.at("positive").get<std::string>();
     if (m.weights.size() != m.names.size() ||
-        (m.kind == "stacking" && m.stacking.coef.size() != m.names.size()))
+        ((m.kind == "stacking" || m.kind == "zmean") &&
+         m.stacking.coef.size() != m.names.size()))
       throw Error(source + ": the weights do not match the parts");
     return m;
   } catch (const nlohmann::json::exception& e) {

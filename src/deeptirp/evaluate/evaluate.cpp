@@ -1,5 +1,6 @@
 #include "deeptirp/evaluate/evaluate.h"
 
+#include <algorithm>
 #include <map>
 
 #include "deeptirp/stats/calibration.h"
@@ -95,6 +96,40 @@ nlohmann::json evaluate_part(const Manifest& manifest, const SetCases& set,
           {"versus", versus}};
 }
 
+SetCases set_cases(const Manifest& manifest, const std::string& split, const std::string& positive) {
+  SetCases set;
+  for (std::size_t c = 0; c < manifest.cases.size(); ++c)
+    if (manifest.cases[c].split == split) {
+      set.rows.push_back(c);
+      set.labels.push_back(manifest.cases[c].label == positive);
+    }
+  return set;
+}
+
+// A set without both classes has no ROC curve, sensitivity or specificity.
+bool has_both_classes(const SetCases& set) {
+  const auto positives = std::count(set.labels.begin(), set.labels.end(), 1);
+  return positives > 0 && positives < static_cast<long>(set.labels.size());
+}
+
+// Sensitivity and specificity at the part's one threshold on validation, test and external test,
+// whatever `sets` says: the report shows whether the threshold chosen on validation holds.
+nlohmann::json threshold_transfer(const Manifest& manifest, const std::string& positive,
+                                  const std::vector<double>& probability, double threshold) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (const char* split : {"validation", "test", "external_test"}) {
+    const SetCases set = set_cases(manifest, split, positive);
+    if (!has_both_classes(set)) continue;
+    const stats::DiagnosticMetrics m =
+        stats::diagnostic_metrics(classes_of(set, probability), threshold);
+    rows.push_back({{"set", split},
+                    {"n", set.rows.size()},
+                    {"sensitivity", interval_json(m.sensitivity)},
+                    {"specificity", interval_json(m.specificity)}});
+  }
+  return rows;
+}
+
 }  // namespace
 
 nlohmann::json evaluate_study(const Manifest& manifest, const std::string& positive,
@@ -114,20 +149,15 @@ nlohmann::json evaluate_study(const Manifest& manifest, const std::string& posit
     model["threshold"] = threshold.value;
     model["threshold_rule"] = config.threshold;
     model["calibration"] = threshold.to_json();
+    model["at_threshold"] =
+        threshold_transfer(manifest, positive, predictions.probability[k], threshold.value);
     result["models"].push_back(model);
   }
   result["sets"] = nlohmann::json::array();
   result["evaluation"] = nlohmann::json::array();
   for (const auto& set_name : config.sets) {
-    SetCases set;
-    for (std::size_t c = 0; c < manifest.cases.size(); ++c)
-      if (manifest.cases[c].split == set_name) {
-        set.rows.push_back(c);
-        set.labels.push_back(manifest.cases[c].label == positive);
-      }
-    const auto positives = std::count(set.labels.begin(), set.labels.end(), 1);
-    // A set without both classes has no ROC curve; the study's sets always have both.
-    if (positives == 0 || positives == static_cast<long>(set.labels.size())) continue;
+    const SetCases set = set_cases(manifest, set_name, positive);
+    if (!has_both_classes(set)) continue;  // the study's sets always have both
     result["sets"].push_back(set_name);
     for (std::size_t k = 0; k < parts.size(); ++k) {
       nlohmann::json e = evaluate_part(manifest, set, predictions, k, thresholds[k], config);

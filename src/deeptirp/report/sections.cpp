@@ -92,7 +92,8 @@ std::vector<Section> report_sections(const json& results, const std::filesystem:
           (readers.is_object()
                ? " Points: each reader's calls (circles) and each group's pooled calls (diamonds)."
                : ""));
-  add("performance", "Performance", metrics_table(results) + model_comparison_table(results));
+  add("performance", "Performance", metrics_table(results) + threshold_transfer_table(results) +
+                                            model_comparison_table(results));
   add("confusion", "Confusion matrices", per_set(confusion_chart),
       "Counts of cases; shading is the share of the true class.");
   add("subtypes", "Accuracy per diagnosis", subtype_tables(results));

@@ -16,6 +16,10 @@ std::string models_table(const nlohmann::json& results);
 // The study's Table 2: AUC and the threshold metrics with 95% CIs, per set and model.
 std::string metrics_table(const nlohmann::json& results);
 
+// Sensitivity and specificity at each model's threshold on validation, test and external test;
+// empty when results have none.
+std::string threshold_transfer_table(const nlohmann::json& results);
+
 // Paired DeLong tests of every model against the others; empty when results have none.
 std::string model_comparison_table(const nlohmann::json& results);
 

@@ -132,6 +132,7 @@ std::string study_yaml(const SynthOptions& o) {
          "  - name: b0\n"
          "    architecture: efficientnet_b0\n"
          "    preset: cpu-quick\n"
+         "    train: {epochs: 20}  # cpu-quick's 8 underfit the demo's 200 training images\n"
          "explain:\n"
          "  methods: [gradcam, scorecam]\n"
          "  cases: 2\n"

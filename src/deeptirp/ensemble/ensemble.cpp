@@ -165,8 +165,7 @@ EnsembleModel EnsembleModel::from_json(const nlohmann::json& j, const std::strin
     m.target = j.at("target").get<std::string>();
     m.positive = j.at("positive").get<std::string>();
     if (m.weights.size() != m.names.size() ||
-        ((m.kind == "stacking" || m.kind == "zmean") &&
-         m.stacking.coef.size() != m.names.size()))
+        ((m.kind == "stacking" || m.kind == "zmean") && m.stacking.coef.size() != m.names.size()))
       throw Error(source + ": the weights do not match the parts");
     return m;
   } catch (const nlohmann::json::exception& e) {

@@ -5,7 +5,7 @@
 //             nothing is fitted to the labels, and no part outweighs another by the scale of its
 //             probabilities, so an image model that is sure of itself on the centre it was
 //             trained on cannot drown a clinical model that transfers (the default: a validation
-//             split of a few dozen cases cannot tell fitted weights apart, see docs/study.md);
+//             split of a few dozen cases cannot tell fitted weights apart);
 //   mean      soft voting, the mean probability;
 //   weighted  soft voting weighted by each part's AUC on the validation split;
 //   stacking  logistic regression (L2 penalty `ridge`) on [logit p_image_1..k, logit p_clinical].

@@ -18,7 +18,8 @@ const std::vector<std::string> kKinds = {"zmean", "mean", "weighted", "stacking"
 
 void check_ensemble_kind(const std::string& kind, const std::string& where) {
   if (std::find(kKinds.begin(), kKinds.end(), kind) == kKinds.end())
-    throw Error(where + ": unknown ensemble kind '" + kind + "' (known: zmean, mean, weighted, stacking)");
+    throw Error(where + ": unknown ensemble kind '" + kind +
+                "' (known: zmean, mean, weighted, stacking)");
 }
 
 EnsembleConfig parse_ensemble_config(const YamlDocument& study, std::uint64_t default_seed) {

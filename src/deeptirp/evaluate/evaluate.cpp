@@ -96,7 +96,8 @@ nlohmann::json evaluate_part(const Manifest& manifest, const SetCases& set,
           {"versus", versus}};
 }
 
-SetCases set_cases(const Manifest& manifest, const std::string& split, const std::string& positive) {
+SetCases set_cases(const Manifest& manifest, const std::string& split,
+                   const std::string& positive) {
   SetCases set;
   for (std::size_t c = 0; c < manifest.cases.size(); ++c)
     if (manifest.cases[c].split == split) {

@@ -82,10 +82,9 @@ std::string models_table(const json& results) {
     const json& epochs = field_or_null(m, "epochs");
     std::string training = "–";
     const json& threshold_rule = field_or_null(m, "threshold_rule");
-    const std::string rule =
-        threshold_rule.is_string()
-            ? " <span class=\"aside\">(" + html_text(threshold_rule) + ")</span>"
-            : "";
+    const std::string rule = threshold_rule.is_string() ? " <span class=\"aside\">(" +
+                                                              html_text(threshold_rule) + ")</span>"
+                                                        : "";
     if (epochs.is_number()) {
       training = html_text(field_or_null(m, "best_epoch")) + " of " + html_text(epochs);
     }
@@ -138,24 +137,19 @@ std::string threshold_transfer_table(const json& results) {
   std::vector<std::vector<std::string>> rows;
   for (const json& m : field_or_null(results, "models")) {
     for (const json& t : field_or_null(m, "at_threshold")) {
-      rows.push_back({"<strong>" + html_text(field_or_null(m, "name")) + "</strong>",
-                      escape_html(set_label(field_or_null(t, "set").is_string()
-                                                ? t["set"].get<std::string>()
-                                                : "")),
-                      html_text(field_or_null(t, "n")),
-                      format_proportion(field_or_null(t, "sensitivity")),
-                      format_proportion(field_or_null(t, "specificity"))});
+      rows.push_back(
+          {"<strong>" + html_text(field_or_null(m, "name")) + "</strong>",
+           escape_html(
+               set_label(field_or_null(t, "set").is_string() ? t["set"].get<std::string>() : "")),
+           html_text(field_or_null(t, "n")), format_proportion(field_or_null(t, "sensitivity")),
+           format_proportion(field_or_null(t, "specificity"))});
     }
   }
   if (rows.empty()) return "";
-  return html_table({{"Model"},
-                     {"Set"},
-                     {"n", true},
-                     {"Sensitivity %", true},
-                     {"Specificity %", true}},
-                    rows,
-                    "At each model's threshold, chosen on validation: does it hold on the test "
-                    "sets?");
+  return html_table(
+      {{"Model"}, {"Set"}, {"n", true}, {"Sensitivity %", true}, {"Specificity %", true}}, rows,
+      "At each model's threshold, chosen on validation: does it hold on the test "
+      "sets?");
 }
 
 std::string model_comparison_table(const json& results) {

@@ -194,11 +194,11 @@ TEST(Ensemble, ZmeanIgnoresHowSureOfItselfEachPartIs) {
   Components d, sure;
   d.names = sure.names = {"image", "clinical"};
   std::mt19937_64 g(9);
+  auto sigmoid = [](double z) { return 1 / (1 + std::exp(-z)); };
   for (int i = 0; i < 60; ++i) {
     const int y = i % 2;
     const double image = (y ? 1.0 : -1.0) + normal(g, 0, 1.2);
     const double clinical = (y ? 0.5 : -0.5) + normal(g, 0, 1.0);
-    auto sigmoid = [](double z) { return 1 / (1 + std::exp(-z)); };
     for (Components* c : {&d, &sure}) {
       c->labels.push_back(y);
       c->patients.push_back("P" + std::to_string(i));
@@ -223,7 +223,6 @@ TEST(Ensemble, ZmeanIgnoresHowSureOfItselfEachPartIs) {
   std::vector<double> centre(2, 0.0);
   for (const auto& p : d.p)
     for (int j = 0; j < 2; ++j) centre[j] += std::log(p[j] / (1 - p[j])) / d.p.size();
-  auto sigmoid = [](double z) { return 1 / (1 + std::exp(-z)); };
   EXPECT_NEAR(a.combine({sigmoid(centre[0]), sigmoid(centre[1])}), 0.5, 1e-9);
 }
 

@@ -137,12 +137,11 @@ std::string threshold_transfer_table(const json& results) {
   std::vector<std::vector<std::string>> rows;
   for (const json& m : field_or_null(results, "models")) {
     for (const json& t : field_or_null(m, "at_threshold")) {
-      rows.push_back(
-          {"<strong>" + html_text(field_or_null(m, "name")) + "</strong>",
-           escape_html(
-               set_label(field_or_null(t, "set").is_string() ? t["set"].get<std::string>() : "")),
-           html_text(field_or_null(t, "n")), format_proportion(field_or_null(t, "sensitivity")),
-           format_proportion(field_or_null(t, "specificity"))});
+      rows.push_back({"<strong>" + html_text(field_or_null(m, "name")) + "</strong>",
+                      set_label(html_text(field_or_null(t, "set"))),
+                      html_text(field_or_null(t, "n")),
+                      format_proportion(field_or_null(t, "sensitivity")),
+                      format_proportion(field_or_null(t, "specificity"))});
     }
   }
   if (rows.empty()) return "";

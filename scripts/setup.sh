@@ -10,15 +10,17 @@ runtime_and_build=(
   build-essential cmake ninja-build pkg-config
   libtorch-dev libopenblas0-openmp  # without OpenBLAS, Debian's reference BLAS makes ViT/Swin 5-20x slower
   libdnnl-dev  # headers of the oneDNN that libtorch runs on: fused bf16 linear layers
-  libgdcm-dev libgdcm-tools libopencv-dev
+  libgdcm-dev libgdcm-tools libopencv-dev zlib1g-dev  # zlib: deflated DICOM
   libxgboost-dev libboost-math-dev libcli11-dev nlohmann-json3-dev libyaml-cpp-dev
   libcpp-httplib-dev libcsv-dev
+  libssl-dev  # SHA-256 of a bundle's files (libcrypto)
 )
 test_only=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-numpy python3-pil python3-torch python3-torchvision python3-sklearn python3-scipy
   python3-pydicom python3-gdcm
   chromium  # the HTML report's browser test (tests/report/test_report_browser.cpp)
+  clang libclang-rt-14-dev  # the fuzz harnesses (tests/fuzz/run.sh): libFuzzer, ASan, UBSan
 )
 
 packages=("${runtime_and_build[@]}")

@@ -23,6 +23,7 @@ nlohmann::json header_json(const DicomHeader& h) {
                       {"samples_per_pixel", h.samples_per_pixel},
                       {"bits_allocated", h.bits_allocated},
                       {"bits_stored", h.bits_stored},
+                      {"high_bit", h.high_bit},
                       {"pixel_representation", h.pixel_representation},
                       {"photometric_interpretation", h.photometric_interpretation},
                       {"transfer_syntax_uid", h.transfer_syntax_uid},
@@ -35,7 +36,8 @@ nlohmann::json header_json(const DicomHeader& h) {
                       {"number_of_frames", h.number_of_frames},
                       {"has_modality_lut", h.has_modality_lut},
                       {"has_voi_lut", h.has_voi_lut},
-                      {"has_pixel_data", h.has_pixel_data}};
+                      {"has_pixel_data", h.has_pixel_data},
+                      {"pixel_data_problem", h.pixel_data_problem}};
   if (h.window_center) j["window_center"] = *h.window_center;
   if (h.window_width) j["window_width"] = *h.window_width;
   return j;
@@ -58,7 +60,11 @@ void print_header(const DicomHeader& h, std::ostream& out) {
   else
     out << "(none)";
   out << (h.has_voi_lut ? "; VOI LUT Sequence present" : "") << "\n"
-      << "pixel data: " << (h.has_pixel_data ? "present" : "absent") << "\n";
+      << "pixel data: "
+      << (!h.has_pixel_data              ? "absent"
+          : h.pixel_data_problem.empty() ? "present"
+                                         : "present but unusable: " + h.pixel_data_problem)
+      << "\n";
 }
 
 struct ConvertOptions {

@@ -43,6 +43,8 @@ void add_split(CLI::App& app) {
         throw Error("--ratios: expected three non-negative numbers like 0.7,0.1,0.2, got '" +
                     args->ratios + "'");
       options.ratios = {r[0], r[1], r[2]};
+      if (const auto problem = split_ratios_problem(options.ratios))
+        throw Error("--ratios: " + problem->what + " (" + problem->key + ")");
     }
     std::vector<BadRow> skipped;
     Manifest manifest = read_manifest(args->manifest, config, {args->skip_bad_rows}, &skipped);

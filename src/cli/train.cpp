@@ -3,6 +3,8 @@
 #include <optional>
 
 #include "cli/command.h"
+#include "deeptirp/data/yaml_reader.h"
+#include "deeptirp/error.h"
 #include "deeptirp/train/trainer.h"
 
 namespace deeptirp::cli {
@@ -22,26 +24,44 @@ void add_train(CLI::App& app) {
       ->check(CLI::ExistingFile);
   cmd->add_option("--preset", args->preset, "paper | transformer | cpu-quick")
       ->capture_default_str();
-  cmd->add_flag("--resume", args->resume, "Continue the run in --out from its last checkpoint");
+  cmd->add_flag("--resume", args->resume,
+                "Continue the run in --out from its last checkpoint, with the settings it began "
+                "with (a setting given that differs is refused)");
   cmd->add_flag("--quiet", args->quiet, "No progress output");
   cmd->add_option("--set", args->sets, "Override a field: name=value (repeatable)");
   // Every field of the training config is also an option of its own: --epochs 2, --lr 0.01, ...
   for (const auto& field : train_fields())
     cmd->add_option("--" + field.name, args->fields[field.name], field.help);
   cmd->callback([args, cmd] {
-    TrainConfig config = train_preset(args->preset);
-    std::optional<StudyConfig> study;
-    if (!args->config.empty()) {
-      const YamlDocument yaml = YamlDocument::load(args->config);
-      config.study = args->config;
-      apply_train_section(config, yaml);
-      study = parse_study_config(yaml);
-    }
+    std::optional<YamlDocument> yaml;
+    if (!args->config.empty()) yaml = YamlDocument::load(args->config);
+    // What this command line sets, in the order a fresh run applies it.
+    std::vector<std::string> given;
+    if (yaml) given.push_back("study=" + args->config);
     for (const auto& field : train_fields())
       if (cmd->count("--" + field.name) > 0)
-        apply_train_override(config, field.name + "=" + args->fields[field.name]);
-    for (const auto& s : args->sets) apply_train_override(config, s);
-    if (args->quiet) config.log = "quiet";
+        given.push_back(field.name + "=" + args->fields[field.name]);
+    given.insert(given.end(), args->sets.begin(), args->sets.end());
+    if (args->quiet) given.push_back("log=quiet");
+
+    TrainConfig config;
+    if (args->resume) {
+      std::vector<std::string> all;
+      if (cmd->count("--preset") > 0) all.push_back("preset=" + args->preset);
+      if (yaml) {
+        const std::vector<std::string> section = train_section_assignments(*yaml);
+        all.insert(all.end(), section.begin(), section.end());
+      }
+      all.insert(all.end(), given.begin(), given.end());
+      if (cmd->count("--out") == 0) throw Error("--resume needs --out, the run folder to continue");
+      config = resume_train_config(args->fields["out"], all);
+    } else {
+      config = train_preset(args->preset);
+      if (yaml) apply_train_section(config, *yaml);
+      for (const auto& assignment : given) apply_train_override(config, assignment);
+    }
+    std::optional<StudyConfig> study;
+    if (yaml) study = parse_study_config(*yaml);
     TrainControl control;
     control.resume = args->resume;
     if (study) control.study = &*study;

@@ -8,7 +8,9 @@
 #include <torch/version.h>
 
 #include <atomic>
+#include <cstring>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <opencv2/imgcodecs.hpp>
 #include <thread>
@@ -18,6 +20,7 @@
 #include "deeptirp/clinical/clinical_model.h"
 #include "deeptirp/ensemble/ensemble.h"
 #include "deeptirp/error.h"
+#include "deeptirp/io/byte_source.h"
 #include "deeptirp/io/csv.h"
 #include "deeptirp/io/radiograph.h"
 #include "deeptirp/models/inference.h"
@@ -171,7 +174,9 @@ TEST(Bundle, HoldsOnlyTheNeededFilesAndDescribesThem) {
   const auto bundle = Bundle::load(f.bundle);
   const nlohmann::json& m = bundle->metadata();
   EXPECT_EQ(m["format"], "deeptirp-bundle");
-  EXPECT_EQ(m["format_version"], 1);
+  EXPECT_EQ(m["format_version"], kFormatVersion);
+  for (const auto& [file, about] : m["files"].items())
+    EXPECT_EQ(about["sha256"].get<std::string>().size(), 64u) << file;
   EXPECT_EQ(m["libtorch_version"], TORCH_VERSION);
   EXPECT_EQ(m["parts"]["image_models"], (nlohmann::json{"cnn", "vit", "vit_rgb"}));
   EXPECT_EQ(m["parts"]["ensemble"]["kind"], "stacking");
@@ -393,14 +398,66 @@ TEST(Bundle, MissingFileIsNamed) {
 TEST(Bundle, RefusesAnotherFormatVersion) {
   const fs::path copy = copy_bundle("bundle-version");
   nlohmann::json m = read_json_file(copy / "metadata.json");
-  m["format_version"] = 2;
-  std::ofstream(copy / "metadata.json") << m.dump(2);
-  const std::string error = load_error(copy);
-  EXPECT_NE(error.find("metadata.json: bundle format_version 2"), std::string::npos) << error;
+  for (int version : {1, kFormatVersion + 1}) {  // 1 recorded no SHA-256
+    m["format_version"] = version;
+    std::ofstream(copy / "metadata.json") << m.dump(2);
+    const std::string error = load_error(copy);
+    EXPECT_NE(error.find("metadata.json: bundle format_version " + std::to_string(version)),
+              std::string::npos)
+        << error;
+  }
   m["format_version"] = 1;
   m["format"] = "something-else";
   std::ofstream(copy / "metadata.json") << m.dump(2);
   EXPECT_NE(load_error(copy).find("not a deeptirp bundle"), std::string::npos);
+}
+
+// Every float of the weights set to NaN: same size, so only the recorded SHA-256 can tell.
+void poison_weights(const fs::path& safetensors) {
+  std::string bytes = read_file_bytes(safetensors);
+  uint64_t header = 0;
+  std::memcpy(&header, bytes.data(), 8);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (std::size_t at = 8 + header; at + 4 <= bytes.size(); at += 4)
+    std::memcpy(&bytes[at], &nan, 4);
+  std::ofstream(safetensors, std::ios::binary) << bytes;
+}
+
+TEST(Bundle, SameSizeCorruptionIsCaughtBySha256) {
+  const fs::path copy = copy_bundle("bundle-nan");
+  const fs::path weights = copy / "models/vit/model.safetensors";
+  const auto size = fs::file_size(weights);
+  poison_weights(weights);
+  ASSERT_EQ(fs::file_size(weights), size);
+  const std::string error = load_error(copy);
+  EXPECT_NE(error.find(weights.string() + ": its SHA-256 differs"), std::string::npos) << error;
+
+  // A file the bundle needs but metadata.json does not list would escape the check.
+  nlohmann::json m = read_json_file(copy / "metadata.json");
+  m["files"].erase("models/vit/model.safetensors");
+  std::ofstream(copy / "metadata.json") << m.dump(2);
+  EXPECT_NE(load_error(copy).find("does not list it"), std::string::npos);
+}
+
+// A bundle exported from a diverged model (its SHA-256 right): the NaN reaches no class.
+TEST(Bundle, ANonFiniteOutputIsAnErrorNamingTheImage) {
+  const Fixture& f = fixture();
+  const fs::path copy = copy_bundle("bundle-nan-recorded");
+  poison_weights(copy / "models/vit/model.safetensors");
+  nlohmann::json m = read_json_file(copy / "metadata.json");
+  m["files"] = describe_files(copy, required_files({"cnn", "vit", "vit_rgb"}, "model_lr.yml"));
+  std::ofstream(copy / "metadata.json") << m.dump(2);
+  const auto bundle = Bundle::load(copy);
+  const Manifest& manifest = f.study.manifest;
+  const BundleInput in = input_of(manifest, manifest.cases[0]);
+  std::string error;
+  try {
+    bundle->predict(in);
+  } catch (const Error& e) {
+    error = e.what();
+  }
+  EXPECT_NE(error.find(in.name + ": the image model 'vit' logit is nan"), std::string::npos)
+      << error;
 }
 
 // An inference service calls predict() from several threads on one loaded bundle.

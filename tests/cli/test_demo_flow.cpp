@@ -2,6 +2,7 @@
 // rule that identities from DICOM headers never reach what the tool prints or writes.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -53,6 +54,33 @@ TEST(DemoFlow, SynthImportSplitPreview) {
   for (const std::string& text : {printed, read(dir / "manifest.csv")}) {
     EXPECT_EQ(text.find("SYNTHETIC^"), std::string::npos);
     EXPECT_EQ(text.find("SYN-"), std::string::npos);
+  }
+}
+
+// The README's resume line works as written, and a resume that changes a setting is refused in
+// one line, before anything in the run folder changes.
+TEST(DemoFlow, TrainResumesAsTheReadmeSaysAndRefusesChangedSettings) {
+  const auto dir = testing::scratch_dir("demo-resume");
+  const std::string d = dir.string(), config = " --config " + d + "/data/study.yaml";
+  run("synth --out " + d + "/data --cases 40 --seed 3");
+  run("import table --table " + d + "/data/clinical.csv" + config + " --out " + d + "/m.csv");
+  run("split --manifest " + d + "/m.csv" + config);
+  run("train" + config + " --manifest " + d + "/m.csv --preset cpu-quick --model efficientnet_b0" +
+      " --image_size 32 --epochs 1 --batch_size 8 --lr 0.002 --quiet --out " + d + "/run");
+  const std::string settings = read(dir / "run/train_config.json");
+  EXPECT_NE(run("train" + config + " --out " + d + "/run --resume --quiet").find("best epoch 1"),
+            std::string::npos);
+  for (const std::string& change :
+       {" --lr 0.01", " --model vit_ti_16", " --preset paper", " --set seed=7"}) {
+    std::string out;
+    EXPECT_EQ(testing::run_command(std::string(DEEPTIRP_EXE) + " train" + config + " --out " + d +
+                                       "/run --resume" + change,
+                                   &out),
+              1)
+        << change;
+    EXPECT_NE(out.find("--resume refuses a changed setting: "), std::string::npos) << out;
+    EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out;
+    EXPECT_EQ(read(dir / "run/train_config.json"), settings) << change;
   }
 }
 

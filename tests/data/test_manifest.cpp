@@ -54,6 +54,15 @@ TEST(Manifest, NanAgeNamesLineAndColumn) {
   EXPECT_NE(e.find("'NaN' is not a number"), std::string::npos) << e;
 }
 
+TEST(Manifest, AnImageListedTwiceNamesBothLines) {
+  auto e = error_of(write("twice", std::string(kHeader) + "a.dcm,p1,tumour,A,,,,,12,F\n" +
+                                       "b.dcm,p2,tumour,A,,,,,12,F\n" +
+                                       "./a.dcm,p1,infection,A,,,,,12,F\n"));
+  EXPECT_NE(e.find("line 4, column 'image': ./a.dcm is listed already on line 2"),
+            std::string::npos)
+      << e;
+}
+
 TEST(Manifest, UnknownLabelNamesTheClasses) {
   auto e = error_of(write("label", std::string(kHeader) + "a.dcm,p1,fracture,A,,,,,12,F\n"));
   EXPECT_NE(e.find("line 2, column 'diagnosis'"), std::string::npos) << e;
@@ -122,6 +131,33 @@ TEST(StudyConfig, UnknownKeyIsNamed) {
               std::string::npos)
         << e.what();
   }
+}
+
+std::string config_error(const std::string& yaml) {
+  try {
+    parse_study_config(YamlDocument::parse(yaml, "s.yaml"));
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(StudyConfig, RatiosThatDoNotAddToOneNameTheirKey) {
+  const std::string base = "target: diagnosis\npositive: tumour\n";
+  EXPECT_EQ(config_error(base + "split: {train: 0.7, validation: 0.1, test: -0.2}\n"),
+            "s.yaml: key 'split.test': -0.2 is not a fraction in [0, 1]");
+  EXPECT_NE(config_error(base + "split: {train: 0.7, validation: 0.2, test: 0.2}\n")
+                .find("key 'split': train, validation and test add to 1.1"),
+            std::string::npos);
+  EXPECT_EQ(config_error(base + "split: {train: 0.7, validation: 0.1, test: 0.2}\n"), "");
+}
+
+TEST(StudyConfig, ADuplicatedKeyOrAnEmptyFileIsAnError) {
+  EXPECT_EQ(config_error("target: diagnosis\npositive: tumour\ntarget: label\n"),
+            "s.yaml line 3: key 'target' appears twice in one mapping");
+  EXPECT_NE(config_error("target: d\nimage: {size: 64, size: 128}\n").find("key 'size' appears"),
+            std::string::npos);
+  EXPECT_NE(config_error("# nothing but a comment\n").find("s.yaml: empty"), std::string::npos);
 }
 
 TEST(StudyConfig, InconsistentValuesAreNamed) {

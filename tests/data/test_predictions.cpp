@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <functional>
+#include <limits>
 
 #include "deeptirp/data/predictions.h"
 #include "deeptirp/error.h"
@@ -30,6 +31,24 @@ TEST(Numbers, EveryDoubleReadsBackExactly) {
   EXPECT_NEAR(sigmoid(-800), 0.0, 1e-300);
   EXPECT_EQ(sigmoid(800), 1.0);
   EXPECT_DOUBLE_EQ(sigmoid(0.3) + sigmoid(-0.3), 1.0);
+}
+
+TEST(PredictionsTable, ANonFiniteValueIsNeverWritten) {
+  // A NaN would read back as a missing cell, and a missing prediction is no class at all.
+  const auto dir = testing::scratch_dir("predictions-nan");
+  Manifest m;
+  m.target = "label";
+  for (const char* image : {"a.dcm", "b.dcm"}) {
+    Case c;
+    c.image = image;
+    m.cases.push_back(c);
+  }
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const std::string error = error_of([&] {
+    write_predictions(dir / "p.csv", m, all_cases(m), {{"b0", {0.5, nan}}});
+  });
+  EXPECT_NE(error.find("the b0 prediction of image 'b.dcm' is nan"), std::string::npos) << error;
+  EXPECT_FALSE(std::filesystem::exists(dir / "p.csv"));
 }
 
 TEST(PredictionsTable, ReadsByImageAndNamesWhatIsWrong) {

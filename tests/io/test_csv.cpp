@@ -61,6 +61,33 @@ TEST(Csv, WriteThenReadRoundTrips) {
   EXPECT_EQ(files, 1);
 }
 
+// The message of parse_csv's Error, or "" when it parses.
+std::string parse_error(const std::string& text) {
+  try {
+    parse_csv(text, "t.csv");
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Csv, ADuplicatedColumnNameIsAnErrorNamingBoth) {
+  EXPECT_EQ(parse_error("image,age,sex,age\nx,1,F,2\n"),
+            "t.csv line 1: column 'age' appears twice (columns 2 and 4)");
+}
+
+TEST(Csv, AnUnclosedQuoteIsReportedWhereItOpens) {
+  const std::string error = parse_error("a,b\n1,2\n3,\"open\n4,5\n6,7\n");
+  EXPECT_NE(error.find("t.csv line 3: a quoted field opens here"), std::string::npos) << error;
+  EXPECT_TRUE(parse_error("a,b\n1,\"two\nlines\"\n").empty());  // closed on the next line
+}
+
+TEST(Csv, TextThatIsNotUtf8IsAnErrorNamingTheLine) {
+  const std::string error = parse_error("site,age\nfemur,1\nf\xE9mur,2\n");  // Latin-1 e-acute
+  EXPECT_NE(error.find("t.csv line 3: byte 0xE9 is not UTF-8"), std::string::npos) << error;
+  EXPECT_TRUE(parse_error("site,age\nf\xC3\xA9mur,2\n").empty());
+}
+
 TEST(Csv, EmptyFileIsAnError) { EXPECT_THROW(parse_csv("", "empty.csv"), Error); }
 
 }  // namespace

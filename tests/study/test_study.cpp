@@ -144,7 +144,8 @@ TEST(Study, ConfigErrorsNameTheKey) {
            {"ensemble: {kinds: [median]}\n", "ensemble.kinds"},
            {"evaluate: {bootstrap: 5}\n", "evaluate.bootstrap"},
            {"readers: {columns: {case: x}}\n", "readers.calls"},
-           {"split: {train: 0, test: 0.5}\n", "split"},
+           {"split: {train: 0, test: 0.5}\n", "split.train"},
+           {"split: {train: 0.7, test: -0.2}\n", "split.test"},
            {"image: {size: 2}\n", "image.size"}})
     EXPECT_NE(run("study: {table: t.csv}\n" + yaml).find("key '" + key + "'"), std::string::npos)
         << yaml;

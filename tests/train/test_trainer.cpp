@@ -10,6 +10,7 @@
 #include "deeptirp/data/study_config.h"
 #include "deeptirp/data/synth.h"
 #include "deeptirp/error.h"
+#include "deeptirp/io/byte_source.h"
 #include "deeptirp/io/csv.h"
 #include "deeptirp/models/inference.h"
 #include "deeptirp/models/model_file.h"
@@ -164,14 +165,16 @@ TEST(Trainer, OverfitsOneSmallBatch) {
   auto val = m.cases;
   for (auto& c : val) c.split = "validation", c.patient_id += "-v";
   m.cases.insert(m.cases.end(), val.begin(), val.end());
-  write_manifest(dir / "one_batch.csv", m);
   TrainConfig c = small_config(dir, "run");
-  c.manifest = (dir / "one_batch.csv").string();
   c.epochs = 40;
   c.hflip = c.vflip = false;
   c.schedule = "constant";
   c.lr = 3e-3;
-  TrainResult r = train(c);
+  // Passed in memory: a manifest file may not list one image twice.
+  TrainControl control;
+  control.study = &study;
+  control.manifest = &m;
+  TrainResult r = train(c, control);
   EXPECT_LT(r.history.back()["train_loss"].get<double>(), 0.05);
 }
 
@@ -195,6 +198,38 @@ TEST(Trainer, ResumeEqualsStraightRun) {
     EXPECT_EQ(a[i].first, b[i].first);
     EXPECT_TRUE(torch::equal(a[i].second, b[i].second)) << a[i].first;
   }
+}
+
+TEST(Trainer, ResumeTakesTheRunsSettingsAndRefusesChangedOnes) {
+  auto dir = make_study("train-resume-settings", 40, 5);
+  TrainConfig c = small_config(dir, "run");
+  c.epochs = 2;
+  c.image_size = 32;
+  c.lr = 1.23456789e-3;  // survives train_config.json exactly
+  train(c, {false, 1});
+  const std::string settings = read_file_bytes(std::filesystem::path(c.out) / "train_config.json");
+  const TrainConfig saved = read_run_train_config(c.out);
+  EXPECT_EQ(changed_setting(saved, c), "");
+  EXPECT_EQ(saved.lr, c.lr);
+  // Only how it is watched or how fast it runs may change.
+  EXPECT_EQ(resume_train_config(c.out, {"log=plain", "threads=1", "epochs=2"}).log, "plain");
+  for (const std::string& change : {"lr=0.1", "model=vit_ti_16", "seed=1", "image_size=64"}) {
+    TrainConfig changed = c;
+    apply_train_override(changed, change);
+    std::string error;
+    try {
+      train(changed, {true, 0});
+    } catch (const Error& e) {
+      error = e.what();
+    }
+    const std::string field = change.substr(0, change.find('='));
+    EXPECT_NE(error.find("--resume refuses a changed setting: " + field + ": the run was trained"),
+              std::string::npos)
+        << error;
+    EXPECT_THROW(resume_train_config(c.out, {change}), Error);
+    EXPECT_EQ(read_file_bytes(std::filesystem::path(c.out) / "train_config.json"), settings);
+  }
+  EXPECT_EQ(train(c, {true, 0}).epochs_done, 2);
 }
 
 TEST(Trainer, RefusesBadInputBeforeTraining) {

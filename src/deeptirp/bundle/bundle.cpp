@@ -12,6 +12,7 @@
 #include "deeptirp/data/preprocess.h"
 #include "deeptirp/ensemble/ensemble.h"
 #include "deeptirp/error.h"
+#include "deeptirp/io/byte_source.h"
 #include "deeptirp/io/numbers.h"
 #include "deeptirp/models/inference.h"
 #include "deeptirp/models/model_file.h"
@@ -50,39 +51,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-nlohmann::json read_metadata(const fs::path& folder) {
-  const fs::path path = folder / kMetadataFile;
-  if (!fs::is_directory(folder)) throw Error(folder.string() + ": no such bundle folder");
-  const nlohmann::json j = read_json_file(path);
-  if (!j.is_object() || j.value("format", "") != kFormat)
-    throw Error(path.string() + ": not a deeptirp bundle (key 'format' is not '" + kFormat + "')");
-  const auto version = j.find("format_version");
-  if (version == j.end() || !version->is_number_integer() || *version != kFormatVersion)
-    throw Error(path.string() + ": bundle format_version " +
-                (version == j.end() ? std::string("(none)") : version->dump()) +
-                " is not one this deeptirp reads (" + std::to_string(kFormatVersion) + ")");
-  return j;
-}
-
-template <typename T>
-T field(const nlohmann::json& j, const char* key, const fs::path& path) {
-  try {
-    return j.at(key).get<T>();
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(path.string() + ": key '" + key + "': " + e.what());
-  }
-}
-
-std::vector<std::string> read_image_names(const nlohmann::json& metadata, const fs::path& path) {
-  const auto parts = field<nlohmann::json>(metadata, "parts", path);
-  const auto names = field<std::vector<std::string>>(parts, "image_models", path);
-  if (names.empty()) throw Error(path.string() + ": key 'parts': no image model");
-  for (const auto& name : names)  // names are folder names: nothing that leaves the bundle
-    if (name.empty() || name[0] == '.' || name.find('/') != std::string::npos)
-      throw Error(path.string() + ": key 'parts': bad image model name '" + name + "'");
-  return names;
-}
-
 ImagePart load_image_model(const fs::path& folder, const std::string& name, Precision precision,
                            std::vector<std::string>& notes) {
   const fs::path dir = folder / image_model_folder(name);
@@ -97,17 +65,18 @@ ImagePart load_image_model(const fs::path& folder, const std::string& name, Prec
   return part;
 }
 
-std::string negative_class(const std::vector<std::string>& classes, const std::string& positive) {
-  for (const auto& c : classes)
-    if (c != positive) return c;
-  return "not " + positive;
-}
-
 // The model input [1, C, H, W], as training and `predict --model` prepare it (ImageCache::load).
 at::Tensor model_input(const ImagePart& part, const BundleInput& input) {
   const cv::Mat crop =
       preprocess_image(input.radiograph, input.roi, part.card.image_options(), input.name);
   return image_tensor(crop, part.card.norm, part.card.channels).unsqueeze(0);
+}
+
+// A NaN compares false with the threshold and would become the negative class: refuse it.
+void require_finite(double value, const std::string& image, const std::string& what) {
+  if (!std::isfinite(value))
+    throw Error(image + ": the " + what + " is " + format_number(value) +
+                ", not a number; the bundle's weights or this image are corrupt");
 }
 
 }  // namespace
@@ -120,23 +89,24 @@ std::shared_ptr<const Bundle> Bundle::load(const fs::path& folder, const std::st
   std::shared_ptr<Bundle> bundle(new Bundle());
   Impl& b = *bundle->impl_;
   b.folder = folder;
-  b.metadata = read_metadata(folder);
+  if (!fs::is_directory(folder)) throw Error(folder.string() + ": no such bundle folder");
   const fs::path path = folder / kMetadataFile;
-  check_files(folder, field<nlohmann::json>(b.metadata, "files", path));
-  b.image_names = read_image_names(b.metadata, path);
-  b.positive = field<std::string>(b.metadata, "positive", path);
-  b.negative =
-      negative_class(field<std::vector<std::string>>(b.metadata, "classes", path), b.positive);
-  b.threshold =
-      field<double>(field<nlohmann::json>(b.metadata, "thresholds", path), "ensemble", path);
-  // Every part's files, whether or not metadata.json lists them.
+  BundleMetadata metadata = parse_metadata(read_file_bytes(path), path);
+  check_files(folder, metadata.json["files"]);
+  b.metadata = std::move(metadata.json);
+  b.image_names = std::move(metadata.image_names);
+  b.positive = std::move(metadata.positive);
+  b.negative = std::move(metadata.negative);
+  b.threshold = metadata.threshold;
+  // Every part's files, listed (and so checked by SHA-256) in metadata.json.
   const auto clinical_json = read_json_file(folder / kClinicalFolder / kClinicalFile);
   const auto clinical_file = clinical_json.contains("model") && clinical_json["model"].is_object()
                                  ? clinical_json["model"].value("file", "")
                                  : std::string();
   for (const auto& file : required_files(b.image_names, clinical_file))
-    if (!fs::is_regular_file(folder / file))
-      throw Error((folder / file).string() + ": missing from the bundle");
+    if (!b.metadata["files"].contains(file))
+      throw Error((folder / file).string() + ": the bundle needs it, but metadata.json does not " +
+                  "list it with its SHA-256");
 
   for (const auto& name : b.image_names) {
     b.images.push_back(load_image_model(folder, name, wanted, b.notes));
@@ -165,6 +135,7 @@ BundlePrediction Bundle::predict(const BundleInput& input) const {
     std::lock_guard<std::mutex> lock(b.forward_mutex);
     for (std::size_t j = 0; j < b.images.size(); ++j) {
       const double logit = predict_logits(*b.images[j].model, images[j])[0][0].item<double>();
+      require_finite(logit, input.name, "image model '" + b.image_names[j] + "' logit");
       out.image_probabilities.push_back(sigmoid(logit));
     }
   }
@@ -193,10 +164,12 @@ BundlePrediction Bundle::predict(const BundleInput& input) const {
     std::lock_guard<std::mutex> lock(b.clinical_mutex);
     out.clinical = b.clinical.predict(row, {0}).at(0);
   }
+  require_finite(out.clinical, input.name, "clinical probability");
 
   std::vector<double> parts = out.image_probabilities;
   parts.push_back(out.clinical);
   out.ensemble = b.ensemble.combine(parts);
+  require_finite(out.ensemble, input.name, "ensemble probability");
   out.predicted_class = out.ensemble >= b.threshold ? b.positive : b.negative;
   return out;
 }

@@ -23,6 +23,7 @@ bool parse_int(const std::string& text, int& out) {
     std::size_t used = 0;
     double v = std::stod(text, &used);
     if (used != text.size() || !std::isfinite(v) || v != std::floor(v)) return false;
+    if (std::abs(v) > 1e9) return false;  // no image is that large; an int could not hold it
     out = static_cast<int>(v);
     return true;
   } catch (...) {
@@ -116,6 +117,16 @@ std::string check_case(const Manifest& m, const Case& c, const StudyConfig& conf
   return "";
 }
 
+std::string repeated_image(const Manifest& m, const Case& c, const std::filesystem::path& image,
+                           std::map<std::string, std::size_t>& lines) {
+  const std::string key = std::filesystem::absolute(image).lexically_normal().string();
+  const auto [it, fresh] = lines.emplace(key, c.line);
+  if (fresh) return "";
+  return m.path.string() + " line " + std::to_string(c.line) + ", column 'image': " + c.image +
+         " is listed already on line " + std::to_string(it->second) +
+         " (one image, one row: the split would put it in two sets)";
+}
+
 Manifest read_manifest(const std::filesystem::path& path, const StudyConfig& config,
                        const ManifestOptions& options, std::vector<BadRow>* skipped) {
   return manifest_from_table(read_csv(path), path, config, options, skipped);
@@ -146,6 +157,7 @@ Manifest manifest_from_table(const CsvTable& table, const std::filesystem::path&
     clinical_cols.push_back(i);
   }
 
+  std::map<std::string, std::size_t> image_lines;
   for (std::size_t r = 0; r < table.rows.size(); ++r) {
     const auto& row = table.rows[r];
     Case c;
@@ -159,6 +171,7 @@ Manifest manifest_from_table(const CsvTable& table, const std::filesystem::path&
     std::string problem = roi_cols ? read_roi_cells(table, r, *roi_cols, c.roi) : "";
     for (std::size_t i : clinical_cols) c.clinical.push_back(row[i]);
     if (problem.empty()) problem = check_case(m, c, config);
+    if (problem.empty()) problem = repeated_image(m, c, m.image_path(c), image_lines);
     if (!problem.empty()) {
       if (!options.skip_bad_rows) throw Error(problem);
       if (skipped) skipped->push_back({c.line, problem});

@@ -5,6 +5,7 @@
 #include <array>
 #include <cstddef>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -82,6 +83,11 @@ Manifest manifest_from_table(const CsvTable& table, const std::filesystem::path&
 
 // Checks one case against the config; returns the problem, or an empty string when it is fine.
 std::string check_case(const Manifest& manifest, const Case& c, const StudyConfig& config);
+
+// "" the first time `image` (normalised) is seen in `lines`, else the problem naming both lines.
+std::string repeated_image(const Manifest& manifest, const Case& c,
+                           const std::filesystem::path& image,
+                           std::map<std::string, std::size_t>& lines);
 
 // The ROI box's columns in a table: their indices, none when the table has no box, or an Error
 // naming the file when only some of the four are there.

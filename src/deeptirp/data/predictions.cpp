@@ -1,6 +1,7 @@
 #include "deeptirp/data/predictions.h"
 
 #include <cctype>
+#include <cmath>
 #include <set>
 
 #include "deeptirp/error.h"
@@ -41,7 +42,7 @@ PredictionsTable PredictionsTable::read(const std::filesystem::path& csv) {
 double PredictionsTable::probability(std::size_t row, std::size_t column) const {
   const std::string& cell = table_.rows[row][column];
   const std::optional<double> p = parse_number(cell);
-  if (!p || *p < 0.0 || *p > 1.0)
+  if (!p || !(*p >= 0.0 && *p <= 1.0))  // NaN fails both comparisons
     throw Error(table_.where(row, table_.header[column]) + ": '" + cell +
                 "' is not a probability between 0 and 1");
   return *p;
@@ -88,7 +89,12 @@ void write_predictions(const std::filesystem::path& csv, const Manifest& manifes
   for (std::size_t k = 0; k < rows.size(); ++k) {
     const Case& c = manifest.cases[rows[k]];
     std::vector<std::string> row = {c.image, c.patient_id, c.split, c.label};
-    for (const auto& column : columns) row.push_back(format_number(column.values[k]));
+    for (const auto& column : columns) {
+      if (!std::isfinite(column.values[k]))  // a NaN would read back as "missing"
+        throw Error(csv.string() + ": the " + column.name + " prediction of image '" + c.image +
+                    "' is " + format_number(column.values[k]) + ", not a number");
+      row.push_back(format_number(column.values[k]));
+    }
     table.push_back(std::move(row));
   }
   write_csv(csv, header, table);

@@ -3,6 +3,8 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -10,6 +12,7 @@
 #include "deeptirp/data/preprocess.h"
 #include "deeptirp/data/yaml_reader.h"
 #include "deeptirp/error.h"
+#include "deeptirp/io/numbers.h"
 
 namespace deeptirp {
 std::vector<std::string> StudyConfig::clinical_features() const {
@@ -23,7 +26,9 @@ StudyConfig parse_study_config(const YamlDocument& study) {
   config.path = study.file();
   const YamlReader& r = study.reader;
   const YAML::Node& root = study.root;
-  if (!root || root.IsNull()) return config;
+  if (!root || root.IsNull())
+    throw Error(config.path.string() +
+                ": empty; a study config names at least its target: and positive: class");
   r.only_keys(root, "",
               {"target", "positive", "classes", "clinical", "centres", "split", "image", "import",
                "study", "train", "models", "clinical_model", "ensemble", "evaluate", "readers",
@@ -71,9 +76,7 @@ StudyConfig parse_study_config(const YamlDocument& study) {
       std::find(config.classes.begin(), config.classes.end(), config.positive) ==
           config.classes.end())
     r.fail("positive", "'" + config.positive + "' is not one of classes");
-  const SplitRatios& s = config.split;
-  if (s.train <= 0 || s.validation < 0 || s.test < 0)
-    r.fail("split", "ratios must be positive (train > 0)");
+  if (const auto problem = split_ratios_problem(config.split)) r.fail(problem->key, problem->what);
   if (config.image.size < 8 || config.image.size > 4096)
     r.fail("image.size", "must be between 8 and 4096 pixels");
   if (config.image.channels != 1 && config.image.channels != 3)
@@ -90,6 +93,29 @@ StudyConfig parse_study_config(const YamlDocument& study) {
     if (!seen.insert(f).second) r.fail("clinical", "column '" + f + "' is listed twice");
   if (seen.count(config.target)) r.fail("clinical", "the target column cannot be a feature");
   return config;
+}
+
+namespace {
+
+std::string rounded(double value) {  // 0.7 + 0.2 + 0.2 shows as 1.1, not 1.0999999999999999
+  char text[32];
+  std::snprintf(text, sizeof text, "%.6g", value);
+  return text;
+}
+
+}  // namespace
+
+std::optional<ConfigProblem> split_ratios_problem(const SplitRatios& s) {
+  const std::pair<const char*, double> ratios[] = {
+      {"split.train", s.train}, {"split.validation", s.validation}, {"split.test", s.test}};
+  for (const auto& [key, value] : ratios)
+    if (!(value >= 0 && value <= 1))
+      return ConfigProblem{key, format_number(value) + " is not a fraction in [0, 1]"};
+  if (!(s.train > 0)) return ConfigProblem{"split.train", "must be above 0"};
+  const double sum = s.train + s.validation + s.test;
+  if (std::abs(sum - 1) > 1e-6)
+    return ConfigProblem{"split", "train, validation and test add to " + rounded(sum) + ", not 1"};
+  return std::nullopt;
 }
 
 StudyConfig load_study_config(const std::filesystem::path& path) {

@@ -3,6 +3,7 @@
 // centres are external, how to split, and how images are prepared. Later steps add sections.
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,15 @@ struct SplitRatios {
   double validation = 0.1;
   double test = 0.2;
 };
+
+// Nothing when each ratio is a fraction in [0, 1], train is above 0 and they add to 1 (within
+// 1e-6); else the key at fault (split.train, split.validation, split.test or split) and what is
+// wrong. Ratios that do not add to 1 are refused, not rescaled: 0.7, 0.2, 0.2 is a typo more often
+// than a wish.
+struct ConfigProblem {
+  std::string key, what;
+};
+std::optional<ConfigProblem> split_ratios_problem(const SplitRatios& ratios);
 
 struct ImageOptions {
   int size = 224;           // square model input, as in the study

@@ -21,10 +21,28 @@ class YamlReader {
 
   // Parses `text`; a syntax error names the file.
   YAML::Node load(const std::string& text) const {
+    YAML::Node root;
     try {
-      return YAML::Load(text);
+      root = YAML::Load(text);
     } catch (const YAML::Exception& e) {
       throw Error(file_.string() + ": not valid YAML: " + e.what());
+    }
+    check_unique_keys(root, 0);
+    return root;
+  }
+
+  // yaml-cpp keeps the first of two equal keys and drops the second without a word.
+  void check_unique_keys(const YAML::Node& node, int depth) const {
+    if (depth > 64) throw Error(file_.string() + ": nested deeper than 64 levels");
+    if (node.IsSequence())
+      for (const auto& child : node) check_unique_keys(child, depth + 1);
+    if (!node.IsMap()) return;
+    std::set<std::string> seen;
+    for (const auto& item : node) {
+      if (item.first.IsScalar() && !seen.insert(item.first.Scalar()).second)
+        throw Error(file_.string() + " line " + std::to_string(item.first.Mark().line + 1) +
+                    ": key '" + item.first.Scalar() + "' appears twice in one mapping");
+      check_unique_keys(item.second, depth + 1);
     }
   }
 
@@ -38,7 +56,7 @@ class YamlReader {
     if (!node || node.IsNull()) return;
     if (!node.IsMap()) fail(prefix.empty() ? "(top level)" : prefix, "expected a mapping");
     for (const auto& item : node) {
-      const auto key = item.first.as<std::string>();
+      const auto key = as<std::string>(item.first, prefix.empty() ? "(top level)" : prefix);
       if (allowed.count(key)) continue;
       std::string known;
       for (const auto& k : allowed) known += (known.empty() ? "" : ", ") + k;

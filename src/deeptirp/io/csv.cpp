@@ -2,6 +2,8 @@
 
 #include <csv.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -51,6 +53,44 @@ void on_record(int, void* state_ptr) {
   s->fields.clear();
 }
 
+// The first byte (offset) that is not part of well-formed UTF-8, or npos. Spreadsheets saved in
+// Latin-1 would otherwise carry "f\xE9mur" into the manifest as a site of its own.
+std::size_t first_invalid_utf8(std::string_view text) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  for (std::size_t i = 0; i < text.size();) {
+    const unsigned char c = p[i];
+    const std::size_t length = c < 0x80         ? 1
+                               : (c >> 5) == 6  ? 2
+                               : (c >> 4) == 14 ? 3
+                               : (c >> 3) == 30 ? 4
+                                                : 0;
+    if (length == 0 || (length == 2 && c < 0xC2) || i + length > text.size()) return i;
+    for (std::size_t k = 1; k < length; ++k)
+      if ((p[i + k] >> 6) != 2) return i;
+    i += length;
+  }
+  return std::string_view::npos;
+}
+
+void check_text(std::string_view text, const std::string& source) {
+  const std::size_t bad = first_invalid_utf8(text);
+  if (bad == std::string_view::npos) return;
+  const auto line = 1 + std::count(text.begin(), text.begin() + std::ptrdiff_t(bad), '\n');
+  char byte[8];
+  std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned char>(text[bad]));
+  throw Error(source + " line " + std::to_string(line) + ": byte " + byte +
+              " is not UTF-8 text (save the spreadsheet as \"CSV UTF-8\")");
+}
+
+// Two columns of one name: every reader would take the first and silently drop the other.
+void check_unique_header(const CsvTable& t) {
+  for (std::size_t i = 0; i < t.header.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (!t.header[i].empty() && t.header[i] == t.header[j])
+        throw Error(t.source + " line 1: column '" + t.header[i] + "' appears twice (columns " +
+                    std::to_string(j + 1) + " and " + std::to_string(i + 1) + ")");
+}
+
 }  // namespace
 
 int CsvTable::find_column(std::string_view name) const {
@@ -77,7 +117,9 @@ CsvTable parse_csv(std::string_view text, std::string source) {
   table.source = std::move(source);
   csv_parser parser;
   if (csv_init(&parser, CSV_APPEND_NULL) != 0) throw Error("csv: cannot initialise the parser");
+  check_text(text, table.source);
   ParseState state{&table, {}, 1, 1, false};
+  std::size_t open_quote_line = 0;  // where a quoted field still open began
   try {
     // Feed line by line so that records know the line they start on.
     std::size_t pos = 0;
@@ -89,9 +131,15 @@ CsvTable parse_csv(std::string_view text, std::string source) {
         throw Error(table.source + " line " + std::to_string(state.line) + ": " +
                     csv_strerror(csv_error(&parser)));
       }
+      const bool in_quote = parser.quoted && parser.pstate == 2;  // libcsv's FIELD_BEGUN
+      if (!in_quote) open_quote_line = 0;
+      if (in_quote && open_quote_line == 0) open_quote_line = state.line;
       ++state.line;
       pos = end;
     }
+    if (open_quote_line)
+      throw Error(table.source + " line " + std::to_string(open_quote_line) +
+                  ": a quoted field opens here and is never closed");
     csv_fini(&parser, on_field, on_record, &state);
   } catch (...) {
     csv_free(&parser);
@@ -99,6 +147,7 @@ CsvTable parse_csv(std::string_view text, std::string source) {
   }
   csv_free(&parser);
   if (!state.header_done) throw Error(table.source + ": empty file, expected a header line");
+  check_unique_header(table);
   return table;
 }
 

@@ -5,12 +5,15 @@
 #include <gdcmSequenceOfFragments.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <opencv2/imgproc.hpp>
 
 #include "deeptirp/error.h"
 #include "deeptirp/io/byte_source.h"
 #include "deeptirp/io/dicom_rle.h"
+#include "deeptirp/io/dicom_structure.h"
 #include "deeptirp/io/dicom_tags.h"
+#include "deeptirp/io/jpeg_header.h"
 
 namespace deeptirp {
 namespace {
@@ -36,9 +39,71 @@ void require_image_header(const DicomHeader& header, const std::string& name) {
       throw Error(name + ": unsupported DICOM photometric interpretation '" +
                   header.photometric_interpretation + "' (0028,0004)");
   }
+  if (header.samples_per_pixel != 1 && header.samples_per_pixel != 3)
+    throw Error(name + ": DICOM Samples per Pixel (0028,0002) is " +
+                std::to_string(header.samples_per_pixel) +
+                "; only 1 (grey) and 3 (colour) are read");
   if (header.bits_allocated != 8 && header.bits_allocated != 16)
     throw Error(name + ": DICOM Bits Allocated (0028,0100) is " +
                 std::to_string(header.bits_allocated) + "; only 8 and 16 are supported");
+}
+
+constexpr uint64_t kMaxPixelBytes = 1ull << 30;  // 1 GiB; a 4k x 4k 16-bit radiograph is 32 MiB
+
+// The number after 1.2.840.10008.1.2.4. (JPEG 50-70, JPEG-LS 80-81, JPEG 2000 90-93), or 0.
+int jpeg_syntax_number(const std::string& uid) {
+  const std::string prefix = "1.2.840.10008.1.2.4.";
+  if (uid.compare(0, prefix.size(), prefix) != 0) return 0;
+  return std::atoi(uid.c_str() + prefix.size());
+}
+
+// JPEG baseline to JPEG 2000 (.50-.93): their codestreams end with FF D9.
+bool is_jpeg_family(const std::string& uid) {
+  const int number = jpeg_syntax_number(uid);
+  return number >= 50 && number <= 93;
+}
+
+std::string bits_problem(const DicomHeader& h) {
+  const std::string bits = "Bits Stored (0028,0101) " + std::to_string(h.bits_stored) +
+                           ", High Bit (0028,0102) " + std::to_string(h.high_bit) +
+                           ", Bits Allocated (0028,0100) " + std::to_string(h.bits_allocated);
+  if (h.bits_stored < 1 || h.bits_stored > h.bits_allocated)
+    return bits + ": Bits Stored must lie in 1..Bits Allocated";
+  if (h.high_bit < h.bits_stored - 1 || h.high_bit >= h.bits_allocated)
+    return bits + ": High Bit must lie in Bits Stored - 1..Bits Allocated - 1";
+  return "";
+}
+
+std::string pixel_data_problem(const DicomHeader& h, const PixelDataExtent& pixels) {
+  if (!pixels.present || h.bits_allocated <= 0) return "";
+  if (std::string bits = bits_problem(h); !bits.empty()) return bits;
+  if (h.number_of_frames != 1)
+    return "it holds " + std::to_string(h.number_of_frames) +
+           " frames (0028,0008); deeptirp reads single-frame radiographs";
+  const uint64_t expected = uint64_t(h.rows) * uint64_t(h.columns) *
+                            uint64_t(std::max(h.samples_per_pixel, 1)) *
+                            uint64_t((h.bits_allocated + 7) / 8);
+  if (expected > kMaxPixelBytes)
+    return "its header declares " + std::to_string(expected >> 20) +
+           " MiB of pixels (Rows x Columns x Samples x Bits Allocated), over the limit of " +
+           std::to_string(kMaxPixelBytes >> 20) + " MiB";
+  const std::string declared =
+      "Rows x Columns x Samples x Bits Allocated give " + std::to_string(expected) + " bytes";
+  if (!pixels.encapsulated && pixels.length < expected)
+    return "Pixel Data (7FE0,0010) holds " + std::to_string(pixels.length) + " bytes but " +
+           declared + ": the pixel data is cut short";
+  if (!pixels.encapsulated && pixels.length > expected + 1)
+    return "Pixel Data (7FE0,0010) holds " + std::to_string(pixels.length) + " bytes but " +
+           declared + ": the header contradicts the pixel data";
+  if (pixels.encapsulated && pixels.fragments == 0)
+    return "its compressed Pixel Data (7FE0,0010) holds no fragment";
+  if (pixels.encapsulated && is_jpeg_family(h.transfer_syntax_uid) && !pixels.ends_with_eoi)
+    return "its compressed pixel data does not end with the codestream's end marker (FF D9): "
+           "it is cut short";
+  if (pixels.encapsulated && jpeg_syntax_number(h.transfer_syntax_uid) <= 70 &&
+      is_jpeg_family(h.transfer_syntax_uid) && !pixels.first_fragment.empty())
+    return jpeg_header_problem(pixels.first_fragment, h.rows, h.columns, h.samples_per_pixel);
+  return "";
 }
 
 // Grey luma of a colour image as the decoder left it; YBR_FULL's Y is already BT.601 luma.
@@ -119,8 +184,15 @@ cv::Mat decode_rle_fast(const gdcm::DataSet& ds, const DicomHeader& header,
   return out;
 }
 
-cv::Mat decode_with_gdcm(std::string_view bytes, const DicomHeader& header,
+cv::Mat decode_with_gdcm(std::string_view bytes, std::string_view icon, const DicomHeader& header,
                          const std::string& name) {
+  std::string without_icon;  // see DicomStructure::icon_sequence
+  if (!icon.empty()) {
+    const size_t at = size_t(icon.data() - bytes.data());
+    without_icon.reserve(bytes.size() - icon.size());
+    without_icon.append(bytes.substr(0, at)).append(bytes.substr(at + icon.size()));
+    bytes = without_icon;
+  }
   MemoryStream stream(bytes);
   gdcm::ImageReader reader;
   reader.SetStream(stream);
@@ -152,11 +224,18 @@ cv::Mat decode_with_gdcm(std::string_view bytes, const DicomHeader& header,
   return to_grey(frame, image.GetPhotometricInterpretation().GetString(), name);
 }
 
-// Parses the data set (GDCM), or throws naming the file.
-void parse(gdcm::Reader& reader, std::string_view bytes, const std::string& name) {
+// Parses the data set (GDCM) once its structure is known to be whole, or throws naming the file.
+DicomHeader parse(gdcm::Reader& reader, std::string_view bytes, const std::string& name,
+                  std::string_view* icon = nullptr) {
   if (bytes.empty()) throw Error(name + ": empty file, not a DICOM file");
+  if (!starts_like_dicom(bytes)) throw Error(name + ": not a DICOM file");
+  const DicomStructure structure = check_dicom_structure(bytes, name);
+  if (icon) *icon = structure.icon_sequence;
   if (!reader.Read() || reader.GetFile().GetDataSet().IsEmpty())
     throw Error(name + ": not a DICOM file, or a truncated or corrupt one (GDCM cannot parse it)");
+  DicomHeader header = header_from_file(reader.GetFile(), name);
+  header.pixel_data_problem = pixel_data_problem(header, structure.pixel_data);
+  return header;
 }
 
 }  // namespace
@@ -166,20 +245,13 @@ double DicomLut::map(double stored) const {
   return data[static_cast<size_t>(index)];
 }
 
-bool looks_like_dicom(std::string_view bytes) {
-  if (bytes.size() >= 132 && bytes.substr(128, 4) == "DICM") return true;
-  MemoryStream stream(bytes);
-  gdcm::Reader reader;
-  reader.SetStream(stream);
-  return reader.CanRead();
-}
+bool looks_like_dicom(std::string_view bytes) { return starts_like_dicom(bytes); }
 
 DicomHeader parse_dicom_header(std::string_view bytes, const std::string& name) {
   MemoryStream stream(bytes);
   gdcm::Reader reader;
   reader.SetStream(stream);
-  parse(reader, bytes, name);
-  return header_from_file(reader.GetFile(), name);
+  return parse(reader, bytes, name);
 }
 
 DicomHeader read_dicom_header(const std::filesystem::path& path) {
@@ -190,17 +262,19 @@ DicomImage decode_dicom(std::string_view bytes, const std::string& name) {
   MemoryStream stream(bytes);
   gdcm::Reader reader;
   reader.SetStream(stream);
-  parse(reader, bytes, name);
   DicomImage result;
   result.name = name;
-  result.header = header_from_file(reader.GetFile(), name);
+  std::string_view icon;
+  result.header = parse(reader, bytes, name, &icon);
   require_image_header(result.header, name);
+  if (!result.header.pixel_data_problem.empty())
+    throw Error(name + ": DICOM pixel data unusable: " + result.header.pixel_data_problem);
   const gdcm::DataSet& ds = reader.GetFile().GetDataSet();
   const bool signed_input = result.header.pixel_representation == 1;
   result.modality_lut = first_lut(ds, kModalityLutSequence, signed_input, name);
   result.voi_lut = first_lut(ds, kVoiLutSequence, signed_input, name);
   cv::Mat frame = decode_rle_fast(ds, result.header, name);
-  result.stored = frame.empty() ? decode_with_gdcm(bytes, result.header, name)
+  result.stored = frame.empty() ? decode_with_gdcm(bytes, icon, result.header, name)
                                 : to_grey(frame, result.header.photometric_interpretation, name);
   return result;
 }

@@ -2,8 +2,13 @@
 // DICOM radiographs through GDCM: the header facts the study needs, the stored pixel values, and
 // the standard display pipeline (PS3.3 C.11: Modality LUT, VOI LUT, MONOCHROME1 inversion).
 //
-// Stored values come back as one cv::Mat per image, first frame only (radiographs are single
-// frame; a multi-frame file yields frame 1 and `number_of_frames` says how many there were):
+// Before GDCM sees the bytes, their element structure is walked (dicom_structure.h): GDCM asserts,
+// and so aborts the process, on a file cut short. Pixel data must then be complete: a native Pixel
+// Data element must hold exactly Rows x Columns x Samples x Bits Allocated (one pad byte allowed),
+// JPEG-family fragments must end with their end marker, and a multi-frame file is refused (a
+// radiograph is one frame; taking the first silently would hide a wrong input).
+//
+// Stored values come back as one cv::Mat per image:
 //   - CV_16UC1 for unsigned data (PixelRepresentation 0), 8-bit data widened without scaling;
 //   - CV_16SC1 for signed data (PixelRepresentation 1);
 //   - colour data (RGB, YBR_*) converted to grey luma (ITU-R BT.601, as a radiograph sent as a
@@ -31,6 +36,7 @@ struct DicomHeader {
   int samples_per_pixel = 1;               // (0028,0002)
   int bits_allocated = 0;                  // (0028,0100)
   int bits_stored = 0;                     // (0028,0101)
+  int high_bit = -1;                       // (0028,0102); bits_stored - 1 when absent
   int pixel_representation = 0;            // (0028,0103): 0 unsigned, 1 two's complement
   std::string photometric_interpretation;  // (0028,0004), e.g. MONOCHROME1
   std::string transfer_syntax_uid;         // (0002,0010), or what GDCM inferred without meta
@@ -44,6 +50,9 @@ struct DicomHeader {
   bool has_modality_lut = false;           // Modality LUT Sequence (0028,3000) present
   bool has_voi_lut = false;                // VOI LUT Sequence (0028,3010) present
   bool has_pixel_data = false;             // (7FE0,0010) present
+  // Why the pixel data cannot be decoded as declared (cut short, a length that contradicts Rows,
+  // Columns and Bits Allocated, bits out of range, several frames); empty when it can.
+  std::string pixel_data_problem;
 };
 
 // A LUT as PS3.3 C.11.1.1 describes it: values below `first_mapped` map to the first entry,

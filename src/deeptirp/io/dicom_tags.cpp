@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 
 #include "deeptirp/error.h"
@@ -102,6 +103,7 @@ DicomHeader header_from_file(const gdcm::File& file, const std::string& name) {
   header.samples_per_pixel = us_value<0x0028, 0x0002>(ds).value_or(1);
   header.bits_allocated = us_value<0x0028, 0x0100>(ds).value_or(0);
   header.bits_stored = us_value<0x0028, 0x0101>(ds).value_or(header.bits_allocated);
+  header.high_bit = us_value<0x0028, 0x0102>(ds).value_or(header.bits_stored - 1);
   header.pixel_representation = us_value<0x0028, 0x0103>(ds).value_or(0);
   header.photometric_interpretation = text_value(ds, gdcm::Tag(0x0028, 0x0004)).value_or("");
   const gdcm::TransferSyntax& ts = file.GetHeader().GetDataSetTransferSyntax();
@@ -114,8 +116,11 @@ DicomHeader header_from_file(const gdcm::File& file, const std::string& name) {
   header.window_center = number_value(ds, gdcm::Tag(0x0028, 0x1050), name);
   header.window_width = number_value(ds, gdcm::Tag(0x0028, 0x1051), name);
   header.voi_lut_function = text_value(ds, gdcm::Tag(0x0028, 0x1056)).value_or("LINEAR");
-  header.number_of_frames =
-      static_cast<int>(number_value(ds, gdcm::Tag(0x0028, 0x0008), name).value_or(1.0));
+  const double frames = number_value(ds, gdcm::Tag(0x0028, 0x0008), name).value_or(1.0);
+  if (!(frames >= 1 && frames <= 1e9) || frames != std::floor(frames))
+    throw Error(name + ": DICOM Number of Frames (0028,0008) is " + std::to_string(frames) +
+                ", not a count of frames");
+  header.number_of_frames = static_cast<int>(frames);
   header.has_modality_lut = ds.FindDataElement(kModalityLutSequence);
   header.has_voi_lut = ds.FindDataElement(kVoiLutSequence);
   header.has_pixel_data = ds.FindDataElement(kPixelData);

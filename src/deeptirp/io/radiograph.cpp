@@ -1,5 +1,7 @@
 #include "deeptirp/io/radiograph.h"
 
+#include <algorithm>
+#include <fstream>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -11,6 +13,8 @@ namespace deeptirp {
 namespace {
 
 enum class Format { kPng, kJpeg, kOther };
+
+constexpr std::size_t kSignatureBytes = 132;  // a DICOM preamble and "DICM"
 
 Format sniff(std::string_view bytes) {
   if (bytes.substr(0, 8) == std::string_view("\x89PNG\r\n\x1a\n", 8)) return Format::kPng;
@@ -62,6 +66,17 @@ cv::Mat decode_radiograph(std::string_view bytes, const std::string& name) {
   // files such as CR-MONO1-10-chest), which GDCM recognises by its first elements.
   if (!looks_like_dicom(bytes)) throw Error(name + ": not a DICOM, PNG or JPEG file");
   return display_image(decode_dicom(bytes, name));
+}
+
+std::string radiograph_signature_problem(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string head(kSignatureBytes, '\0');
+  in.read(head.data(), std::streamsize(head.size()));
+  head.resize(static_cast<std::size_t>(std::max<std::streamsize>(in.gcount(), 0)));
+  if (!in && !in.eof()) return path.string() + ": cannot read";
+  if (head.empty()) return path.string() + ": empty file, not a radiograph";
+  if (sniff(head) != Format::kOther || looks_like_dicom(head)) return "";
+  return path.string() + ": not a DICOM, PNG or JPEG file";
 }
 
 cv::Mat read_radiograph(const std::filesystem::path& path) {

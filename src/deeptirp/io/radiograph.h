@@ -14,6 +14,10 @@ namespace deeptirp {
 // Throws Error naming `path` when the file is missing, truncated, not an image, or holds no pixels.
 cv::Mat read_radiograph(const std::filesystem::path& path);
 
+// Reads only the first bytes (fast, for checking thousands of files at import): "" when they
+// start as a DICOM, PNG or JPEG file does, else the problem, naming `path`.
+std::string radiograph_signature_problem(const std::filesystem::path& path);
+
 // The same from bytes in memory; `name` only labels error messages (a PACS instance, a fuzz input).
 cv::Mat decode_radiograph(std::string_view bytes, const std::string& name);
 

@@ -165,8 +165,9 @@ void write_safetensors(const std::filesystem::path& path, const StateDict& tenso
   for (const auto& [name, tensor] : tensors) {
     if (name == "__metadata__" || !names.insert(name).second)
       throw Error(path.string() + ": tensor name '" + name + "' is reserved or repeated");
+    const auto type = tensor.scalar_type();  // a lambda cannot capture a structured binding
     auto found = std::find_if(dtypes().begin(), dtypes().end(),
-                              [&](const auto& d) { return d.second == tensor.scalar_type(); });
+                              [type](const auto& d) { return d.second == type; });
     if (found == dtypes().end())
       throw Error(path.string() + ": tensor '" + name + "' has a dtype safetensors cannot hold (" +
                   std::string(c10::toString(tensor.scalar_type())) + ")");

@@ -60,7 +60,7 @@ ImageModelSpec read_model(const YamlReader& r, const YAML::Node& node, std::size
   if (const YAML::Node train = node["train"]) {
     if (!train.IsMap()) r.fail(key + ".train", "expected a mapping of training fields");
     for (const auto& item : train)
-      spec.train.push_back(item.first.as<std::string>() + "=" +
+      spec.train.push_back(r.as<std::string>(item.first, key + ".train") + "=" +
                            r.as<std::string>(item.second, key + ".train"));
   }
   return spec;

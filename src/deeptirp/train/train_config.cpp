@@ -9,6 +9,8 @@
 #include "deeptirp/data/study_config.h"
 #include "deeptirp/data/yaml_reader.h"
 #include "deeptirp/error.h"
+#include "deeptirp/io/json_file.h"
+#include "deeptirp/io/numbers.h"
 #include "deeptirp/models/registry.h"
 
 namespace deeptirp {
@@ -34,17 +36,18 @@ T parse_value(const std::string& name, const std::string& text) {
   }
 }
 
+// Numbers as the shortest text that reads back exactly: a resumed run reads its settings back
+// from train_config.json (6 significant digits would turn lr 1.23456789e-4 into 1.23457e-4).
 template <typename T>
 std::string format_value(const T& value) {
   if constexpr (std::is_same_v<T, std::string>)
     return value;
   else if constexpr (std::is_same_v<T, bool>)
     return value ? "true" : "false";
-  else {
-    std::ostringstream out;
-    out << value;
-    return out.str();
-  }
+  else if constexpr (std::is_floating_point_v<T>)
+    return format_number(value);
+  else
+    return std::to_string(value);
 }
 
 template <typename T>
@@ -196,19 +199,19 @@ void apply_train_section(TrainConfig& config, const YamlDocument& study) {
   if (!train.IsMap()) throw Error(yaml_file.string() + ": key 'train': expected a mapping");
   if (train["preset"]) {  // the preset first, so that the other keys override it
     TrainConfig keep = config;
-    config = train_preset(train["preset"].as<std::string>());
+    config = train_preset(study.reader.as<std::string>(train["preset"], "train.preset"));
     config.manifest = keep.manifest;
     config.study = keep.study;
   }
   for (const auto& item : train) {
-    const auto key = item.first.as<std::string>();
+    const auto key = study.reader.as<std::string>(item.first, "train");
     if (key == "preset") continue;
     bool known = false;
     for (const auto& f : train_fields())
       if (f.name == key) {
         known = true;
         try {
-          f.set(config, item.second.as<std::string>());
+          f.set(config, study.reader.as<std::string>(item.second, "train." + key));
         } catch (const Error& e) {
           throw Error(yaml_file.string() + ": " + e.what());
         }
@@ -263,6 +266,91 @@ std::string train_config_json(const TrainConfig& config) {
   j["preset"] = config.preset;
   for (const auto& f : train_fields()) j[f.name] = f.get(config);
   return j.dump(2);
+}
+
+namespace {
+
+constexpr const char* kRunConfigFile = "train_config.json";
+
+// Settings that change how a run is watched or how fast it goes, never what it computes.
+bool changes_no_result(const std::string& field) {
+  return field == "log" || field == "threads" || field == "workers";
+}
+
+bool is_path_field(const std::string& field) {
+  return field == "manifest" || field == "study" || field == "out" || field == "weights" ||
+         field == "cache_dir";
+}
+
+std::string comparable(const std::string& field, const std::string& value) {
+  if (!is_path_field(field) || value.empty()) return value;
+  std::error_code ec;
+  const auto path = std::filesystem::weakly_canonical(value, ec);
+  return ec ? value : path.string();
+}
+
+}  // namespace
+
+TrainConfig read_run_train_config(const std::filesystem::path& run) {
+  const std::filesystem::path file = run / kRunConfigFile;
+  if (!std::filesystem::exists(run / "last.json"))
+    throw Error(run.string() + ": no run to resume here (no last.json)");
+  if (!std::filesystem::exists(file))
+    throw Error(file.string() + ": missing, so the run's settings are unknown; cannot resume");
+  const nlohmann::json j = read_json_file(file);
+  if (!j.is_object()) throw Error(file.string() + ": expected an object");
+  TrainConfig config;
+  config.preset = j.value("preset", config.preset);
+  for (const auto& f : train_fields()) {
+    if (!j.contains(f.name)) continue;
+    if (!j[f.name].is_string()) throw Error(file.string() + ": key '" + f.name + "': not text");
+    try {
+      f.set(config, j[f.name].get<std::string>());
+    } catch (const Error& e) {
+      throw Error(file.string() + ": " + e.what());
+    }
+  }
+  return config;
+}
+
+std::string changed_setting(const TrainConfig& run, const TrainConfig& requested) {
+  if (requested.preset != run.preset)
+    return "preset: the run was trained with '" + run.preset + "', this call gives '" +
+           requested.preset + "'";
+  for (const auto& f : train_fields()) {
+    if (changes_no_result(f.name)) continue;
+    const std::string was = f.get(run), now = f.get(requested);
+    if (comparable(f.name, was) != comparable(f.name, now))
+      return f.name + ": the run was trained with '" + was + "', this call gives '" + now + "'";
+  }
+  return "";
+}
+
+TrainConfig resume_train_config(const std::filesystem::path& run,
+                                const std::vector<std::string>& given) {
+  const TrainConfig saved = read_run_train_config(run);
+  TrainConfig requested = saved;
+  for (const auto& assignment : given) {
+    if (assignment.rfind("preset=", 0) == 0)
+      requested.preset = assignment.substr(7);  // compared by name, never re-applied
+    else
+      apply_train_override(requested, assignment);
+  }
+  if (const std::string change = changed_setting(saved, requested); !change.empty())
+    throw Error(run.string() + ": --resume refuses a changed setting: " + change +
+                " (drop it to resume, or train into another --out)");
+  return requested;
+}
+
+std::vector<std::string> train_section_assignments(const YamlDocument& study) {
+  const YAML::Node train = study.section("train");
+  std::vector<std::string> out;
+  if (!train || train.IsNull()) return out;
+  if (!train.IsMap()) throw Error(study.file().string() + ": key 'train': expected a mapping");
+  for (const auto& item : train)
+    out.push_back(study.reader.as<std::string>(item.first, "train") + "=" +
+                  study.reader.as<std::string>(item.second, "train"));
+  return out;
 }
 
 }  // namespace deeptirp

@@ -83,6 +83,22 @@ void apply_train_override(TrainConfig& config, const std::string& assignment);
 // the bundle see the same value; preview shows the study's.
 ImageOptions resolve_image_options(const ImageOptions& study, const TrainConfig& config);
 
+// Resuming: a run folder's train_config.json gives every setting. Only settings that change how
+// a run is watched or how fast it goes (log, threads, workers) may differ on resume.
+//
+// The settings the run in `run` was trained with; Error when there is no run or no record.
+TrainConfig read_run_train_config(const std::filesystem::path& run);
+// "field: the run was trained with 'a', this call gives 'b'" for the first setting that differs
+// (paths compared as canonical paths); "" when none.
+std::string changed_setting(const TrainConfig& run, const TrainConfig& requested);
+// The run's settings with `given` ("name=value", in the order a fresh run applies them: preset,
+// the study's train: section, flags, --set) applied; an Error naming the first that changes one.
+// A preset is compared by its name, not re-applied.
+TrainConfig resume_train_config(const std::filesystem::path& run,
+                                const std::vector<std::string>& given);
+// The study YAML's `train:` section as "name=value" assignments (preset included), in order.
+std::vector<std::string> train_section_assignments(const YamlDocument& study);
+
 void check_train_config(const TrainConfig& config);        // inconsistent values -> Error
 std::string train_config_json(const TrainConfig& config);  // every field, for the run folder
 

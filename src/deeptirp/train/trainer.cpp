@@ -324,6 +324,13 @@ std::string epoch_summary(const TrainConfig& config, int epoch, double train_los
 
 TrainResult train(const TrainConfig& config, const TrainControl& control) {
   check_train_config(config);
+  // Decided before anything is read or written: a resumed run keeps every setting it began with.
+  if (control.resume) {
+    const std::string change = changed_setting(read_run_train_config(config.out), config);
+    if (!change.empty())
+      throw Error(config.out + ": --resume refuses a changed setting: " + change +
+                  " (drop it to resume, or train into another --out)");
+  }
   const torch::Device device = parse_device(config.device);
   const RunData data = load_run_data(config, control);
   const ImageOptions image = resolve_image_options(data.study.image, config);
@@ -343,7 +350,8 @@ TrainResult train(const TrainConfig& config, const TrainControl& control) {
   ImageCache cache(image, cache_dir);
   decode_all(data, cache, config.log);
   card.norm = compute_norm_stats(data.manifest, cache);
-  write_file_atomically(run / "train_config.json", train_config_json(config) + "\n");
+  if (!control.resume)
+    write_file_atomically(run / "train_config.json", train_config_json(config) + "\n");
 
   std::shared_ptr<ImageModel> model = initial_model(config, card, device);
   auto optimizer = make_optimizer(config, model->parameters());

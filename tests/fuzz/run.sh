@@ -62,13 +62,15 @@ for h in "${harnesses[@]}"; do
     -print_final_stats=1 -artifact_prefix="$findings/" >"$log" 2>&1
   rc=$?
   set -e
-  runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
-  crashes=$(find "$findings" -type f | wc -l)
+  # -a: the log quotes the inputs' bytes. slow-unit-* files are a note, not a finding.
+  runs=$(grep -ao 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
+  crashes=$(find "$findings" -type f \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' \
+    -o -name 'leak-*' \) | wc -l)
   printf '%-16s %8s %12s %8s\n' "$h" "$seconds" "${runs:-0}" "$crashes"
   if [[ $rc -ne 0 || $crashes -ne 0 ]]; then
     status=1
     echo "fuzz_$h: exit $rc; see $log and $findings/" >&2
-    grep -m5 -E 'ERROR|runtime error|escaped|Assertion' "$log" >&2 || true
+    grep -a -m5 -E 'ERROR|runtime error|escaped|Assertion' "$log" >&2 || true
   fi
 done
 exit $status

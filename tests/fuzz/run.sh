@@ -6,6 +6,9 @@
 #
 #   tests/fuzz/run.sh [SECONDS_PER_HARNESS] [HARNESS...]   (default: 20 s, every harness)
 #
+# The mutations start from a fixed seed (FUZZ_SEED, default 1), so that CI's short runs retrace
+# the same path; set FUZZ_SEED=0 for a random one on a long run.
+#
 # A crash leaves its input in build-fuzz/findings/<harness>/; once fixed, keep it in
 # tests/fuzz/regressions/<harness>/ so that test_fuzz_regressions replays it in every test run
 # (as a patch, tests/fuzz/keep_finding.py, when it derives from a file of ../shared).
@@ -59,7 +62,7 @@ for h in "${harnesses[@]}"; do
   set +e
   ASAN_OPTIONS=detect_leaks=0 "$build/tests/fuzz/fuzz_$h" "$corpus" "$seeds/$h" \
     -max_total_time="$seconds" -max_len="$max_len" -rss_limit_mb=6000 -timeout=30 \
-    -print_final_stats=1 -artifact_prefix="$findings/" >"$log" 2>&1
+    -print_final_stats=1 -artifact_prefix="$findings/" -seed="${FUZZ_SEED:-1}" >"$log" 2>&1
   rc=$?
   set -e
   # -a: the log quotes the inputs' bytes. slow-unit-* files are a note, not a finding.

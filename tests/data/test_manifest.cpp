@@ -54,6 +54,26 @@ TEST(Manifest, NanAgeNamesLineAndColumn) {
   EXPECT_NE(e.find("'NaN' is not a number"), std::string::npos) << e;
 }
 
+TEST(Manifest, AnImplausibleAgeNamesLineAndColumn) {
+  for (const char* age : {"-5", "250", "1e308"}) {
+    auto e = error_of(write("age", std::string(kHeader) + "a.dcm,p1,tumour,A,,,,,12,F\n" +
+                                       "b.dcm,p2,tumour,A,,,,," + age + ",F\n"));
+    EXPECT_NE(e.find("line 3, column 'age': '" + std::string(age) +
+                     "' is outside the plausible range 0 to 120"),
+              std::string::npos)
+        << e;
+  }
+  // A study whose ages are in months says so.
+  const StudyConfig months = parse_study_config(YamlDocument::parse(
+      "target: diagnosis\npositive: tumour\nclasses: [infection, tumour]\n"
+      "clinical: {numeric: [age], categorical: [sex], ranges: {age: [0, 1500]}}\n",
+      "study.yaml"));
+  EXPECT_EQ(
+      read_manifest(write("months", std::string(kHeader) + "a.dcm,p1,tumour,A,,,,,250,F\n"), months)
+          .cases.size(),
+      1u);
+}
+
 TEST(Manifest, AnImageListedTwiceNamesBothLines) {
   auto e = error_of(write("twice", std::string(kHeader) + "a.dcm,p1,tumour,A,,,,,12,F\n" +
                                        "b.dcm,p2,tumour,A,,,,,12,F\n" +

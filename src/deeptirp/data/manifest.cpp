@@ -113,6 +113,12 @@ std::string check_case(const Manifest& m, const Case& c, const StudyConfig& conf
     double x = 0;
     if (!v.empty() && !parse_number(v, x))
       return at(column) + "'" + v + "' is not a number (leave the cell empty when unknown)";
+    const auto range = config.numeric_ranges.find(column);
+    if (!v.empty() && range != config.numeric_ranges.end() &&
+        !(x >= range->second.first && x <= range->second.second))
+      return at(column) + "'" + v + "' is outside the plausible range " +
+             format_number(range->second.first) + " to " + format_number(range->second.second) +
+             " (set clinical.ranges in " + config.path.string() + " if it is right)";
   }
   return "";
 }

@@ -21,6 +21,31 @@ std::vector<std::string> StudyConfig::clinical_features() const {
   return all;
 }
 
+namespace {
+
+// clinical.ranges: {column: [low, high]}, for numeric columns only; age defaults to 0..120 years.
+void read_ranges(const YamlReader& r, const YAML::Node& clinical, StudyConfig& config) {
+  const bool has_age = std::find(config.numeric_features.begin(), config.numeric_features.end(),
+                                 "age") != config.numeric_features.end();
+  if (has_age) config.numeric_ranges["age"] = {0, 120};
+  const YAML::Node ranges = clinical ? clinical["ranges"] : YAML::Node();
+  if (!ranges || ranges.IsNull()) return;
+  if (!ranges.IsMap()) r.fail("clinical.ranges", "expected a mapping of column: [low, high]");
+  for (const auto& item : ranges) {
+    const std::string column = r.as<std::string>(item.first, "clinical.ranges");
+    const std::string key = "clinical.ranges." + column;
+    if (std::find(config.numeric_features.begin(), config.numeric_features.end(), column) ==
+        config.numeric_features.end())
+      r.fail(key, "not a numeric clinical column (clinical.numeric)");
+    const auto bounds = r.as<std::vector<double>>(item.second, key);
+    if (bounds.size() != 2 || !(bounds[0] <= bounds[1]))
+      r.fail(key, "expected [low, high] with low <= high");
+    config.numeric_ranges[column] = {bounds[0], bounds[1]};
+  }
+}
+
+}  // namespace
+
 StudyConfig parse_study_config(const YamlDocument& study) {
   StudyConfig config;
   config.path = study.file();
@@ -38,9 +63,10 @@ StudyConfig parse_study_config(const YamlDocument& study) {
   r.get_list(root, "classes", "classes", config.classes);
 
   const YAML::Node clinical = root["clinical"];
-  r.only_keys(clinical, "clinical", {"numeric", "categorical"});
+  r.only_keys(clinical, "clinical", {"numeric", "categorical", "ranges"});
   r.get_list(clinical, "numeric", "clinical.numeric", config.numeric_features);
   r.get_list(clinical, "categorical", "clinical.categorical", config.categorical_features);
+  read_ranges(r, clinical, config);
 
   const YAML::Node centres = root["centres"];
   r.only_keys(centres, "centres", {"external"});

@@ -3,6 +3,7 @@
 // centres are external, how to split, and how images are prepared. Later steps add sections.
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,7 +55,10 @@ struct StudyConfig {
   std::vector<std::string> classes;               // every allowed target value; empty = any
   std::vector<std::string> numeric_features;      // e.g. age
   std::vector<std::string> categorical_features;  // e.g. sex, site
-  std::vector<std::string> external_centres;      // these centres form the external test set
+  // The plausible values of numeric columns (clinical.ranges: {age: [0, 120]}); a value outside is
+  // an error naming its row. `age` gets 0..120 unless the config says otherwise.
+  std::map<std::string, std::pair<double, double>> numeric_ranges;
+  std::vector<std::string> external_centres;  // these centres form the external test set
   SplitRatios split;
   std::uint64_t seed = 42;
   ImageOptions image;

@@ -158,14 +158,15 @@ cv::Mat to_grey(cv::Mat frame, const std::string& photometric, const std::string
   return frame;
 }
 
-// RLE Lossless monochrome single-frame data goes to our decoder (dicom_rle.h), straight from the
-// parsed fragments: GDCM's ImageReader would run its slow RLE decoder once while reading (to set
-// its lossy flag) and again for the pixels. Returns an empty matrix for the other cases.
+// RLE Lossless monochrome data (one frame: others are refused) goes to our decoder (dicom_rle.h),
+// straight from the parsed fragments: GDCM's ImageReader would run its slow RLE decoder once while
+// reading (to set its lossy flag) and again for the pixels. Returns an empty matrix for the other
+// cases.
 cv::Mat decode_rle_fast(const gdcm::DataSet& ds, const DicomHeader& header,
                         const std::string& name) {
   if (header.transfer_syntax_uid !=
           gdcm::TransferSyntax::GetTSString(gdcm::TransferSyntax::RLELossless) ||
-      header.number_of_frames != 1 || header.samples_per_pixel != 1)
+      header.samples_per_pixel != 1)
     return cv::Mat();
   const gdcm::SequenceOfFragments* fragments =
       ds.GetDataElement(kPixelData).GetSequenceOfFragments();
@@ -201,18 +202,17 @@ cv::Mat decode_with_gdcm(std::string_view bytes, std::string_view icon, const Di
                 "); the file may be truncated or corrupt");
   const gdcm::Image& image = reader.GetImage();
   const unsigned int* dims = image.GetDimensions();
-  const int frames = image.GetNumberOfDimensions() > 2 ? static_cast<int>(dims[2]) : 1;
-  if (int(dims[0]) != header.columns || int(dims[1]) != header.rows ||
+  const bool one_frame = image.GetNumberOfDimensions() < 3 || dims[2] == 1;  // others refused
+  if (int(dims[0]) != header.columns || int(dims[1]) != header.rows || !one_frame ||
       image.GetPixelFormat().GetSamplesPerPixel() != header.samples_per_pixel)
     throw Error(name + ": DICOM image geometry is inconsistent with its header");
-  // GDCM decodes every frame in one call; decode straight into the matrix (no extra copy).
-  cv::Mat all(header.rows * frames, header.columns, stored_type(header));
-  if (image.GetBufferLength() != all.total() * all.elemSize())
+  // Decode straight into the matrix (no extra copy).
+  cv::Mat frame(header.rows, header.columns, stored_type(header));
+  if (image.GetBufferLength() != frame.total() * frame.elemSize())
     throw Error(name + ": DICOM pixel data length does not match Rows x Columns x Bits Allocated");
-  if (!image.GetBuffer(reinterpret_cast<char*>(all.data)))
+  if (!image.GetBuffer(reinterpret_cast<char*>(frame.data)))
     throw Error(name + ": cannot decode the pixel data (" + header.transfer_syntax_name +
                 "); it may be truncated or corrupt");
-  cv::Mat frame = frames > 1 ? all.rowRange(0, header.rows).clone() : all;
   if (frame.channels() == 3 && image.GetPlanarConfiguration() == 1) {
     const int rows = header.rows;
     cv::Mat planes = frame.reshape(1, 3 * rows);  // colour by plane (PS3.3 C.7.6.3.1.3)

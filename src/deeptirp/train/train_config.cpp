@@ -326,6 +326,13 @@ std::string changed_setting(const TrainConfig& run, const TrainConfig& requested
   return "";
 }
 
+void require_same_settings(const std::filesystem::path& run, const TrainConfig& saved,
+                           const TrainConfig& requested) {
+  if (const std::string change = changed_setting(saved, requested); !change.empty())
+    throw Error(run.string() + ": --resume refuses a changed setting: " + change +
+                " (drop it to resume, or train into another --out)");
+}
+
 TrainConfig resume_train_config(const std::filesystem::path& run,
                                 const std::vector<std::string>& given) {
   const TrainConfig saved = read_run_train_config(run);
@@ -336,9 +343,7 @@ TrainConfig resume_train_config(const std::filesystem::path& run,
     else
       apply_train_override(requested, assignment);
   }
-  if (const std::string change = changed_setting(saved, requested); !change.empty())
-    throw Error(run.string() + ": --resume refuses a changed setting: " + change +
-                " (drop it to resume, or train into another --out)");
+  require_same_settings(run, saved, requested);
   return requested;
 }
 

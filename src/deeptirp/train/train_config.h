@@ -91,6 +91,9 @@ TrainConfig read_run_train_config(const std::filesystem::path& run);
 // "field: the run was trained with 'a', this call gives 'b'" for the first setting that differs
 // (paths compared as canonical paths); "" when none.
 std::string changed_setting(const TrainConfig& run, const TrainConfig& requested);
+// The Error that --resume gives (naming `run` and the setting) when changed_setting finds one.
+void require_same_settings(const std::filesystem::path& run, const TrainConfig& saved,
+                           const TrainConfig& requested);
 // The run's settings with `given` ("name=value", in the order a fresh run applies them: preset,
 // the study's train: section, flags, --set) applied; an Error naming the first that changes one.
 // A preset is compared by its name, not re-applied.

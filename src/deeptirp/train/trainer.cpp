@@ -325,12 +325,7 @@ std::string epoch_summary(const TrainConfig& config, int epoch, double train_los
 TrainResult train(const TrainConfig& config, const TrainControl& control) {
   check_train_config(config);
   // Decided before anything is read or written: a resumed run keeps every setting it began with.
-  if (control.resume) {
-    const std::string change = changed_setting(read_run_train_config(config.out), config);
-    if (!change.empty())
-      throw Error(config.out + ": --resume refuses a changed setting: " + change +
-                  " (drop it to resume, or train into another --out)");
-  }
+  if (control.resume) require_same_settings(config.out, read_run_train_config(config.out), config);
   const torch::Device device = parse_device(config.device);
   const RunData data = load_run_data(config, control);
   const ImageOptions image = resolve_image_options(data.study.image, config);

@@ -1,6 +1,7 @@
 // `deeptirp stats`: every number the study reports, from a CSV (one row per
 // case). Each sub-verb parses its options, calls one function of
 // deeptirp/stats, and prints a table or --json.
+#include <algorithm>
 #include <iostream>
 #include <memory>
 
@@ -62,6 +63,17 @@ void add_resampling_options(CLI::App *cmd, Resampling *r, const std::string &met
   cmd->add_option("--seed", r->seed, "Seed of the bootstrap")->capture_default_str();
 }
 
+// An AUC of 0.5 with a standard error of 0 reads as a precise "chance"; when every score is the
+// same it only says the score ranks nothing, so the answer says so.
+void note_constant_scores(const stats::Classes &classes, StatsResult &r) {
+  std::vector<double> all = classes.cases;
+  all.insert(all.end(), classes.controls.begin(), classes.controls.end());
+  if (!all.empty() && std::all_of(all.begin(), all.end(), [&](double x) { return x == all[0]; }))
+    r["note"] =
+        "every score is the same, so the AUC of 0.5 and its zero-width CI only say that "
+        "the score does not rank the cases";
+}
+
 void add_auc(CLI::App *stats) {
   auto input = std::make_shared<StatsInput>();
   auto label = std::make_shared<Labelled>();
@@ -97,6 +109,7 @@ void add_auc(CLI::App *stats) {
            {"replicates", b.replicates},
            {"seed", resampling->seed}};
     }
+    note_constant_scores(classes, r);
     print_result(std::move(r), *input, loaded);
   });
 }

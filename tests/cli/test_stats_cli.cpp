@@ -173,5 +173,38 @@ TEST(StatsCli, BadInputNamesTheCellAndFails) {
                    0.75);  // (1 + 1 + 1 + 0) / 4 pairs
 }
 
+// Degenerate input is one line naming what is wrong, never Boost's "Random variate x is nan" or
+// a silent NaN; all-equal scores keep their AUC of 0.5 but say what it means.
+TEST(StatsCli, DegenerateInputIsAnErrorOrANote) {
+  const auto dir = scratch_dir("stats-cli-degenerate");
+  const std::string same = (dir / "same.csv").string(), disjoint = (dir / "disjoint.csv").string();
+  std::ofstream(same) << "score,label,r1,r2,r3\n0.5,a,x,x,x\n0.5,b,x,x,x\n0.5,a,x,x,x\n";
+  std::ofstream(disjoint) << "r1,r2\nx,y\nx,y\nx,y\n";
+  const std::string stats = std::string(DEEPTIRP_EXE) + " stats ";
+  const struct {
+    std::string args, message;
+  } cases[] = {
+      {"metrics --csv " + same + " --score score --label label --positive a --threshold nan",
+       "the threshold must be a finite number"},
+      {"metrics --csv " + same + " --score score --label label --positive a --threshold inf",
+       "the threshold must be a finite number"},
+      {"fleiss --csv " + same + " --raters r1,r2,r3", "every rating is 'x'"},
+      {"cohen --csv " + disjoint + " --rater1 r1 --rater2 r2", "rater 1 rated every subject 'x'"},
+  };
+  for (const auto &c : cases) {
+    std::string out;
+    EXPECT_EQ(run_command(stats + c.args, &out), 1) << c.args;
+    EXPECT_NE(out.find(c.message), std::string::npos) << c.args << ": " << out;
+    EXPECT_EQ(out.find("Random variate"), std::string::npos) << c.args << ": " << out;
+  }
+  const auto auc = run_json("auc --csv " + same + " --score score --label label --positive a");
+  EXPECT_DOUBLE_EQ(auc["auc"].get<double>(), 0.5);
+  EXPECT_NE(auc.value("note", "").find("every score is the same"), std::string::npos) << auc;
+  std::ofstream(dir / "ranked.csv") << "score,label\n0.9,a\n0.1,b\n0.7,a\n";
+  EXPECT_FALSE(run_json("auc --csv " + (dir / "ranked.csv").string() +
+                        " --score score --label label --positive a")
+                   .contains("note"));
+}
+
 }  // namespace
 }  // namespace deeptirp::testing

@@ -152,5 +152,38 @@ TEST(Study, ConfigErrorsNameTheKey) {
   EXPECT_FALSE(std::filesystem::exists(dir / "study")) << "a refused study wrote its folder";
 }
 
+// Every file the study names is checked, and the readers' calls read, before the first stage:
+// a missing file must not surface after an hour of training.
+TEST(Study, MissingInputFilesAreFoundBeforeTheFirstStage) {
+  const auto dir = testing::scratch_dir("study-inputs");
+  std::ofstream(dir / "t.csv") << "image,diagnosis\n";
+  std::ofstream(dir / "calls.csv") << "image,reader,call\na.png,R1,sarcoma\n";
+  auto run = [&](const std::string& yaml) {
+    std::ofstream(dir / "s.yaml") << "target: diagnosis\npositive: tumour\n"
+                                     "classes: [infection, tumour]\n"
+                                  << yaml;
+    try {
+      study::run_study({dir / "s.yaml", {}, {}, "cpu", true});
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  for (const auto& [yaml, expected] : std::vector<std::pair<std::string, std::string>>{
+           {"study: {table: missing.csv}\n", "study.table: " + (dir / "missing.csv").string()},
+           {"study: {table: t.csv, images: pictures}\n", "study.images"},
+           {"study: {manifest: m.csv}\n", "study.manifest"},
+           {"study: {btxrd: nowhere, task: benign-vs-malignant}\n", "study.btxrd"},
+           {"study: {table: t.csv}\nmodels: [{architecture: efficientnet_b0}, "
+            "{name: b3, architecture: efficientnet_b3, weights: b3.pth}]\n",
+            "models[1].weights: " + (dir / "b3.pth").string() + ": no such file"},
+           {"study: {table: t.csv}\nreaders: {calls: readers.csv}\n", "readers.calls"},
+           {"study: {table: t.csv}\nreaders: {calls: calls.csv}\n", "line 2"}}) {
+    const std::string error = run(yaml);
+    EXPECT_NE(error.find(expected), std::string::npos) << yaml << ": " << error;
+    EXPECT_FALSE(std::filesystem::exists(dir / "study")) << yaml << ": wrote the study folder";
+  }
+}
+
 }  // namespace
 }  // namespace deeptirp

@@ -53,6 +53,9 @@ FleissKappa fleiss_kappa(const std::vector<std::vector<std::string>> &ratings, d
   f.subjects = ratings.size();
   f.raters = raters;
   const std::size_t k = f.categories.names.size();
+  if (k < 2)
+    throw Error("Fleiss' kappa is undefined: every rating is '" + all.front() +
+                "', so there is no agreement beyond chance to measure");
   const double ns = static_cast<double>(f.subjects);
   const double nr = static_cast<double>(raters);
 
@@ -155,6 +158,13 @@ CohenKappa cohen_kappa(const std::vector<std::string> &rater1,
     }
   }
   if (expected >= 1.0) throw Error("Cohen's kappa is undefined: both raters used one category");
+  // A rater who gives one category to every subject makes kappa 0 whatever the other does, with
+  // a standard error of 0 under no agreement: neither a kappa nor a test would mean anything.
+  for (const auto *rater : {&rater1, &rater2})
+    if (std::all_of(rater->begin(), rater->end(),
+                    [&](const auto &r) { return r == rater->front(); }))
+      throw Error(std::string("Cohen's kappa is undefined: rater ") +
+                  (rater == &rater1 ? "1" : "2") + " rated every subject '" + rater->front() + "'");
   c.kappa = (observed - expected) / (1.0 - expected);
   double a = 0.0, a0 = 0.0;
   for (std::size_t i = 0; i < k; ++i) {

@@ -4,6 +4,7 @@
 #include <limits>
 #include <vector>
 
+#include "deeptirp/error.h"
 #include "deeptirp/stats/bootstrap.h"
 #include "deeptirp/stats/normal.h"
 
@@ -32,6 +33,8 @@ DiagnosticMetrics assemble(const ConfusionMatrix &m, const std::vector<Interval>
 }  // namespace
 
 ConfusionMatrix confusion_matrix(const Classes &classes, double threshold) {
+  if (!std::isfinite(threshold))
+    throw Error("the threshold must be a finite number, not " + std::to_string(threshold));
   ConfusionMatrix m;
   for (double x : classes.cases) (x >= threshold ? m.tp : m.fn)++;
   for (double y : classes.controls) (y >= threshold ? m.fp : m.tn)++;

@@ -4,6 +4,8 @@
 #include <map>
 
 #include "deeptirp/data/yaml_reader.h"
+#include "deeptirp/error.h"
+#include "deeptirp/readers/reader_study.h"
 #include "deeptirp/study/stage.h"
 #include "deeptirp/study/study_context.h"
 
@@ -41,6 +43,32 @@ std::string model_fingerprint(const StudyContext& ctx, const std::string& data,
   return f.hex();
 }
 
+void require_input(const StudyContext& ctx, const std::string& key,
+                   const std::filesystem::path& path, bool folder) {
+  if (path.empty()) return;
+  std::error_code ec;
+  const bool there =
+      folder ? std::filesystem::is_directory(path, ec) : std::filesystem::is_regular_file(path, ec);
+  if (!there)
+    throw Error(ctx.plan.yaml.string() + ": " + key + ": " + path.string() + ": no such " +
+                (folder ? "folder" : "file"));
+}
+
+// Every file the study names, and the readers' calls as a table, before the first stage: a
+// missing file must not surface after the models have trained for an hour.
+void check_inputs(const StudyContext& ctx) {
+  require_input(ctx, "study.table", ctx.plan.table, false);
+  require_input(ctx, "study.images", ctx.plan.table.empty() ? "" : ctx.plan.images, true);
+  require_input(ctx, "study.btxrd", ctx.plan.btxrd, true);
+  require_input(ctx, "study.manifest", ctx.plan.manifest, false);
+  for (std::size_t i = 0; i < ctx.plan.models.size(); ++i)
+    require_input(ctx, "models[" + std::to_string(i) + "].weights", ctx.plan.models[i].weights,
+                  false);
+  require_input(ctx, "readers.calls", ctx.readers.calls, false);
+  if (!ctx.readers.calls.empty())
+    readers::read_reader_calls(ctx.readers.calls, ctx.config.classes, ctx.readers.columns);
+}
+
 }  // namespace
 
 StudyContext load_study_context(const std::filesystem::path& yaml, const std::filesystem::path& out,
@@ -63,6 +91,7 @@ StudyContext load_study_context(const std::filesystem::path& yaml, const std::fi
 
 StudyRunResult run_study(const StudyRunOptions& options) {
   StudyContext ctx = load_study_context(options.yaml, options.out, options.device, options.quiet);
+  check_inputs(ctx);
   std::filesystem::create_directories(ctx.plan.out);
   if (!options.quiet)
     std::cout << "study " << ctx.plan.yaml.string() << " -> " << ctx.plan.out.string() << "\n";

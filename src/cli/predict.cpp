@@ -33,7 +33,10 @@ void add_predict(CLI::App& app) {
   cmd->add_option("--out", *out, "Predictions CSV")->required();
   cmd->add_option("--split", r->split, "Only this split (train, validation, test, external_test)")
       ->excludes(bundle_opt);
-  cmd->add_flag("--tta", r->flip_tta, "Average over the image and its flips")->excludes(bundle_opt);
+  cmd->add_option("--tta", r->tta,
+                  "Test-time augmentation: none | flips | views (default: the model's own, "
+                  "train.tta)")
+      ->excludes(bundle_opt);
   cmd->add_option("--device", r->device, "cpu | cuda")->capture_default_str()->excludes(bundle_opt);
   cmd->add_option("--precision", r->precision, "fp32 | bf16")->capture_default_str();
   cmd->add_option("--progress", b->progress, "With --bundle: auto | bar | plain | quiet")

@@ -83,7 +83,9 @@ const Fixture& fixture() {
     f.runs = {
         {"cnn", s.dir / "run-cnn"}, {"vit", s.dir / "run-vit"}, {"vit_rgb", s.dir / "run-vit-rgb"}};
     train(tiny(s, "efficientnet_b0", 3, "run-cnn"));
-    train(tiny(s, "vit_ti_16", 1, "run-vit"));
+    TrainConfig vit = tiny(s, "vit_ti_16", 1, "run-vit");
+    vit.tta = "views";  // kept in its card: predict and the bundle must both average the views
+    train(vit);
     train(tiny(s, "vit_ti_16", 3, "run-vit-rgb"));
     std::vector<ensemble::ImageSource> sources;
     for (const auto& [name, run] : f.runs) {  // the references: `predict --model`
@@ -232,6 +234,26 @@ TEST(Bundle, PredictsWhatTheSeparateModelsPredict) {
     EXPECT_GT(high - low, 0.01) << name << " predicts nearly the same for every case";
   }
   EXPECT_GT(positive, 0);
+}
+
+// The vit model was trained with tta: views. Its card says so, and predicting without it gives
+// other probabilities, so the agreement above is of the test-time views, not of one crop.
+TEST(Bundle, AppliesTheModelsTestTimeAugmentation) {
+  const Fixture& f = fixture();
+  EXPECT_EQ(Bundle::load(f.bundle)->metadata()["image_models"]["vit"]["tta"], "views");
+  PredictRequest p;
+  p.model = f.study.dir / "run-vit";
+  p.manifest = f.study.manifest_path;
+  p.out = testing::scratch_dir("bundle-tta") / "none.csv";
+  p.tta = "none";
+  p.workers = 2;
+  predict(p);
+  double largest = 0;
+  for (const auto& [image, q] : column_by_image(p.out, "probability"))
+    largest = std::max(largest, std::abs(q - f.image_p.at("vit").at(image)));
+  EXPECT_GT(largest, 1e-4) << "tta: views changed nothing";
+  p.tta = "crops";
+  EXPECT_THROW(predict(p), Error);
 }
 
 // bf16 asked for: the ViTs run in bf16 where the CPU has it, the EfficientNet in fp32 (it refuses

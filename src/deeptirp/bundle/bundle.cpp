@@ -16,6 +16,7 @@
 #include "deeptirp/io/numbers.h"
 #include "deeptirp/models/inference.h"
 #include "deeptirp/models/model_file.h"
+#include "deeptirp/models/test_time.h"
 
 namespace deeptirp::bundle {
 
@@ -134,7 +135,11 @@ BundlePrediction Bundle::predict(const BundleInput& input) const {
     for (const auto& part : b.images) images.push_back(model_input(part, input));
     std::lock_guard<std::mutex> lock(b.forward_mutex);
     for (std::size_t j = 0; j < b.images.size(); ++j) {
-      const double logit = predict_logits(*b.images[j].model, images[j])[0][0].item<double>();
+      const ImagePart& part = b.images[j];
+      const double logit =
+          tta_logits([&](const at::Tensor& view) { return predict_logits(*part.model, view); },
+                     images[j], part.card.tta)[0][0]
+              .item<double>();
       require_finite(logit, input.name, "image model '" + b.image_names[j] + "' logit");
       out.image_probabilities.push_back(sigmoid(logit));
     }

@@ -3,6 +3,7 @@
 #include "deeptirp/error.h"
 #include "deeptirp/io/json_file.h"
 #include "deeptirp/models/registry.h"
+#include "deeptirp/models/test_time.h"
 #include "deeptirp/version.h"
 
 namespace deeptirp {
@@ -82,6 +83,7 @@ ModelCard parse_card(const json& doc, const std::string& source) {
   c.classes = field<std::vector<std::string>>(doc, "classes", source);
   if (doc.contains("weights_preset") && !doc["weights_preset"].is_null())
     c.weights_preset = parse_preset(doc["weights_preset"], source);
+  if (doc.contains("tta")) c.tta = field<std::string>(doc, "tta", source);  // absent: none
   c.tool_version = field<std::string>(doc, "tool_version", source);
   return c;
 }
@@ -95,6 +97,8 @@ void check_card(const ModelCard& c, const std::string& source) {
   if (c.image_size < 1) bad("'image_size' must be positive");
   if (!(c.roi_margin >= 0)) bad("'roi_margin' must not be negative");
   if (!(c.norm.std > 0)) bad("the normalisation's 'std' must be positive");
+  if (!is_tta_kind(c.tta))
+    bad("'tta' must be one of " + tta_kinds_text() + "; got '" + c.tta + "'");
   const auto names = static_cast<int>(c.classes.size());
   if (c.target.empty() && names != 0 && names != c.num_classes &&
       !(c.num_classes == 1 && names == 2))
@@ -137,6 +141,7 @@ json model_card_json(const ModelCard& c) {
       {"target", c.target},
       {"positive", c.positive},
       {"classes", c.classes},
+      {"tta", c.tta},
       {"tool_version", c.tool_version}};
   if (c.weights_preset)
     doc["weights_preset"] = {{"mean", c.weights_preset->mean},

@@ -44,6 +44,7 @@ struct ModelCard {
   std::string positive;              // its probability is of this class; empty: not a classifier
   std::vector<std::string> classes;  // of the target; or the logits' names for a converted model
   std::optional<WeightsPreset> weights_preset;  // a converted checkpoint's own preprocessing
+  std::string tta = "none";  // test-time augmentation of predict and the bundle (test_time.h)
   std::string tool_version;  // the deeptirp that made the model (write_model_card fills it in)
 
   // The crop this model sees (training flips are the run's, not the model's: the defaults).

@@ -6,6 +6,7 @@
 
 #include "deeptirp/data/loader.h"
 #include "deeptirp/io/numbers.h"
+#include "deeptirp/models/test_time.h"
 #include "deeptirp/stats/roc.h"
 #include "deeptirp/train/autocast.h"
 
@@ -14,7 +15,7 @@ namespace deeptirp {
 Evaluation evaluate(ImageModel& model, const Manifest& manifest,
                     const std::vector<std::size_t>& cases, const std::string& positive,
                     const NormStats& norm, ImageCache& cache, const torch::Device& device,
-                    int workers, const std::string& precision, bool flip_tta) {
+                    int workers, const std::string& precision, const std::string& tta) {
   Evaluation e;
   if (cases.empty()) return e;
   LoaderOptions lo;
@@ -29,13 +30,9 @@ Evaluation evaluate(ImageModel& model, const Manifest& manifest,
   const auto dtype = model.parameters().front().scalar_type();
   while (auto batch = loader.next()) {
     auto images = batch->images.to(device, dtype);
-    auto logits = model.forward(images).reshape({-1}).to(torch::kFloat32);
-    if (flip_tta) {
-      logits = logits + model.forward(images.flip({3})).reshape({-1}).to(torch::kFloat32) +
-               model.forward(images.flip({2})).reshape({-1}).to(torch::kFloat32) +
-               model.forward(images.flip({2, 3})).reshape({-1}).to(torch::kFloat32);
-      logits = logits / 4;
-    }
+    const auto logits =
+        tta_logits([&](const torch::Tensor& view) { return model.forward(view); }, images, tta)
+            .reshape({-1});
     auto cpu = logits.cpu();
     for (int64_t k = 0; k < cpu.size(0); ++k) e.logits.push_back(cpu[k].item<double>());
   }

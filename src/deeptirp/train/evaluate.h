@@ -26,6 +26,6 @@ struct Evaluation {
 Evaluation evaluate(ImageModel& model, const Manifest& manifest,
                     const std::vector<std::size_t>& cases, const std::string& positive,
                     const NormStats& norm, ImageCache& cache, const torch::Device& device,
-                    int workers, const std::string& precision, bool flip_tta = false);
+                    int workers, const std::string& precision, const std::string& tta = "none");
 
 }  // namespace deeptirp

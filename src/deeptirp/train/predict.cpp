@@ -2,18 +2,20 @@
 
 #include <torch/torch.h>
 
-
 #include "deeptirp/data/image_cache.h"
 #include "deeptirp/data/loader.h"
 #include "deeptirp/data/predictions.h"
 #include "deeptirp/error.h"
 #include "deeptirp/models/inference.h"
 #include "deeptirp/models/model_file.h"
+#include "deeptirp/models/test_time.h"
 #include "deeptirp/train/evaluate.h"
 
 namespace deeptirp {
 
 std::size_t predict(const PredictRequest& r, std::string* note) {
+  if (!r.tta.empty() && !is_tta_kind(r.tta))
+    throw Error("--tta: '" + r.tta + "' is not one of " + tta_kinds_text());
   LoadedModel loaded = load_classifier(r.model);
   const ModelCard& card = loaded.card;
   StudyConfig study;
@@ -34,7 +36,7 @@ std::size_t predict(const PredictRequest& r, std::string* note) {
   model->to(device);
   ImageCache cache(card.image_options(), r.cache_dir);
   const Evaluation e = evaluate(*model, manifest, cases, card.positive, card.norm, cache, device,
-                                r.workers, autocast, r.flip_tta);
+                                r.workers, autocast, r.tta.empty() ? card.tta : r.tta);
   write_predictions(r.out, manifest, cases,
                     {{"probability", e.probabilities}, {"logit", e.logits}});
   return cases.size();

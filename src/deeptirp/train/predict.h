@@ -13,7 +13,7 @@ struct PredictRequest {
   const Manifest* manifest_read = nullptr;  // the manifest already read (the study's), else read
   std::filesystem::path out;  // CSV: image, patient_id, split, label, probability, logit
   std::string split;          // only this split; empty = every case
-  bool flip_tta = false;      // average over the image and its flips
+  std::string tta;            // test-time augmentation (models/test_time.h); empty = the card's
   std::string device = "cpu";
   std::string precision = "fp32";
   int workers = 0;

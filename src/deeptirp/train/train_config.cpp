@@ -12,6 +12,7 @@
 #include "deeptirp/io/json_file.h"
 #include "deeptirp/io/numbers.h"
 #include "deeptirp/models/registry.h"
+#include "deeptirp/models/test_time.h"
 
 namespace deeptirp {
 namespace {
@@ -131,6 +132,8 @@ const std::vector<TrainField>& train_fields() {
       field("augment", "flips | standard | strong", &TrainConfig::augment),
       field("label_smoothing", "Targets y (1 - s) + s / 2", &TrainConfig::label_smoothing),
       field("ema_decay", "Weight averaging: EMA decay per step (0 = off)", &TrainConfig::ema_decay),
+      field("tta", "Test-time augmentation of predictions: none | flips | views",
+            &TrainConfig::tta),
       rate_field("dropout", "Dropout before the classifier (default: torchvision's)",
                  &TrainConfig::dropout),
       rate_field("stochastic_depth", "Stochastic depth of the last block (default: torchvision's)",
@@ -246,6 +249,7 @@ void check_train_config(const TrainConfig& c) {
   augment_level(c.augment);  // throws naming train.augment
   if (c.intensity && !is_intensity_kind(*c.intensity))
     bad("intensity", "'" + *c.intensity + "' is not one of " + intensity_kinds_text());
+  if (!is_tta_kind(c.tta)) bad("tta", "'" + c.tta + "' is not one of " + tta_kinds_text());
   if (!(c.label_smoothing >= 0 && c.label_smoothing < 1))
     bad("label_smoothing", "must be in [0, 1)");
   if (!(c.ema_decay >= 0 && c.ema_decay < 1)) bad("ema_decay", "must be in [0, 1)");

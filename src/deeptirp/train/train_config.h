@@ -43,6 +43,9 @@ struct TrainConfig {
   // of the weights (decay per step; 0 = off) is what is validated, checkpointed and kept.
   double label_smoothing = 0;
   double ema_decay = 0;
+  // Test-time augmentation of the trained model (models/test_time.h), kept in its card: the
+  // study's predictions, predict and the bundle use it; validation during training does not.
+  std::string tta = "none";
   // Regularisation in training: dropout before EfficientNet's classifier, and the stochastic depth
   // of EfficientNet and Swin (the rate of the last block). -1 ("default"): torchvision's values.
   double dropout = -1;

@@ -144,6 +144,7 @@ ModelCard run_card(const TrainConfig& config, const StudyConfig& study, const Im
   card.channels = image.channels;
   card.roi_margin = image.roi_margin;
   card.normalisation = image.intensity;
+  card.tta = config.tta;
   card.target = study.target;
   card.positive = study.positive;
   card.classes = study.classes;

@@ -27,17 +27,35 @@ bool same(const cv::Mat& a, const cv::Mat& b) {
 
 TEST(CropRect, MarginIsAFractionOfTheLongerSideClampedAtTheEdges) {
   // Box 20x10 near the top-left corner, margin 0.1 -> 2 px on every side, clamped at x = 0.
-  EXPECT_EQ(crop_rect({100, 80}, RoiBox{2, 3, 22, 13}, 0.1, "a.png"), cv::Rect(0, 1, 24, 14));
+  EXPECT_EQ(crop_rect({100, 80}, RoiBox{2, 3, 22, 13}, 0.1, 0, "a.png"), cv::Rect(0, 1, 24, 14));
   // Box 10x10 in the bottom-right corner, margin 0.5 -> 5 px, clamped at the far edges.
-  EXPECT_EQ(crop_rect({100, 80}, RoiBox{90, 70, 100, 80}, 0.5, "a.png"), cv::Rect(85, 65, 15, 15));
+  EXPECT_EQ(crop_rect({100, 80}, RoiBox{90, 70, 100, 80}, 0.5, 0, "a.png"),
+            cv::Rect(85, 65, 15, 15));
   // A box running past the image is cut to it.
-  EXPECT_EQ(crop_rect({100, 80}, RoiBox{50, 60, 140, 90}, 0.0, "a.png"), cv::Rect(50, 60, 50, 20));
-  EXPECT_EQ(crop_rect({100, 80}, std::nullopt, 0.1, "a.png"), cv::Rect(0, 0, 100, 80));
+  EXPECT_EQ(crop_rect({100, 80}, RoiBox{50, 60, 140, 90}, 0.0, 0, "a.png"),
+            cv::Rect(50, 60, 50, 20));
+  EXPECT_EQ(crop_rect({100, 80}, std::nullopt, 0.1, 0, "a.png"), cv::Rect(0, 0, 100, 80));
+}
+
+TEST(CropRect, MinCropKeepsOneScaleMovedInsideTheImage) {
+  // 10x6 box, margin 0.1 -> 12x8; min_crop 0.5 of the shorter side 80 -> at least 40x40, centred.
+  EXPECT_EQ(crop_rect({100, 80}, RoiBox{45, 37, 55, 43}, 0.1, 0.5, "a.png"),
+            cv::Rect(30, 20, 40, 40));
+  // Near a corner the 40x40 crop moves inside the image instead of being cut.
+  EXPECT_EQ(crop_rect({100, 80}, RoiBox{2, 70, 8, 78}, 0.0, 0.5, "a.png"), cv::Rect(0, 40, 40, 40));
+  // A box larger than the least side keeps its own size on that axis.
+  EXPECT_EQ(crop_rect({100, 80}, RoiBox{10, 30, 70, 40}, 0.0, 0.5, "a.png"),
+            cv::Rect(10, 15, 60, 40));
+  // Small boxes of any size give crops of one size: the same enlargement for every case.
+  for (int side : {2, 8, 20, 39})
+    EXPECT_EQ(crop_rect({100, 80}, RoiBox{50, 30, 50 + side, 30 + side}, 0.0, 0.5, "a.png").size(),
+              cv::Size(40, 40))
+        << side;
 }
 
 TEST(CropRect, BoxOutsideTheImageIsAnErrorNamingTheFile) {
   try {
-    crop_rect({100, 80}, RoiBox{120, 10, 130, 20}, 0.1, "scans/knee.dcm");
+    crop_rect({100, 80}, RoiBox{120, 10, 130, 20}, 0.1, 0, "scans/knee.dcm");
     FAIL() << "expected an Error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("scans/knee.dcm"), std::string::npos) << e.what();

@@ -208,7 +208,8 @@ void explain_writes_overlays_and_the_table() {
     }
     ++with_heat;
     // The peak lies in the crop (the box grown by the margin): no heat falls outside it.
-    const cv::Rect crop = crop_rect(radiograph.size(), c.roi, t.card.roi_margin, c.image);
+    const cv::Rect crop =
+        crop_rect(radiograph.size(), c.roi, t.card.roi_margin, t.card.min_crop, c.image);
     EXPECT_TRUE(crop.contains(*rows[i].peak));
     EXPECT_EQ(table.rows[i][3], std::to_string(rows[i].peak->x));
     ASSERT_TRUE(rows[i].roi_share.has_value());

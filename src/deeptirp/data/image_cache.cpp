@@ -136,7 +136,8 @@ std::string ImageCache::disk_key(const std::filesystem::path& image,
   if (ec) throw Error(image.string() + ": cannot read the image: " + ec.message());
   std::ostringstream key;
   key << "v" << kCacheFormatVersion << "|" << absolute.string() << "|" << size << "|" << mtime
-      << "|roi=" << roi_text(roi) << "|margin=" << options_.roi_margin << "|size=" << options_.size
+      << "|roi=" << roi_text(roi) << "|margin=" << options_.roi_margin
+      << "|min_crop=" << options_.min_crop << "|size=" << options_.size
       << "|intensity=" << options_.intensity;
   return key.str();
 }
@@ -155,8 +156,9 @@ CachedCrop ImageCache::load(const std::filesystem::path& image, const std::optio
   try {
     const cv::Mat radiograph = read_radiograph(image);
     crop.image = preprocess_image(radiograph, roi, options_, image.string());
-    crop.roi = roi_in_crop(crop_rect(radiograph.size(), roi, options_.roi_margin, image.string()),
-                           roi, options_.size);
+    crop.roi = roi_in_crop(
+        crop_rect(radiograph.size(), roi, options_.roi_margin, options_.min_crop, image.string()),
+        roi, options_.size);
   } catch (const Error&) {
     throw;
   } catch (const std::exception& e) {  // OpenCV or GDCM failures still name the file

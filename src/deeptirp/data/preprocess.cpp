@@ -13,12 +13,31 @@
 
 namespace deeptirp {
 
-cv::Rect crop_rect(cv::Size size, const std::optional<RoiBox>& roi, double margin,
+namespace {
+
+// [lo, hi) widened to at least `least` around its centre, then moved (not cut) into [0, extent).
+void widen_within(int& lo, int& hi, int least, int extent) {
+  if (hi - lo >= least) return;
+  lo = (lo + hi - least) / 2;
+  hi = lo + least;
+  if (lo < 0) hi -= lo, lo = 0;
+  if (hi > extent) lo -= hi - extent, hi = extent;
+}
+
+}  // namespace
+
+cv::Rect crop_rect(cv::Size size, const std::optional<RoiBox>& roi, double margin, double min_crop,
                    const std::string& name) {
   if (!roi) return cv::Rect(0, 0, size.width, size.height);
   const int grow = static_cast<int>(std::lround(margin * std::max(roi->width(), roi->height())));
-  const int x0 = std::max(roi->x0 - grow, 0), y0 = std::max(roi->y0 - grow, 0);
-  const int x1 = std::min(roi->x1 + grow, size.width), y1 = std::min(roi->y1 + grow, size.height);
+  int x0 = roi->x0 - grow, y0 = roi->y0 - grow, x1 = roi->x1 + grow, y1 = roi->y1 + grow;
+  if (min_crop > 0) {
+    const int least = static_cast<int>(std::lround(min_crop * std::min(size.width, size.height)));
+    widen_within(x0, x1, least, size.width);
+    widen_within(y0, y1, least, size.height);
+  }
+  x0 = std::max(x0, 0), y0 = std::max(y0, 0);
+  x1 = std::min(x1, size.width), y1 = std::min(y1, size.height);
   if (roi->x0 >= size.width || roi->y0 >= size.height || x1 <= x0 || y1 <= y0)
     throw Error(name + ": the ROI box (" + std::to_string(roi->x0) + ", " +
                 std::to_string(roi->y0) + ")-(" + std::to_string(roi->x1) + ", " +
@@ -111,7 +130,8 @@ cv::Mat standardise_intensity(const cv::Mat& crop, const std::string& kind) {
 cv::Mat preprocess_image(const cv::Mat& image, const std::optional<RoiBox>& roi,
                          const ImageOptions& options, const std::string& name) {
   if (image.type() != CV_16UC1) throw Error(name + ": expected a 16-bit grey image");
-  const cv::Mat crop = image(crop_rect(image.size(), roi, options.roi_margin, name));
+  const cv::Mat crop =
+      image(crop_rect(image.size(), roi, options.roi_margin, options.min_crop, name));
   // Stretched to the square input, as the study resized its ROI crops to 224x224: every pixel of
   // the box is kept and train and test are distorted alike; padding would spend input pixels on
   // nothing for elongated lesions. INTER_AREA averages when shrinking (no aliasing of film grain);

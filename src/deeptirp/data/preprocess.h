@@ -17,9 +17,11 @@ namespace deeptirp {
 class ImageCache;
 
 // The crop of an image of `size` for a case: the ROI box grown by margin * (the box's longer
-// side) on every side, clamped to the image; the whole image when there is no ROI. Throws Error
-// naming `name` when the box lies outside the image.
-cv::Rect crop_rect(cv::Size size, const std::optional<RoiBox>& roi, double margin,
+// side) on every side, clamped to the image; the whole image when there is no ROI. With
+// min_crop > 0 each side of the crop is at least min_crop * (the image's shorter side), around
+// the box's centre and moved inside the image rather than cut (ImageOptions::min_crop). Throws
+// Error naming `name` when the box lies outside the image.
+cv::Rect crop_rect(cv::Size size, const std::optional<RoiBox>& roi, double margin, double min_crop,
                    const std::string& name);
 
 // Where the ROI box lies in the crop of `crop` (from crop_rect) once resized to `size` pixels:

@@ -80,10 +80,12 @@ StudyConfig parse_study_config(const YamlDocument& study) {
   r.get(split, "seed", "split.seed", config.seed);
 
   const YAML::Node image = root["image"];
-  r.only_keys(image, "image", {"size", "channels", "roi_margin", "hflip", "vflip", "intensity"});
+  r.only_keys(image, "image",
+              {"size", "channels", "roi_margin", "min_crop", "hflip", "vflip", "intensity"});
   r.get(image, "size", "image.size", config.image.size);
   r.get(image, "channels", "image.channels", config.image.channels);
   r.get(image, "roi_margin", "image.roi_margin", config.image.roi_margin);
+  r.get(image, "min_crop", "image.min_crop", config.image.min_crop);
   r.get(image, "hflip", "image.hflip", config.image.hflip);
   r.get(image, "vflip", "image.vflip", config.image.vflip);
   r.get(image, "intensity", "image.intensity", config.image.intensity);
@@ -109,6 +111,8 @@ StudyConfig parse_study_config(const YamlDocument& study) {
     r.fail("image.channels", "must be 1 or 3");
   if (config.image.roi_margin < 0 || config.image.roi_margin > 2)
     r.fail("image.roi_margin", "must be between 0 and 2");
+  if (!(config.image.min_crop >= 0 && config.image.min_crop <= 1))
+    r.fail("image.min_crop", "must be between 0 and 1 (a fraction of the image's shorter side)");
   if (!is_intensity_kind(config.image.intensity))
     r.fail("image.intensity",
            "'" + config.image.intensity + "' is not one of " + intensity_kinds_text());

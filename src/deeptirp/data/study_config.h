@@ -31,7 +31,12 @@ struct ImageOptions {
   int size = 224;           // square model input, as in the study
   int channels = 3;         // 3 repeats grey for ImageNet-pretrained stems; 1 keeps it grey
   double roi_margin = 0.1;  // added on every side of the ROI box, as a fraction of its longer side
-  bool hflip = true;        // training flips, p = 0.5 each, as in the study
+  // The crop's least side, as a fraction of the radiograph's shorter side (0: the box and its
+  // margin only, the study's crop). Where annotators drew small boxes for one class, as BTXRD's
+  // centre 1 did for benign lesions, a tight crop enlarges that class more and the model learns
+  // the enlargement; a crop of at least a fixed share of the image keeps one scale for all.
+  double min_crop = 0;
+  bool hflip = true;  // training flips, p = 0.5 each, as in the study
   bool vflip = true;
   // Per-image intensity standardisation of the crop, before the training split's z-score:
   // dataset (none), per-image (robust z-score), clahe, equalize. See standardise_intensity.

@@ -71,6 +71,7 @@ ModelCard parse_card(const json& doc, const std::string& source) {
   c.channels = field<int>(doc, "channels", source);
   c.num_classes = field<int>(doc, "num_classes", source);
   c.roi_margin = field<double>(doc, "roi_margin", source);
+  if (doc.contains("min_crop")) c.min_crop = field<double>(doc, "min_crop", source);  // absent: 0
   const json intensity = field<json>(doc, "normalisation", source);
   c.normalisation = field<std::string>(intensity, "kind", source);
   if (!is_intensity_kind(c.normalisation))
@@ -96,6 +97,7 @@ void check_card(const ModelCard& c, const std::string& source) {
   if (c.num_classes < 1) bad("'num_classes' must be at least 1");
   if (c.image_size < 1) bad("'image_size' must be positive");
   if (!(c.roi_margin >= 0)) bad("'roi_margin' must not be negative");
+  if (!(c.min_crop >= 0 && c.min_crop <= 1)) bad("'min_crop' must be between 0 and 1");
   if (!(c.norm.std > 0)) bad("the normalisation's 'std' must be positive");
   if (!is_tta_kind(c.tta))
     bad("'tta' must be one of " + tta_kinds_text() + "; got '" + c.tta + "'");
@@ -116,6 +118,7 @@ ImageOptions ModelCard::image_options() const {
   o.size = image_size;
   o.channels = channels;
   o.roi_margin = roi_margin;
+  o.min_crop = min_crop;
   o.intensity = normalisation;
   return o;
 }
@@ -137,6 +140,7 @@ json model_card_json(const ModelCard& c) {
       {"channels", c.channels},
       {"num_classes", c.num_classes},
       {"roi_margin", c.roi_margin},
+      {"min_crop", c.min_crop},
       {"normalisation", {{"kind", c.normalisation}, {"mean", c.norm.mean}, {"std", c.norm.std}}},
       {"target", c.target},
       {"positive", c.positive},

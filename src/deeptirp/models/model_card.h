@@ -35,6 +35,7 @@ struct ModelCard {
   int channels = 3;          // 1 (grey) or 3 (grey repeated)
   int num_classes = 1;       // 1: one logit for a sigmoid, as in the study
   double roi_margin = 0.1;   // ImageOptions::roi_margin
+  double min_crop = 0;       // ImageOptions::min_crop
   // How a crop's pixels become model inputs: the crop's own standardisation
   // (ImageOptions::intensity: dataset, per-image, clahe or equalize), then (x / 65535 - mean) /
   // std with the statistics of the training split's standardised crops.

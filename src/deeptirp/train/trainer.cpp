@@ -143,6 +143,7 @@ ModelCard run_card(const TrainConfig& config, const StudyConfig& study, const Im
   card.image_size = image.size;
   card.channels = image.channels;
   card.roi_margin = image.roi_margin;
+  card.min_crop = image.min_crop;
   card.normalisation = image.intensity;
   card.tta = config.tta;
   card.target = study.target;

@@ -31,8 +31,9 @@ CaseExplanation explain_radiograph(ImageModel& model, const ModelCard& card,
                                    const cv::Mat& radiograph, const std::optional<RoiBox>& roi,
                                    const CamOptions& options, const std::string& name) {
   CaseExplanation e;
-  e.crop = crop_rect(radiograph.size(), roi, card.roi_margin, card.min_crop, name);
-  const cv::Mat input = preprocess_image(radiograph, roi, card.image_options(), name);
+  const ImageOptions image = card.image_options();  // the crop preprocess_image takes
+  e.crop = crop_rect(radiograph.size(), roi, image.roi_margin, image.min_crop, name);
+  const cv::Mat input = preprocess_image(radiograph, roi, image, name);
   auto images = torch::empty({1, card.channels, input.rows, input.cols}, torch::kFloat);
   write_chw(input, card.norm, card.channels, images.data_ptr<float>());
   const CamResult cam = compute_cam(model, images, options);

@@ -49,7 +49,7 @@ torch::Tensor tta_logits(const std::function<torch::Tensor(const torch::Tensor&)
     torch::Tensor logits = forward(view).to(torch::kFloat32);
     sum = sum.defined() ? sum + logits : logits;
   }
-  return views.size() == 1 ? sum : sum / static_cast<double>(views.size());
+  return sum / static_cast<double>(views.size());  // exact for one view
 }
 
 }  // namespace deeptirp

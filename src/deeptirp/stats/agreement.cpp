@@ -125,6 +125,14 @@ CohenKappa cohen_kappa(const std::vector<std::string> &rater1,
                        const std::vector<std::string> &rater2, KappaWeights weights, double level) {
   if (rater1.size() != rater2.size()) throw Error("the two raters rated different numbers");
   if (rater1.empty()) throw Error("Cohen's kappa needs at least one subject");
+  // A rater who gives one category to every subject makes kappa 0 whatever the other does, with
+  // a standard error of 0 under no agreement (and 0/0 when both do): neither a kappa nor a test
+  // would mean anything.
+  for (const auto *rater : {&rater1, &rater2})
+    if (std::all_of(rater->begin(), rater->end(),
+                    [&](const auto &r) { return r == rater->front(); }))
+      throw Error(std::string("Cohen's kappa is undefined: rater ") +
+                  (rater == &rater1 ? "1" : "2") + " rated every subject '" + rater->front() + "'");
   std::vector<std::string> all = rater1;
   all.insert(all.end(), rater2.begin(), rater2.end());
   CohenKappa c{};
@@ -157,14 +165,6 @@ CohenKappa cohen_kappa(const std::vector<std::string> &rater1,
       w_col[j] += row[i] * w[i][j];
     }
   }
-  if (expected >= 1.0) throw Error("Cohen's kappa is undefined: both raters used one category");
-  // A rater who gives one category to every subject makes kappa 0 whatever the other does, with
-  // a standard error of 0 under no agreement: neither a kappa nor a test would mean anything.
-  for (const auto *rater : {&rater1, &rater2})
-    if (std::all_of(rater->begin(), rater->end(),
-                    [&](const auto &r) { return r == rater->front(); }))
-      throw Error(std::string("Cohen's kappa is undefined: rater ") +
-                  (rater == &rater1 ? "1" : "2") + " rated every subject '" + rater->front() + "'");
   c.kappa = (observed - expected) / (1.0 - expected);
   double a = 0.0, a0 = 0.0;
   for (std::size_t i = 0; i < k; ++i) {

@@ -8,6 +8,7 @@
 #include <torch/version.h>
 
 #include <atomic>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <limits>
@@ -127,6 +128,7 @@ const Fixture& fixture() {
     source.clinical = f.clinical;
     source.ensemble = f.ensemble;
     source.thresholds["ensemble"] = 0.4;
+    source.platt["ensemble"] = {-1.5, 0.2};
     source.metadata["data"] = {{"cases", 80}};
     source.metadata["metrics"] = {{"auc", 0.5}};
     export_bundle(source, f.bundle);
@@ -236,6 +238,44 @@ TEST(Bundle, PredictsWhatTheSeparateModelsPredict) {
   EXPECT_GT(positive, 0);
 }
 
+// The ensemble's Platt fit, applied to its probability: P = 1 / (1 + exp(A logit(p) + B)).
+TEST(Bundle, CalibratedProbabilityIsTheEnsemblesPlattFit) {
+  const Fixture& f = fixture();
+  const Manifest& m = f.study.manifest;
+  const auto bundle = Bundle::load(f.bundle);
+  EXPECT_EQ(bundle->metadata()["calibration"]["ensemble"]["platt"], (nlohmann::json{-1.5, 0.2}));
+  EXPECT_TRUE(bundle->metadata()["calibration"]["cnn"].is_null());
+  for (std::size_t i = 0; i < 5; ++i) {
+    const BundlePrediction p = bundle->predict(input_of(m, m.cases[i]));
+    ASSERT_TRUE(p.calibrated.has_value());
+    const double log_odds = std::log(p.ensemble / (1 - p.ensemble));
+    EXPECT_NEAR(*p.calibrated, 1 / (1 + std::exp(-1.5 * log_odds + 0.2)), 1e-12);
+  }
+
+  // A bundle with no fit (an older one, or a fixed threshold) gives none; a broken fit is named.
+  const fs::path copy = copy_bundle("bundle-calibration");
+  nlohmann::json metadata = read_json_file(copy / "metadata.json");
+  metadata.erase("calibration");
+  std::ofstream(copy / "metadata.json") << metadata.dump(2);
+  EXPECT_FALSE(Bundle::load(copy)->predict(input_of(m, m.cases[0])).calibrated.has_value());
+  metadata["calibration"] = {{"ensemble", {{"platt", {1.0}}}}};
+  std::ofstream(copy / "metadata.json") << metadata.dump(2);
+  EXPECT_NE(load_error(copy).find("metadata.json: key 'calibration.ensemble.platt'"),
+            std::string::npos)
+      << load_error(copy);
+
+  BundleSource source;  // the export checks the fits it is given
+  source.study_yaml = f.study.study_yaml;
+  source.image_runs = f.runs;
+  source.clinical = f.clinical;
+  source.ensemble = f.ensemble;
+  source.platt["nonesuch"] = {-1, 0};
+  const fs::path out = testing::scratch_dir("bundle-calibration-export") / "bundle";
+  EXPECT_NE(testing::error_of([&] { export_bundle(source, out); }).find("'nonesuch', which is no"),
+            std::string::npos);
+  EXPECT_FALSE(fs::exists(out));
+}
+
 // The vit model was trained with tta: views. Its card says so, and predicting without it gives
 // other probabilities, so the agreement above is of the test-time views, not of one crop.
 TEST(Bundle, AppliesTheModelsTestTimeAugmentation) {
@@ -296,8 +336,9 @@ TEST(Bundle, ManifestWithOnlyImagesUsesWholeImagesAndImputes) {
   EXPECT_EQ(predict_bundle(r), blank.cases.size());
 
   const CsvTable out = read_csv(r.out);
-  EXPECT_EQ(out.header, (std::vector<std::string>{"image", "patient_id", "cnn", "vit", "vit_rgb",
-                                                  "clinical", "ensemble", "predicted"}));
+  EXPECT_EQ(out.header,
+            (std::vector<std::string>{"image", "patient_id", "cnn", "vit", "vit_rgb", "clinical",
+                                      "ensemble", "calibrated", "predicted"}));
   const Manifest read_back = read_manifest(dir / "blank.csv", f.study.config);
   std::vector<std::size_t> all(read_back.cases.size());
   for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;

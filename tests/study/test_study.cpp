@@ -77,7 +77,14 @@ TEST_F(StudyRun, RunsEveryStageIntoTheStudyFolder) {
     EXPECT_TRUE(std::filesystem::exists(first->results.parent_path() / h["png"].get<std::string>()))
         << h["png"];
   EXPECT_TRUE(std::filesystem::exists(first->report));
-  EXPECT_TRUE(std::filesystem::exists(first->bundle / "metadata.json"));
+  // The bundle carries each part's validation threshold and Platt fit, as evaluated.
+  const auto bundle = nlohmann::json::parse(read_text(first->bundle / "metadata.json"));
+  for (const auto& m : results["models"]) {
+    EXPECT_EQ(bundle["thresholds"][m["name"].get<std::string>()], m["threshold"]) << m["name"];
+    EXPECT_EQ(bundle["calibration"][m["name"].get<std::string>()]["platt"],
+              m["calibration"]["platt"])
+        << m["name"];
+  }
 }
 
 TEST_F(StudyRun, ARerunSkipsEveryFinishedStage) {

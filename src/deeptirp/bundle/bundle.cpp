@@ -8,6 +8,7 @@
 
 #include "deeptirp/bundle/bundle_files.h"
 #include "deeptirp/clinical/clinical_model.h"
+#include "deeptirp/clinical/logistic.h"
 #include "deeptirp/data/loader.h"
 #include "deeptirp/data/preprocess.h"
 #include "deeptirp/ensemble/ensemble.h"
@@ -44,6 +45,7 @@ struct Bundle::Impl {
   mutable std::mutex clinical_mutex;
   ensemble::EnsembleModel ensemble;
   double threshold = 0.5;
+  std::vector<double> ensemble_platt;  // BundlePrediction::calibrated; empty = none
   std::string positive, negative;
   std::vector<std::string> notes;  // Bundle::notes
 };
@@ -99,6 +101,7 @@ std::shared_ptr<const Bundle> Bundle::load(const fs::path& folder, const std::st
   b.positive = std::move(metadata.positive);
   b.negative = std::move(metadata.negative);
   b.threshold = metadata.threshold;
+  b.ensemble_platt = std::move(metadata.ensemble_platt);
   // Every part's files, listed (and so checked by SHA-256) in metadata.json.
   const auto clinical_json = read_json_file(folder / kClinicalFolder / kClinicalFile);
   const auto clinical_file = clinical_json.contains("model") && clinical_json["model"].is_object()
@@ -175,6 +178,8 @@ BundlePrediction Bundle::predict(const BundleInput& input) const {
   parts.push_back(out.clinical);
   out.ensemble = b.ensemble.combine(parts);
   require_finite(out.ensemble, input.name, "ensemble probability");
+  if (!b.ensemble_platt.empty())
+    out.calibrated = clinical::calibrate_probability(b.ensemble_platt, out.ensemble);
   out.predicted_class = out.ensemble >= b.threshold ? b.positive : b.negative;
   return out;
 }

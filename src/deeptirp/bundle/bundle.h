@@ -28,6 +28,9 @@ struct BundleSource {
   std::filesystem::path ensemble;                                         // ensemble folder
   std::map<std::string, double> thresholds;  // by part name (image models, clinical, ensemble);
                                              // a part not named gets 0.5
+  // Platt's {A, B} by part, fitted on the validation split (evaluate's threshold "calibrated");
+  // a part not named has none, and the bundle then gives no calibrated probability for it.
+  std::map<std::string, std::vector<double>> platt;
   nlohmann::json metadata;             // merged into metadata.json: data summary, metrics, seeds
   const StudyConfig* study = nullptr;  // study_yaml as already read (the study's), else read
 };
@@ -53,6 +56,10 @@ struct BundlePrediction {
   std::vector<double> image_probabilities;  // in Bundle::image_names() order
   double clinical = 0;
   double ensemble = 0;
+  // The ensemble's probability recalibrated by its Platt fit on the study's validation split,
+  // absent where the bundle has no fit: what a reader may take as a risk, where `ensemble`
+  // only ranks. The threshold gives the same class on either (it was chosen on this scale).
+  std::optional<double> calibrated;
   std::string predicted_class;  // by the ensemble's threshold
 };
 
@@ -91,7 +98,8 @@ struct BundlePredictRequest {
 
 // `deeptirp predict --bundle`: the manifest needs only an `image` column (DICOM, PNG or JPEG);
 // patient_id, ROI box and clinical columns are used when present. CSV columns: image, patient_id,
-// <each image model>, clinical, ensemble, predicted. Returns the number of rows.
+// <each image model>, clinical, ensemble, calibrated (empty where the bundle has no fit),
+// predicted. Returns the number of rows.
 // `notes`, if given, receives the loaded bundle's notes (Bundle::notes).
 std::size_t predict_bundle(const BundlePredictRequest& request,
                            std::vector<std::string>* notes = nullptr);

@@ -1,5 +1,6 @@
 #include "deeptirp/bundle/bundle_files.h"
 
+#include <cmath>
 #include <fstream>
 
 #include "deeptirp/error.h"
@@ -35,6 +36,18 @@ std::string negative_class(const std::vector<std::string>& classes, const std::s
   return "not " + positive;
 }
 
+// An older bundle has no `calibration`, and a part may have no fit (a fixed or Youden threshold).
+std::vector<double> ensemble_platt(const nlohmann::json& metadata, const fs::path& path) {
+  const auto calibration = metadata.find("calibration");
+  if (calibration == metadata.end() || !calibration->is_object()) return {};
+  const auto fit = calibration->find("ensemble");
+  if (fit == calibration->end() || fit->is_null()) return {};
+  const auto ab = field<std::vector<double>>(*fit, "platt", path);
+  if (ab.size() != 2 || !std::isfinite(ab[0]) || !std::isfinite(ab[1]))
+    throw Error(path.string() + ": key 'calibration.ensemble.platt' must be two finite numbers");
+  return ab;
+}
+
 }  // namespace
 
 BundleMetadata parse_metadata(std::string_view text, const fs::path& path) {
@@ -55,6 +68,7 @@ BundleMetadata parse_metadata(std::string_view text, const fs::path& path) {
   m.positive = field<std::string>(j, "positive", path);
   m.negative = negative_class(field<std::vector<std::string>>(j, "classes", path), m.positive);
   m.threshold = field<double>(field<nlohmann::json>(j, "thresholds", path), "ensemble", path);
+  m.ensemble_platt = ensemble_platt(j, path);
   return m;
 }
 

@@ -29,12 +29,14 @@ inline std::string image_model_folder(const std::string& name) { return "models/
 
 // metadata.json as the loader uses it, checked: format and version, the image models' names (folder
 // names, none that leaves the bundle), the classes, the positive class, the ensemble's threshold
-// and a `files` object. Every Error names `path` and the key.
+// and a `files` object; the ensemble's Platt fit where `calibration` has one. Every Error names
+// `path` and the key.
 struct BundleMetadata {
   nlohmann::json json;
   std::vector<std::string> image_names;
   std::string positive, negative;
   double threshold = 0.5;
+  std::vector<double> ensemble_platt;  // {A, B}, or empty
 };
 BundleMetadata parse_metadata(std::string_view text, const std::filesystem::path& path);
 

@@ -2,6 +2,7 @@
 #include <torch/version.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <fstream>
 #include <set>
 
@@ -90,6 +91,22 @@ nlohmann::json thresholds_of(const BundleSource& source, const std::vector<Image
   return out;
 }
 
+// {"<part>": {"platt": [A, B]} or null}, every part named.
+nlohmann::json calibration_of(const BundleSource& source, const std::vector<ImageRun>& runs) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& r : runs) out[r.name] = nullptr;
+  out["clinical"] = nullptr;
+  out["ensemble"] = nullptr;
+  for (const auto& [part, ab] : source.platt) {
+    if (!out.contains(part))
+      throw Error("bundle: a Platt fit for '" + part + "', which is no part");
+    if (ab.size() != 2 || !std::isfinite(ab[0]) || !std::isfinite(ab[1]))
+      throw Error("bundle: the Platt fit of '" + part + "' must be two finite numbers {A, B}");
+    out[part] = {{"platt", ab}};
+  }
+  return out;
+}
+
 nlohmann::json metadata_of(const BundleSource& source, const StudyConfig& study,
                            const std::vector<ImageRun>& runs,
                            const clinical::ClinicalModel& clinical,
@@ -118,6 +135,7 @@ nlohmann::json metadata_of(const BundleSource& source, const StudyConfig& study,
                            {"categorical", categorical},
                            {"imputation", clinical.encoder().imputation}};
   j["thresholds"] = thresholds_of(source, runs);
+  j["calibration"] = calibration_of(source, runs);
   if (!source.metadata.is_null() && !source.metadata.is_object())
     throw Error("bundle: the source metadata must be a JSON object");
   for (const auto& [key, value] : source.metadata.items()) {

@@ -78,7 +78,8 @@ std::size_t predict_bundle(const BundlePredictRequest& request, std::vector<std:
   const std::vector<Request> requests = read_requests(request.manifest, *bundle);
   std::vector<std::string> header = {"image", "patient_id"};
   for (const auto& name : bundle->image_names()) header.push_back(name);
-  for (const char* column : {"clinical", "ensemble", "predicted"}) header.push_back(column);
+  for (const char* column : {"clinical", "ensemble", "calibrated", "predicted"})
+    header.push_back(column);
 
   Progress progress(Progress::parse_mode(request.progress), "predict", requests.size());
   std::vector<std::vector<std::string>> rows;
@@ -94,6 +95,7 @@ std::size_t predict_bundle(const BundlePredictRequest& request, std::vector<std:
     for (double v : p.image_probabilities) row.push_back(format_number(v));
     row.push_back(format_number(p.clinical));
     row.push_back(format_number(p.ensemble));
+    row.push_back(p.calibrated ? format_number(*p.calibrated) : std::string());
     row.push_back(p.predicted_class);
     rows.push_back(std::move(row));
     progress.update(rows.size(), "");

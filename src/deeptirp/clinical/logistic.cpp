@@ -2,6 +2,7 @@
 
 #include <opencv2/core.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 #include "deeptirp/error.h"
@@ -91,6 +92,16 @@ std::vector<double> fit_platt(const std::vector<double>& decision, const std::ve
 
 double apply_platt(const std::vector<double>& ab, double decision) {
   return sigmoid(-(ab[0] * decision + ab[1]));
+}
+
+double probability_log_odds(double p) {
+  constexpr double kFloor = 1e-7;
+  p = std::clamp(p, kFloor, 1 - kFloor);
+  return std::log(p / (1 - p));
+}
+
+double calibrate_probability(const std::vector<double>& ab, double p) {
+  return apply_platt(ab, probability_log_odds(p));
 }
 
 }  // namespace deeptirp::clinical

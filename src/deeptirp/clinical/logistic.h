@@ -24,4 +24,10 @@ LogisticFit fit_logistic(const std::vector<std::vector<double>>& x,
 std::vector<double> fit_platt(const std::vector<double>& decision, const std::vector<int>& labels);
 double apply_platt(const std::vector<double>& ab, double decision);
 
+// A probability's log-odds, the probability kept within 1e-7 of 0 and 1 so that it is finite:
+// the decision value when Platt scaling recalibrates a model's probabilities.
+double probability_log_odds(double p);
+// The calibrated probability of `p` by a Platt fit {A, B} on probability_log_odds.
+double calibrate_probability(const std::vector<double>& ab, double p);
+
 }  // namespace deeptirp::clinical

@@ -23,13 +23,7 @@ Predictions read_predictions(const std::filesystem::path& csv, const Manifest& m
 
 namespace {
 
-// Probabilities kept off 0 and 1 so that their log-odds are finite.
-constexpr double kProbabilityFloor = 1e-7;
-
-double logit(double p) {
-  p = std::clamp(p, kProbabilityFloor, 1 - kProbabilityFloor);
-  return std::log(p / (1 - p));
-}
+using clinical::probability_log_odds;
 
 // Platt's fit on the validation log-odds; the raw probability whose calibrated value is the
 // validation prevalence. A fit that ranks the wrong way round (A >= 0) has no such cut: 0.5.
@@ -37,12 +31,14 @@ Threshold calibrated_threshold(const stats::Classes& validation) {
   Threshold t;
   std::vector<double> decision;
   std::vector<int> labels;
-  for (double p : validation.cases) decision.push_back(logit(p)), labels.push_back(1);
-  for (double p : validation.controls) decision.push_back(logit(p)), labels.push_back(0);
+  for (double p : validation.cases)
+    decision.push_back(probability_log_odds(p)), labels.push_back(1);
+  for (double p : validation.controls)
+    decision.push_back(probability_log_odds(p)), labels.push_back(0);
   t.platt = clinical::fit_platt(decision, labels);
   t.prevalence = static_cast<double>(validation.cases.size()) / decision.size();
   const double a = t.platt[0], b = t.platt[1];
-  if (a < 0) t.value = sigmoid((-logit(t.prevalence) - b) / a);
+  if (a < 0) t.value = sigmoid((-probability_log_odds(t.prevalence) - b) / a);
   return t;
 }
 

@@ -14,7 +14,12 @@ void run_bundle_stage(const StudyContext& ctx) {
     source.image_runs.push_back({spec.name, ctx.run_dir(spec.name)});
   source.clinical = ctx.clinical_model();
   source.ensemble = ctx.ensemble_model();
-  for (const auto& model : results["models"]) source.thresholds[model["name"]] = model["threshold"];
+  for (const auto& model : results["models"]) {
+    source.thresholds[model["name"]] = model["threshold"];
+    const nlohmann::json& calibration = model["calibration"];
+    if (calibration.is_object())
+      source.platt[model["name"]] = calibration["platt"].get<std::vector<double>>();
+  }
   // The headline numbers travel with the models: who was tested on what, and how well.
   nlohmann::json metrics = nlohmann::json::array();
   for (const auto& e : results["evaluation"])

@@ -10,6 +10,7 @@ runtime_and_build=(
   build-essential cmake ninja-build pkg-config
   libtorch-dev libopenblas0-openmp  # without OpenBLAS, Debian's reference BLAS makes ViT/Swin 5-20x slower
   libdnnl-dev  # headers of the oneDNN that libtorch runs on: fused bf16 linear layers
+  libgloo-dev  # the headers of the Gloo that libtorch's c10d runs on: data-parallel training
   libgdcm-dev libgdcm-tools libopencv-dev zlib1g-dev  # zlib: deflated DICOM
   libxgboost-dev libboost-math-dev libcli11-dev nlohmann-json3-dev libyaml-cpp-dev
   libcpp-httplib-dev libcsv-dev

@@ -1,14 +1,39 @@
 // deeptirp train: one image model on a split manifest, with the study's recipe by default.
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <optional>
 
 #include "cli/command.h"
 #include "deeptirp/data/yaml_reader.h"
 #include "deeptirp/error.h"
+#include "deeptirp/train/launch.h"
 #include "deeptirp/train/trainer.h"
 
 namespace deeptirp::cli {
 namespace {
+
+// This command line as given (argv[1:]), without --nproc and its value: what each rank runs.
+std::vector<std::string> command_line_without_nproc() {
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  const std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<std::string> args;
+  for (std::size_t at = 0; at < all.size();) {
+    const std::size_t end = all.find('\0', at);
+    args.push_back(all.substr(at, end - at));
+    at = end == std::string::npos ? all.size() : end + 1;
+  }
+  std::vector<std::string> out;
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    if (args[i] == "--nproc") {
+      ++i;
+      continue;
+    }
+    if (args[i].rfind("--nproc=", 0) == 0) continue;
+    out.push_back(args[i]);
+  }
+  return out;
+}
 
 void add_train(CLI::App& app) {
   struct Args {
@@ -16,6 +41,7 @@ void add_train(CLI::App& app) {
     std::vector<std::string> sets;
     std::map<std::string, std::string> fields;
     bool resume = false, quiet = false;
+    int nproc = 1;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd =
@@ -28,11 +54,17 @@ void add_train(CLI::App& app) {
                 "Continue the run in --out from its last checkpoint, with the settings it began "
                 "with (a setting given that differs is refused)");
   cmd->add_flag("--quiet", args->quiet, "No progress output");
+  cmd->add_option("--nproc", args->nproc,
+                  "Data-parallel training in N processes on this machine (batch_size is the "
+                  "step's, shared by them); on several machines, start each rank with torchrun's "
+                  "variables (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT) instead")
+      ->check(CLI::Range(1, 1024));
   cmd->add_option("--set", args->sets, "Override a field: name=value (repeatable)");
   // Every field of the training config is also an option of its own: --epochs 2, --lr 0.01, ...
   for (const auto& field : train_fields())
     cmd->add_option("--" + field.name, args->fields[field.name], field.help);
   cmd->callback([args, cmd] {
+    if (args->nproc > 1) return run_local_processes(args->nproc, command_line_without_nproc());
     std::optional<YamlDocument> yaml;
     if (!args->config.empty()) yaml = YamlDocument::load(args->config);
     // What this command line sets, in the order a fresh run applies it.
@@ -66,6 +98,7 @@ void add_train(CLI::App& app) {
     control.resume = args->resume;
     if (study) control.study = &*study;
     TrainResult result = train(config, control);
+    if (!result.writes) return;
     std::cout << "best epoch " << result.best_epoch << " of " << result.epochs_done << " ("
               << config.monitor << " " << result.best_metric << "); run folder "
               << result.run.string() << "\n";

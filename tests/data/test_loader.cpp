@@ -120,6 +120,63 @@ TEST(BatchLoader, EachEpochIsAPermutationWithItsOwnOrderAndTrueLabels) {
   EXPECT_EQ(again, orders[1]);
 }
 
+// Data-parallel ranks: each step of 6 cut into 3 shares of 2; together, every step's cases in
+// the order of one process, each case once; the images as one process gives them.
+TEST(BatchLoader, RanksShareEachStepInTheOrderOfOneProcess) {
+  const auto dir = testing::scratch_dir("loader_ranks");
+  const Manifest m = make_study(dir, 11);
+  ImageCache cache(small_options());
+  LoaderOptions options;
+  options.batch_size = 2;
+  options.shuffle = true;
+  options.augment = true;
+  options.workers = 1;
+  options.step_cases = 6;
+  const auto cases = cases_in_split(m, "train");
+  BatchLoader one(m, cases, "tumour", NormStats{}, cache, options);
+  std::vector<at::Tensor> whole;
+  std::vector<std::size_t> order;
+  for (const auto& b : run_epoch(one, 4)) {
+    order.insert(order.end(), b.indices.begin(), b.indices.end());
+    for (std::int64_t k = 0; k < b.images.size(0); ++k) whole.push_back(b.images[k]);
+  }
+  std::vector<std::vector<std::size_t>> shares;
+  std::vector<std::vector<at::Tensor>> images;
+  for (int rank = 0; rank < 3; ++rank) {
+    LoaderOptions o = options;
+    o.rank = rank;
+    o.ranks = 3;
+    BatchLoader loader(m, cases, "tumour", NormStats{}, cache, o);
+    shares.emplace_back();
+    images.emplace_back();
+    for (const auto& b : run_epoch(loader, 4)) {
+      shares.back().insert(shares.back().end(), b.indices.begin(), b.indices.end());
+      for (std::int64_t k = 0; k < b.images.size(0); ++k) images.back().push_back(b.images[k]);
+    }
+    EXPECT_EQ(loader.batches_per_epoch(), (shares.back().size() + 1) / 2) << rank;
+    EXPECT_EQ(shares.back(), rank_share(order, 6, rank, 3)) << rank;
+  }
+  // 11 cases: steps of 6 and 5; in the second, ranks 0 and 1 take 2 each and rank 2 the last.
+  EXPECT_EQ(shares[0].size(), 4u);
+  EXPECT_EQ(shares[1].size(), 4u);
+  EXPECT_EQ(shares[2].size(), 3u);
+  std::vector<std::size_t> joined;
+  std::vector<at::Tensor> joined_images;
+  for (std::size_t step = 0; step < 2; ++step)
+    for (int rank = 0; rank < 3; ++rank)
+      for (std::size_t k = step * 2; k < std::min(step * 2 + 2, shares[rank].size()); ++k) {
+        joined.push_back(shares[rank][k]);
+        joined_images.push_back(images[rank][k]);
+      }
+  EXPECT_EQ(joined, order);
+  ASSERT_EQ(joined_images.size(), whole.size());
+  for (std::size_t k = 0; k < whole.size(); ++k)
+    EXPECT_TRUE(torch::equal(joined_images[k], whole[k])) << "the augmentation moved with the rank";
+  EXPECT_EQ(rank_share_size(5, 6, 2, 3), 1u);
+  EXPECT_EQ(rank_share_size(3, 6, 2, 3), 0u);
+  EXPECT_THROW(rank_share(order, 6, 0, 4), Error);
+}
+
 TEST(BatchLoader, AugmentationOnlyFlipsTheImages) {
   const auto dir = testing::scratch_dir("loader_flips");
   const Manifest m = make_study(dir, 11);

@@ -148,6 +148,33 @@ TEST(TrainConfig, UnknownYamlKeyIsNamed) {
   }
 }
 
+// A nested mapping is a group of fields (train.distributed.*), named in full when wrong.
+TEST(TrainConfig, DistributedSettingsAreANestedMapping) {
+  auto dir = testing::scratch_dir("train-yaml-nested");
+  std::ofstream(dir / "s.yaml")
+      << "train:\n  epochs: 2\n  distributed: {backend: gloo, timeout_s: 60}\n";
+  TrainConfig c;
+  apply_train_section(c, YamlDocument::load(dir / "s.yaml"));
+  EXPECT_EQ(c.distributed_backend, "gloo");
+  EXPECT_DOUBLE_EQ(c.distributed_timeout_s, 60);
+  EXPECT_EQ(train_section_assignments(YamlDocument::load(dir / "s.yaml")),
+            (std::vector<std::string>{"epochs=2", "distributed.backend=gloo",
+                                      "distributed.timeout_s=60"}));
+  std::ofstream(dir / "s.yaml") << "train:\n  distributed: {port: 1}\n";
+  EXPECT_NE(testing::error_of([&] {
+              apply_train_section(c, YamlDocument::load(dir / "s.yaml"));
+            }).find("train.distributed.port': unknown key"),
+            std::string::npos);
+  c.manifest = "manifest.csv";
+  c.distributed_backend = "mpi";
+  EXPECT_NE(testing::error_of([&] { check_train_config(c); }).find("train.distributed.backend"),
+            std::string::npos);
+  // How a run is spread over processes changes none of its results: a resume may change it.
+  TrainConfig a, b;
+  b.distributed_timeout_s = 30;
+  EXPECT_EQ(changed_setting(a, b), "");
+}
+
 TEST(Trainer, OverfitsOneSmallBatch) {
   auto dir = make_study("train-overfit", 24, 3);
   // Every case in train, and the same images again as validation under other patient ids.

@@ -26,6 +26,11 @@ BatchLoader::BatchLoader(const Manifest& manifest, std::vector<std::size_t> case
       options_(options),
       augment_(augment_level(options.augment_level)) {
   if (options_.batch_size < 1) throw Error("loader: the batch size must be at least 1");
+  if (options_.ranks > 1 && (options_.rank < 0 || options_.rank >= options_.ranks ||
+                             options_.step_cases == 0 || options_.step_cases % options_.ranks))
+    throw Error("loader: rank " + std::to_string(options_.rank) + " of " +
+                std::to_string(options_.ranks) + " cannot share steps of " +
+                std::to_string(options_.step_cases) + " cases");
   for (std::size_t i : cases_)
     if (i >= manifest_.cases.size()) throw Error("loader: case index out of range");
   const unsigned hardware = std::max(1u, std::thread::hardware_concurrency());
@@ -36,7 +41,13 @@ BatchLoader::BatchLoader(const Manifest& manifest, std::vector<std::size_t> case
 BatchLoader::~BatchLoader() { stop(); }
 
 std::size_t BatchLoader::batches_per_epoch() const {
-  const std::size_t n = cases_.size(), b = static_cast<std::size_t>(options_.batch_size);
+  std::size_t n = cases_.size();
+  if (options_.ranks > 1) {  // this rank's share of every step
+    const std::size_t step = options_.step_cases;
+    n = (n / step) * rank_share_size(step, step, options_.rank, options_.ranks) +
+        rank_share_size(n % step, step, options_.rank, options_.ranks);
+  }
+  const std::size_t b = static_cast<std::size_t>(options_.batch_size);
   return options_.drop_last ? n / b : (n + b - 1) / b;
 }
 
@@ -50,6 +61,27 @@ void BatchLoader::stop() {
   threads_.clear();
 }
 
+std::size_t rank_share_size(std::size_t step_size, std::size_t step_cases, int rank, int ranks) {
+  const std::size_t share = step_cases / ranks, begin = share * rank;
+  return step_size > begin ? std::min(share, step_size - begin) : 0;
+}
+
+std::vector<std::size_t> rank_share(const std::vector<std::size_t>& order, std::size_t step_cases,
+                                    int rank, int ranks) {
+  if (ranks <= 1) return order;
+  if (step_cases == 0 || step_cases % ranks != 0)
+    throw Error("loader: a step of " + std::to_string(step_cases) + " cases cannot be shared by " +
+                std::to_string(ranks) + " ranks");
+  std::vector<std::size_t> mine;
+  for (std::size_t step = 0; step < order.size(); step += step_cases) {
+    const std::size_t size = std::min(step_cases, order.size() - step);
+    const std::size_t begin = step + step_cases / ranks * rank;
+    const std::size_t n = rank_share_size(size, step_cases, rank, ranks);
+    mine.insert(mine.end(), order.begin() + begin, order.begin() + begin + n);
+  }
+  return mine;
+}
+
 void BatchLoader::start_epoch(int epoch) {
   stop();
   std::lock_guard<std::mutex> lock(mutex_);
@@ -58,6 +90,7 @@ void BatchLoader::start_epoch(int epoch) {
     std::mt19937_64 g(mix_seed(options_.seed, static_cast<std::uint64_t>(epoch)));
     shuffle(order_, g);
   }
+  order_ = rank_share(order_, options_.step_cases, options_.rank, options_.ranks);
   epoch_ = epoch;
   batches_ = batches_per_epoch();
   next_to_build_ = next_to_return_ = 0;

@@ -37,7 +37,20 @@ struct LoaderOptions {
   int workers = 0;   // 0 = the machine's hardware threads
   int prefetch = 2;  // batches prepared ahead per worker
   std::uint64_t seed = 42;
+  // Data-parallel training: of each step's `step_cases` consecutive cases of the epoch's order,
+  // this loader yields the share of `rank` among `ranks` (rank_share), so that the ranks
+  // together see the order of one process, whatever their number.
+  int rank = 0, ranks = 1;
+  std::size_t step_cases = 0;
 };
+
+// The cases of `rank` in `order`: each step of `step_cases` consecutive cases cut into `ranks`
+// contiguous shares of step_cases / ranks (which must divide it); a last, shorter step gives the
+// first ranks full shares and the rest less, or nothing.
+std::vector<std::size_t> rank_share(const std::vector<std::size_t>& order, std::size_t step_cases,
+                                    int rank, int ranks);
+// The size of `rank`'s share of a step of `step_size` cases, where a full step has `step_cases`.
+std::size_t rank_share_size(std::size_t step_size, std::size_t step_cases, int rank, int ranks);
 
 // One case as a float [C, H, W] tensor.
 at::Tensor image_tensor(const cv::Mat& image, const NormStats& stats, int channels);

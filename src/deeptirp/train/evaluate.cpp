@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "deeptirp/data/loader.h"
+#include "deeptirp/error.h"
 #include "deeptirp/io/numbers.h"
 #include "deeptirp/models/test_time.h"
 #include "deeptirp/stats/roc.h"
@@ -16,8 +17,18 @@ Evaluation evaluate(ImageModel& model, const Manifest& manifest,
                     const std::vector<std::size_t>& cases, const std::string& positive,
                     const NormStats& norm, ImageCache& cache, const torch::Device& device,
                     int workers, const std::string& precision, const std::string& tta) {
-  Evaluation e;
-  if (cases.empty()) return e;
+  return evaluation_of(
+      case_logits(model, manifest, cases, positive, norm, cache, device, workers, precision, tta),
+      manifest, cases, positive);
+}
+
+std::vector<double> case_logits(ImageModel& model, const Manifest& manifest,
+                                const std::vector<std::size_t>& cases, const std::string& positive,
+                                const NormStats& norm, ImageCache& cache,
+                                const torch::Device& device, int workers,
+                                const std::string& precision, const std::string& tta) {
+  std::vector<double> out;
+  if (cases.empty()) return out;
   LoaderOptions lo;
   lo.batch_size = 32;
   lo.workers = workers;
@@ -34,9 +45,19 @@ Evaluation evaluate(ImageModel& model, const Manifest& manifest,
         tta_logits([&](const torch::Tensor& view) { return model.forward(view); }, images, tta)
             .reshape({-1});
     auto cpu = logits.cpu();
-    for (int64_t k = 0; k < cpu.size(0); ++k) e.logits.push_back(cpu[k].item<double>());
+    for (int64_t k = 0; k < cpu.size(0); ++k) out.push_back(cpu[k].item<double>());
   }
   if (was_training) model.train();
+  return out;
+}
+
+Evaluation evaluation_of(std::vector<double> logits, const Manifest& manifest,
+                         const std::vector<std::size_t>& cases, const std::string& positive) {
+  if (logits.size() != cases.size())
+    throw Error("evaluate: " + std::to_string(logits.size()) + " logits for " +
+                std::to_string(cases.size()) + " cases");
+  Evaluation e;
+  e.logits = std::move(logits);
 
   std::vector<double> scores;
   std::vector<int> labels;

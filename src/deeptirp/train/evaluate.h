@@ -28,4 +28,14 @@ Evaluation evaluate(ImageModel& model, const Manifest& manifest,
                     const NormStats& norm, ImageCache& cache, const torch::Device& device,
                     int workers, const std::string& precision, const std::string& tta = "none");
 
+// evaluate's two halves: the model's logit for each case, in the order of `cases`; and the
+// figures of those logits (data-parallel validation gathers each rank's logits in between).
+std::vector<double> case_logits(ImageModel& model, const Manifest& manifest,
+                                const std::vector<std::size_t>& cases, const std::string& positive,
+                                const NormStats& norm, ImageCache& cache,
+                                const torch::Device& device, int workers,
+                                const std::string& precision, const std::string& tta = "none");
+Evaluation evaluation_of(std::vector<double> logits, const Manifest& manifest,
+                         const std::vector<std::size_t>& cases, const std::string& positive);
+
 }  // namespace deeptirp

@@ -147,6 +147,10 @@ const std::vector<TrainField>& train_fields() {
       field("workers", "Image loading threads (0 = all cores)", &TrainConfig::workers),
       field("cache_dir", "Preprocessed image cache (default <out>/cache)", &TrainConfig::cache_dir),
       field("log", "auto | plain | quiet", &TrainConfig::log),
+      field("distributed.backend", "Several processes: auto | gloo | nccl",
+            &TrainConfig::distributed_backend),
+      field("distributed.timeout_s", "Several processes: seconds before a silent rank ends the run",
+            &TrainConfig::distributed_timeout_s),
   };
   return fields;
 }
@@ -195,26 +199,50 @@ void apply_train_override(TrainConfig& config, const std::string& assignment) {
   throw Error("--set: unknown training field '" + name + "'");
 }
 
+namespace {
+
+// The train: section's keys and values in order, a nested mapping's keys as "outer.inner"
+// (distributed: {backend: gloo} is distributed.backend).
+std::vector<std::pair<std::string, std::string>> train_section_items(const YamlDocument& study) {
+  const YAML::Node train = study.section("train");
+  std::vector<std::pair<std::string, std::string>> out;
+  if (!train || train.IsNull()) return out;
+  if (!train.IsMap()) throw Error(study.file().string() + ": key 'train': expected a mapping");
+  for (const auto& item : train) {
+    const auto key = study.reader.as<std::string>(item.first, "train");
+    if (!item.second.IsMap()) {
+      out.emplace_back(key, study.reader.as<std::string>(item.second, "train." + key));
+      continue;
+    }
+    for (const auto& inner : item.second) {
+      const auto name = key + "." + study.reader.as<std::string>(inner.first, "train." + key);
+      out.emplace_back(name, study.reader.as<std::string>(inner.second, "train." + name));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 void apply_train_section(TrainConfig& config, const YamlDocument& study) {
   const YAML::Node train = study.section("train");
   const std::filesystem::path& yaml_file = study.file();
-  if (!train || train.IsNull()) return;
-  if (!train.IsMap()) throw Error(yaml_file.string() + ": key 'train': expected a mapping");
+  const auto items = train_section_items(study);
+  if (items.empty()) return;
   if (train["preset"]) {  // the preset first, so that the other keys override it
     TrainConfig keep = config;
     config = train_preset(study.reader.as<std::string>(train["preset"], "train.preset"));
     config.manifest = keep.manifest;
     config.study = keep.study;
   }
-  for (const auto& item : train) {
-    const auto key = study.reader.as<std::string>(item.first, "train");
+  for (const auto& [key, value] : items) {
     if (key == "preset") continue;
     bool known = false;
     for (const auto& f : train_fields())
       if (f.name == key) {
         known = true;
         try {
-          f.set(config, study.reader.as<std::string>(item.second, "train." + key));
+          f.set(config, value);
         } catch (const Error& e) {
           throw Error(yaml_file.string() + ": " + e.what());
         }
@@ -253,6 +281,10 @@ void check_train_config(const TrainConfig& c) {
   if (!(c.label_smoothing >= 0 && c.label_smoothing < 1))
     bad("label_smoothing", "must be in [0, 1)");
   if (!(c.ema_decay >= 0 && c.ema_decay < 1)) bad("ema_decay", "must be in [0, 1)");
+  if (c.distributed_backend != "auto" && c.distributed_backend != "gloo" &&
+      c.distributed_backend != "nccl")
+    bad("distributed.backend", "auto, gloo or nccl");
+  if (!(c.distributed_timeout_s >= 1)) bad("distributed.timeout_s", "must be at least 1 second");
 }
 
 ImageOptions resolve_image_options(const ImageOptions& study, const TrainConfig& config) {
@@ -278,7 +310,8 @@ constexpr const char* kRunConfigFile = "train_config.json";
 
 // Settings that change how a run is watched or how fast it goes, never what it computes.
 bool changes_no_result(const std::string& field) {
-  return field == "log" || field == "threads" || field == "workers";
+  return field == "log" || field == "threads" || field == "workers" ||
+         field.rfind("distributed.", 0) == 0;
 }
 
 bool is_path_field(const std::string& field) {
@@ -352,13 +385,8 @@ TrainConfig resume_train_config(const std::filesystem::path& run,
 }
 
 std::vector<std::string> train_section_assignments(const YamlDocument& study) {
-  const YAML::Node train = study.section("train");
   std::vector<std::string> out;
-  if (!train || train.IsNull()) return out;
-  if (!train.IsMap()) throw Error(study.file().string() + ": key 'train': expected a mapping");
-  for (const auto& item : train)
-    out.push_back(study.reader.as<std::string>(item.first, "train") + "=" +
-                  study.reader.as<std::string>(item.second, "train"));
+  for (const auto& [key, value] : train_section_items(study)) out.push_back(key + "=" + value);
   return out;
 }
 

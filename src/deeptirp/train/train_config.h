@@ -59,6 +59,10 @@ struct TrainConfig {
   int workers = 0;                 // image loading threads; 0 = all cores
   std::string cache_dir;           // preprocessed images; empty = <out>/cache
   std::string log = "auto";        // auto (bar on a terminal) | plain | quiet
+  // Data-parallel training (train/distributed.h), when a launcher starts several processes:
+  // batch_size is the step's, shared by the ranks. The YAML's `distributed:` mapping.
+  std::string distributed_backend = "auto";  // auto (gloo on CPUs, nccl on CUDA) | gloo | nccl
+  double distributed_timeout_s = 300;        // a rank silent this long ends the run
 };
 
 // A field as the YAML and the command line know it.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <thread>
 
 #include "deeptirp/data/image_cache.h"
 #include "deeptirp/data/loader.h"
@@ -17,6 +18,7 @@
 #include "deeptirp/models/registry.h"
 #include "deeptirp/stats/roc.h"
 #include "deeptirp/train/checkpoint.h"
+#include "deeptirp/train/distributed.h"
 #include "deeptirp/train/evaluate.h"
 #include "deeptirp/train/schedule.h"
 #include "deeptirp/train/train_step.h"
@@ -192,10 +194,13 @@ double positive_weight(const TrainConfig& config, const RunData& d) {
 }
 
 // One epoch's steps of batch_size images, each in micro-batches; returns the mean training loss.
+// With several ranks, each runs its share of every step (rank_share) and the gradients are
+// summed before the step: each micro-batch's loss is weighted by its share of the whole step,
+// so the sum is the gradient of one process on the whole batch.
 class EpochRunner {
  public:
   EpochRunner(const TrainConfig& config, const RunData& data, const ModelCard& card,
-              ImageCache& cache, const torch::Device& device)
+              ImageCache& cache, const torch::Device& device, DataParallel* parallel)
       : config_(config),
         data_(data),
         card_(card),
@@ -203,19 +208,31 @@ class EpochRunner {
         device_(device),
         schedule_{config.schedule,      config.lr,     config.step_epochs, config.gamma,
                   config.warmup_epochs, config.min_lr, config.epochs},
-        micro_(config.micro_batch > 0 ? config.micro_batch : config.batch_size),
+        parallel_(parallel),
+        ranks_(parallel ? parallel->world_size() : 1),
+        rank_(parallel ? parallel->rank() : 0),
+        share_(config.batch_size / ranks_),
+        micro_(config.micro_batch > 0 ? config.micro_batch : share_),
         pos_weight_(positive_weight(config, data)) {
-    if (config.batch_size % micro_ != 0)
+    if (config.batch_size % ranks_ != 0)
+      throw Error("train.batch_size: " + std::to_string(config.batch_size) +
+                  " images per step cannot be shared equally by " + std::to_string(ranks_) +
+                  " processes");
+    if (share_ % micro_ != 0)
       throw Error("train.micro_batch: must divide batch_size (" +
-                  std::to_string(config.batch_size) + ")");
+                  std::to_string(config.batch_size) + ")" +
+                  (ranks_ > 1 ? " / processes (" + std::to_string(share_) + ")" : ""));
     scaler_.enabled = config.precision == "fp16";
   }
 
   const Schedule& schedule() const { return schedule_; }
+  // Of the last epoch, rank 0's time in summing gradients (waiting for the slowest rank included).
+  double allreduce_seconds() const { return allreduce_seconds_; }
 
   double run(int epoch, ImageModel& model, torch::optim::Optimizer& optimizer,
              WeightAverage* average) {
     const auto started = std::chrono::steady_clock::now();
+    allreduce_seconds_ = 0;
     const std::vector<std::size_t> cases =
         config_.class_balance == "sampling"
             ? balanced_draw(data_.manifest, data_.train_cases, data_.study.positive, config_.seed,
@@ -228,6 +245,9 @@ class EpochRunner {
     lo.augment_level = config_.augment;
     lo.workers = config_.workers;
     lo.seed = config_.seed;
+    lo.rank = rank_;
+    lo.ranks = ranks_;
+    lo.step_cases = config_.batch_size;
     BatchLoader loader(data_.manifest, cases, data_.study.positive, card_.norm, cache_, lo);
     loader.start_epoch(epoch);
 
@@ -241,32 +261,42 @@ class EpochRunner {
     std::size_t seen = 0, micro_done = 0;
     const auto params = model.parameters();
     clear_gradients(optimizer);
-    while (auto b = loader.next()) {
-      const std::size_t step = seen / batch;
+    for (std::size_t step = 0; step < steps; ++step) {
       set_lr(optimizer, learning_rate(schedule_, epoch, static_cast<double>(step) / steps));
       const std::size_t step_size = std::min<std::size_t>(batch, n - step * batch);
-      auto images = b->images.to(device_), labels = b->labels.to(device_);
-      const double chunk = static_cast<double>(images.size(0));
-      const auto loss = forward_backward(
-          model, images, labels, config_.precision, pos_weight_,
-          (chunk / step_size) * (scaler_.enabled ? scaler_.scale : 1.0), config_.label_smoothing);
-      loss_sum += loss.item<double>() * chunk;
-      seen += images.size(0);
-      if (seen % batch == 0 || seen == n) {
-        if (scaler_.unscale_and_check(params)) {
-          optimizer.step();
-          if (average) average->update(model);
-        }
-        clear_gradients(optimizer);
+      const std::size_t mine = rank_share_size(step_size, batch, rank_, ranks_);
+      for (std::size_t done = 0; done < mine;) {
+        auto b = loader.next();
+        if (!b) throw Error("train: the loader ended inside a step");  // a bug, not bad input
+        auto images = b->images.to(device_), labels = b->labels.to(device_);
+        const double chunk = static_cast<double>(images.size(0));
+        const auto loss = forward_backward(
+            model, images, labels, config_.precision, pos_weight_,
+            (chunk / step_size) * (scaler_.enabled ? scaler_.scale : 1.0), config_.label_smoothing);
+        loss_sum += loss.item<double>() * chunk;
+        done += images.size(0);
+        seen += images.size(0);
+        char detail[96];
+        const double secs =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        std::snprintf(detail, sizeof detail, "loss %.4f %.1f img/s", loss_sum / seen,
+                      seen * ranks_ / secs);
+        progress.update(++micro_done, detail);
       }
-      char detail[96];
-      const double secs =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-      std::snprintf(detail, sizeof detail, "loss %.4f %.1f img/s", loss_sum / seen, seen / secs);
-      progress.update(++micro_done, detail);
+      if (parallel_) {
+        const auto begun = std::chrono::steady_clock::now();
+        parallel_->sum_gradients(params);
+        allreduce_seconds_ +=
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - begun).count();
+      }
+      if (scaler_.unscale_and_check(params)) {
+        optimizer.step();
+        if (average) average->update(model);
+      }
+      clear_gradients(optimizer);
     }
     progress_ = std::move(progress);
-    return loss_sum / n;
+    return (parallel_ ? parallel_->sum({loss_sum})[0] : loss_sum) / n;
   }
 
   // The epoch's progress line, finished with its summary once validation is done.
@@ -282,9 +312,13 @@ class EpochRunner {
   ImageCache& cache_;
   const torch::Device device_;
   const Schedule schedule_;
+  DataParallel* parallel_;  // null: one process
+  const int ranks_, rank_;
+  const std::size_t share_;  // of a full step, per rank
   const std::size_t micro_;
   const double pos_weight_;
   LossScaler scaler_;
+  double allreduce_seconds_ = 0;
   std::optional<Progress> progress_;
 };
 
@@ -322,12 +356,78 @@ std::string epoch_summary(const TrainConfig& config, int epoch, double train_los
   return summary;
 }
 
+// The group this process trains in when a launcher started several (WORLD_SIZE > 1), joined
+// before anything is written; null for one process.
+std::unique_ptr<DataParallel> join_process_group(const TrainConfig& config) {
+  const ProcessGroupEnv env = process_group_env();
+  if (env.world_size == 1) return nullptr;
+  const auto timeout =
+      std::chrono::milliseconds(static_cast<std::int64_t>(config.distributed_timeout_s * 1000));
+  return std::make_unique<DataParallel>(
+      env, distributed_backend(config.distributed_backend, config.device), timeout);
+}
+
+// Several processes on one machine share its cores: each computes on its part unless told.
+TrainConfig per_process(TrainConfig config, const DataParallel* parallel) {
+  if (!parallel) return config;
+  const int local = process_group_env().local_world_size;
+  const int cores = std::max(1u, std::thread::hardware_concurrency());
+  if (config.threads == 0) config.threads = std::max(1, cores / local);
+  if (config.workers == 0) config.workers = std::max(1, cores / local);
+  if (!parallel->is_main()) config.log = "quiet";  // one progress bar, rank 0's
+  return config;
+}
+
+// Rank 0's batch-norm running statistics into every rank. Each rank's come from its own shares
+// of the batches; training uses each batch's own statistics, so only evaluation sees them, and
+// rank 0's are the ones its checkpoint keeps (DDP's broadcast_buffers gives the same).
+void share_buffers(DataParallel& parallel, ImageModel& model) {
+  std::vector<at::Tensor> buffers;
+  for (const auto& b : model.buffers()) buffers.push_back(b);
+  if (!buffers.empty()) parallel.broadcast_from_main(buffers);
+}
+
+// The validation figures of the kept model; with several ranks each computes the logits of its
+// block of the cases, and the sum of the blocks (zeros elsewhere) gives every rank all of them.
+Evaluation validate(ImageModel& kept, const RunData& data, const ModelCard& card, ImageCache& cache,
+                    const torch::Device& device, const TrainConfig& config,
+                    DataParallel* parallel) {
+  const auto& cases = data.val_cases;
+  if (!parallel)
+    return evaluate(kept, data.manifest, cases, data.study.positive, card.norm, cache, device,
+                    config.workers, config.precision);
+  share_buffers(*parallel, kept);
+  const std::size_t ranks = parallel->world_size(), per = (cases.size() + ranks - 1) / ranks;
+  const std::size_t begin = std::min(cases.size(), per * parallel->rank());
+  const std::size_t end = std::min(cases.size(), begin + per);
+  const std::vector<std::size_t> mine(cases.begin() + begin, cases.begin() + end);
+  const std::vector<double> logits =
+      case_logits(kept, data.manifest, mine, data.study.positive, card.norm, cache, device,
+                  config.workers, config.precision);
+  std::vector<double> all(cases.size(), 0.0);
+  std::copy(logits.begin(), logits.end(), all.begin() + begin);
+  return evaluation_of(parallel->sum(std::move(all)), data.manifest, cases, data.study.positive);
+}
+
+// Every rank starts from rank 0's weights and buffers (the same seed builds the same model, but
+// a resumed rank reads its own copy of the checkpoint).
+void share_weights(DataParallel* parallel, ImageModel& model) {
+  if (!parallel) return;
+  std::vector<at::Tensor> tensors = model.parameters();
+  for (const auto& b : model.buffers()) tensors.push_back(b);
+  parallel->broadcast_from_main(tensors);
+}
+
 }  // namespace
 
-TrainResult train(const TrainConfig& config, const TrainControl& control) {
-  check_train_config(config);
+TrainResult train(const TrainConfig& requested, const TrainControl& control) {
+  check_train_config(requested);
   // Decided before anything is read or written: a resumed run keeps every setting it began with.
-  if (control.resume) require_same_settings(config.out, read_run_train_config(config.out), config);
+  if (control.resume)
+    require_same_settings(requested.out, read_run_train_config(requested.out), requested);
+  const std::unique_ptr<DataParallel> parallel = join_process_group(requested);
+  const bool writes = !parallel || parallel->is_main();
+  const TrainConfig config = per_process(requested, parallel.get());
   const torch::Device device = parse_device(config.device);
   const RunData data = load_run_data(config, control);
   const ImageOptions image = resolve_image_options(data.study.image, config);
@@ -347,8 +447,8 @@ TrainResult train(const TrainConfig& config, const TrainControl& control) {
   ImageCache cache(image, cache_dir);
   decode_all(data, cache, config.log);
   card.norm = compute_norm_stats(data.manifest, cache);
-  if (!control.resume)
-    write_file_atomically(run / "train_config.json", train_config_json(config) + "\n");
+  if (!control.resume && writes)
+    write_file_atomically(run / "train_config.json", train_config_json(requested) + "\n");
 
   std::shared_ptr<ImageModel> model = initial_model(config, card, device);
   auto optimizer = make_optimizer(config, model->parameters());
@@ -361,12 +461,15 @@ TrainResult train(const TrainConfig& config, const TrainControl& control) {
     if (auto last = checkpoint_folder(run, "last")) {
       state = load_checkpoint(*last, *model, *optimizer, averaged);
       if (average) average->restore(state.average_steps);
-      std::printf("resuming %s after epoch %d (best so far: epoch %d)\n", run.c_str(), state.epoch,
-                  state.best_epoch);
+      if (writes)
+        std::printf("resuming %s after epoch %d (best so far: epoch %d)\n", run.c_str(),
+                    state.epoch, state.best_epoch);
     }
   }
+  share_weights(parallel.get(), *model);
+  if (averaged) share_weights(parallel.get(), *averaged);
 
-  EpochRunner epochs(config, data, card, cache, device);
+  EpochRunner epochs(config, data, card, cache, device, parallel.get());
   int epochs_this_call = 0;
   for (int epoch = state.epoch; epoch < config.epochs; ++epoch) {
     if (control.stop_after > 0 && epochs_this_call == control.stop_after) break;
@@ -375,19 +478,27 @@ TrainResult train(const TrainConfig& config, const TrainControl& control) {
     if (average) state.average_steps = average->steps();
     // With weight averaging, the average is what is validated and kept.
     ImageModel& kept = averaged ? *averaged : *model;
-    const Evaluation val = evaluate(kept, data.manifest, data.val_cases, data.study.positive,
-                                    card.norm, cache, device, config.workers, config.precision);
+    const Evaluation val = validate(kept, data, card, cache, device, config, parallel.get());
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     const std::size_t n = data.train_cases.size();  // balanced sampling draws as many
     const bool best = record_epoch(state, config, epoch, learning_rate(epochs.schedule(), epoch),
                                    train_loss, val, seconds, n);
-    save_checkpoint(run, *model, *optimizer, state, card, best, averaged);
-    write_log(run, state.history);
+    if (parallel) {
+      state.history.back()["processes"] = parallel->world_size();
+      state.history.back()["allreduce_seconds"] = epochs.allreduce_seconds();
+    }
+    if (writes) {
+      save_checkpoint(run, *model, *optimizer, state, card, best, averaged);
+      write_log(run, state.history);
+    }
     epochs.finish(epoch_summary(config, epoch, train_loss, val, seconds, best));
     ++epochs_this_call;
+    // No rank goes on (or ends) before the checkpoint of this epoch is written: a rank killed
+    // now resumes from it, and a finished run's files are complete when every rank returns.
+    if (parallel) parallel->barrier();
   }
-  return {run, cache_dir, state.epoch, state.best_epoch, state.best_metric, state.history};
+  return {run, cache_dir, state.epoch, state.best_epoch, state.best_metric, state.history, writes};
 }
 
 }  // namespace deeptirp

@@ -17,6 +17,7 @@ struct TrainResult {
   int best_epoch = -1;  // 1-based
   double best_metric = 0;
   nlohmann::json history;  // one object per epoch: lr, train_loss, val_loss, val_auc, ...
+  bool writes = true;      // false on data-parallel ranks other than 0, which write nothing
 };
 
 struct TrainControl {

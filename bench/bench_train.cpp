@@ -11,6 +11,7 @@
 //   --lr 0: the optimiser does all its work, but every step computes on the same numbers (the
 //   cost of these ops does not depend on the values, denormals apart).
 //   --profile FILE: one extra step (after warm-up) under the autograd profiler, as a chrome trace
+//   --device cuda: on the GPU (bench/gpu/run.sh), each timed step ended by a synchronisation
 //   prints one JSON line: {"impl":"cpp","arch":...,"images_per_s":...,"peak_rss_mib":...};
 //   images_per_s is batch / the median step's seconds, mean_images_per_s over all timed steps
 #include <ATen/Parallel.h>
@@ -43,7 +44,7 @@ double peak_rss_mib() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string arch, precision = "fp32", weights, profile;
+  std::string arch, precision = "fp32", weights, profile, device_name = "cpu";
   int batch = 8, size = 224, threads = 2, warmup = 2, steps = 5;
   double lr = 0.1;
   CLI::App app{"Training images/s of one architecture (see the header of bench_train.cpp)"};
@@ -57,6 +58,7 @@ int main(int argc, char** argv) {
   app.add_option("--weights", weights, "Weights to start from");
   app.add_option("--profile", profile, "Chrome trace of one more step");
   app.add_option("--lr", lr, "Learning rate");
+  app.add_option("--device", device_name, "cpu | cuda");
   CLI11_PARSE(app, argc, argv);
   try {
     at::set_num_threads(threads);
@@ -67,17 +69,20 @@ int main(int argc, char** argv) {
     config.lr = lr;
     auto model = deeptirp::create_model(arch, {1, 3, size});
     if (!weights.empty()) deeptirp::load_weights(*model, arch, std::filesystem::path(weights));
+    const torch::Device device(device_name);
+    model->to(device);
     model->train();
     model->prepare_training();  // as deeptirp::train does
     torch::manual_seed(1);      // the same images and labels as tools/reference_train.py
     auto optimizer = deeptirp::make_optimizer(config, model->parameters());
-    const auto images = torch::randn({batch, 3, size, size});
-    const auto labels = torch::randint(0, 2, {batch}).to(torch::kFloat32);
+    const auto images = torch::randn({batch, 3, size, size}).to(device);
+    const auto labels = torch::randint(0, 2, {batch}).to(torch::kFloat32).to(device);
     double loss = 0;
     auto step = [&] {
       loss = deeptirp::forward_backward(*model, images, labels, precision, 1.0, 1.0).item<double>();
       optimizer->step();
       deeptirp::clear_gradients(*optimizer);
+      if (device.is_cuda()) torch::cuda::synchronize();  // the step's kernels, not their launch
     };
     for (int i = 0; i < warmup; ++i) step();  // oneDNN primitives, allocator, momentum buffers
     if (!profile.empty()) {  // one more step under the autograd profiler: a chrome trace
@@ -98,6 +103,7 @@ int main(int argc, char** argv) {
     nlohmann::json line = {{"impl", "cpp"},
                            {"arch", arch},
                            {"precision", precision},
+                           {"device", device_name},
                            {"batch", batch},
                            {"size", size},
                            {"threads", threads},

@@ -50,12 +50,15 @@ struct LossScaler {
 
   bool unscale_and_check(const std::vector<torch::Tensor>& params) {
     if (!enabled) return true;
-    bool finite = true;
+    // One flag on the device for all gradients, read once: one host synchronisation a step.
+    torch::Tensor all_finite;
     for (const auto& p : params)
       if (p.grad().defined()) {
         p.grad().div_(scale);
-        finite = finite && torch::isfinite(p.grad()).all().item<bool>();
+        const auto f = torch::isfinite(p.grad()).all();
+        all_finite = all_finite.defined() ? all_finite.logical_and(f) : f;
       }
+    const bool finite = !all_finite.defined() || all_finite.item<bool>();
     if (!finite) {
       scale /= 2;
       good_steps = 0;

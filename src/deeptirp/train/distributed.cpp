@@ -112,8 +112,7 @@ DataParallel::DataParallel(const ProcessGroupEnv& env, const std::string& backen
 
 DataParallel::~DataParallel() = default;
 
-int DataParallel::rank() const { return impl_->env.rank; }
-int DataParallel::world_size() const { return impl_->env.world_size; }
+const ProcessGroupEnv& DataParallel::env() const { return impl_->env; }
 
 void DataParallel::broadcast_from_main(const std::vector<at::Tensor>& tensors) {
   torch::NoGradGuard no_grad;
@@ -166,7 +165,9 @@ void DataParallel::barrier() { impl_->wait(impl_->group->barrier(), "waiting for
 
 bool has_data_parallel() { return false; }
 
-struct DataParallel::Impl {};
+struct DataParallel::Impl {
+  ProcessGroupEnv env;
+};
 
 DataParallel::DataParallel(const ProcessGroupEnv&, const std::string&, std::chrono::milliseconds) {
   throw Error(
@@ -174,8 +175,7 @@ DataParallel::DataParallel(const ProcessGroupEnv&, const std::string&, std::chro
       "libgloo-dev and rebuild)");
 }
 DataParallel::~DataParallel() = default;
-int DataParallel::rank() const { return 0; }
-int DataParallel::world_size() const { return 1; }
+const ProcessGroupEnv& DataParallel::env() const { return impl_->env; }
 void DataParallel::broadcast_from_main(const std::vector<at::Tensor>&) {}
 void DataParallel::sum_gradients(const std::vector<at::Tensor>&) {}
 std::vector<double> DataParallel::sum(std::vector<double> values) { return values; }

@@ -39,8 +39,9 @@ class DataParallel {
   DataParallel(const DataParallel&) = delete;
   DataParallel& operator=(const DataParallel&) = delete;
 
-  int rank() const;
-  int world_size() const;
+  const ProcessGroupEnv& env() const;  // as the group was joined
+  int rank() const { return env().rank; }
+  int world_size() const { return env().world_size; }
   bool is_main() const { return rank() == 0; }  // the one that writes, logs and shows progress
 
   // Rank 0's values into every rank's tensors (the initial weights, batch-norm buffers).

@@ -373,7 +373,7 @@ std::unique_ptr<DataParallel> join_process_group(const TrainConfig& config) {
 // Several processes on one machine share its cores: each computes on its part unless told.
 TrainConfig per_process(TrainConfig config, const DataParallel* parallel) {
   if (!parallel) return config;
-  const int local = process_group_env().local_world_size;
+  const int local = parallel->env().local_world_size;
   const int cores = std::max(1u, std::thread::hardware_concurrency());
   if (config.threads == 0) config.threads = std::max(1, cores / local);
   if (config.workers == 0) config.workers = std::max(1, cores / local);
@@ -416,9 +416,8 @@ Evaluation validate(ImageModel& kept, const RunData& data, const ModelCard& card
 // a resumed rank reads its own copy of the checkpoint).
 void share_weights(DataParallel* parallel, ImageModel& model) {
   if (!parallel) return;
-  std::vector<at::Tensor> tensors = model.parameters();
-  for (const auto& b : model.buffers()) tensors.push_back(b);
-  parallel->broadcast_from_main(tensors);
+  parallel->broadcast_from_main(model.parameters());
+  share_buffers(*parallel, model);
 }
 
 }  // namespace

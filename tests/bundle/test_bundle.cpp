@@ -29,6 +29,7 @@
 #include "deeptirp/train/trainer.h"
 #include "synthetic_study.h"
 #include "test_support.h"
+#include "tiny_bundle.h"
 
 namespace deeptirp::bundle {
 namespace {
@@ -42,25 +43,6 @@ struct Fixture {
   std::map<std::string, std::map<std::string, double>> image_p;  // name -> image -> probability
   std::map<std::string, double> ensemble_p;                      // `ensemble predict`
 };
-
-TrainConfig tiny(const testing::SyntheticStudy& s, const std::string& model, int channels,
-                 const std::string& run) {
-  TrainConfig c = train_preset("cpu-quick");
-  c.manifest = s.manifest_path.string();
-  c.study = s.study_yaml.string();
-  c.out = (s.dir / run).string();
-  c.model = model;
-  c.channels = channels;
-  c.image_size = 64;
-  c.batch_size = 8;
-  c.epochs = 1;
-  c.warmup_epochs = 0;  // cpu-quick's warm-up would spend the one epoch at a learning rate of 0
-  c.schedule = "constant";
-  c.workers = 2;
-  c.threads = 2;
-  c.log = "quiet";
-  return c;
-}
 
 std::map<std::string, double> column_by_image(const fs::path& csv, const std::string& column) {
   const CsvTable t = read_csv(csv);
@@ -83,11 +65,11 @@ const Fixture& fixture() {
     const auto& s = f.study;
     f.runs = {
         {"cnn", s.dir / "run-cnn"}, {"vit", s.dir / "run-vit"}, {"vit_rgb", s.dir / "run-vit-rgb"}};
-    train(tiny(s, "efficientnet_b0", 3, "run-cnn"));
-    TrainConfig vit = tiny(s, "vit_ti_16", 1, "run-vit");
+    train(testing::tiny_train_config(s, "efficientnet_b0", 3, "run-cnn"));
+    TrainConfig vit = testing::tiny_train_config(s, "vit_ti_16", 1, "run-vit");
     vit.tta = "views";  // kept in its card: predict and the bundle must both average the views
     train(vit);
-    train(tiny(s, "vit_ti_16", 3, "run-vit-rgb"));
+    train(testing::tiny_train_config(s, "vit_ti_16", 3, "run-vit-rgb"));
     std::vector<ensemble::ImageSource> sources;
     for (const auto& [name, run] : f.runs) {  // the references: `predict --model`
       PredictRequest p;
@@ -236,6 +218,53 @@ TEST(Bundle, PredictsWhatTheSeparateModelsPredict) {
     EXPECT_GT(high - low, 0.01) << name << " predicts nearly the same for every case";
   }
   EXPECT_GT(positive, 0);
+}
+
+// serve's dynamic batching: one forward pass over many prepared cases gives each case what it gets
+// alone (to the forward pass's float rounding, as above), whatever the batch's size and order.
+TEST(Bundle, ABatchPredictsWhatOneCaseAtATimePredicts) {
+  const Fixture& f = fixture();
+  const Manifest& m = f.study.manifest;
+  const auto bundle = Bundle::load(f.bundle);
+  std::vector<std::shared_ptr<const PreparedCase>> cases;
+  std::vector<BundlePrediction> alone;
+  for (std::size_t i = 0; i < 23; ++i) {
+    cases.push_back(bundle->prepare(input_of(m, m.cases[i])));
+    alone.push_back(bundle->predict(input_of(m, m.cases[i])));
+  }
+  std::reverse(cases.begin(), cases.end());
+  std::reverse(alone.begin(), alone.end());
+  const std::vector<BatchPrediction> batch = bundle->predict_batch(cases);
+  ASSERT_EQ(batch.size(), cases.size());
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    ASSERT_EQ(batch[i].error, "");
+    const BundlePrediction& p = batch[i].prediction;
+    for (std::size_t j = 0; j < f.runs.size(); ++j)
+      EXPECT_NEAR(p.image_probabilities[j], alone[i].image_probabilities[j], kForwardPassTolerance);
+    EXPECT_NEAR(p.clinical, alone[i].clinical, 1e-12);  // the same random imputation per image
+    EXPECT_NEAR(p.ensemble, alone[i].ensemble, kForwardPassTolerance);
+    EXPECT_EQ(p.predicted_class, alone[i].predicted_class);
+  }
+  EXPECT_TRUE(bundle->predict_batch({}).empty());
+
+  // A bad case is refused while it is prepared, naming it, before it can spoil a batch.
+  BundleInput bad = input_of(m, m.cases[0]);
+  bad.clinical["age"] = "forty";
+  EXPECT_NE(testing::error_of([&] { bundle->prepare(bad); }).find("column 'age': 'forty'"),
+            std::string::npos);
+}
+
+// The id cites the exact bundle: metadata.json's SHA-256, which lists every file's.
+TEST(Bundle, IdIsTheDigestOfItsMetadata) {
+  const auto bundle = Bundle::load(fixture().bundle);
+  EXPECT_EQ(bundle->id().size(), 16u);
+  EXPECT_EQ(bundle->id().find_first_not_of("0123456789abcdef"), std::string::npos);
+  EXPECT_EQ(Bundle::load(fixture().bundle)->id(), bundle->id());
+  const fs::path copy = copy_bundle("bundle-id");
+  nlohmann::json metadata = read_json_file(copy / "metadata.json");
+  metadata["thresholds"]["ensemble"] = 0.45;
+  std::ofstream(copy / "metadata.json") << metadata.dump(2);
+  EXPECT_NE(Bundle::load(copy)->id(), bundle->id());
 }
 
 // The ensemble's Platt fit, applied to its probability: P = 1 / (1 + exp(A logit(p) + B)).

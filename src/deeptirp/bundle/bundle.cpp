@@ -15,6 +15,7 @@
 #include "deeptirp/error.h"
 #include "deeptirp/io/byte_source.h"
 #include "deeptirp/io/numbers.h"
+#include "deeptirp/io/sha256.h"
 #include "deeptirp/models/inference.h"
 #include "deeptirp/models/model_file.h"
 #include "deeptirp/models/test_time.h"
@@ -29,8 +30,15 @@ struct ImagePart {
   std::shared_ptr<ImageModel> model;
 };
 
+struct PreparedCase {
+  std::string name;                // BundleInput::name
+  std::vector<at::Tensor> inputs;  // per image model, [1, C, H, W]
+  Case clinical;                   // the clinical model's row, in its columns' order
+};
+
 struct Bundle::Impl {
   std::filesystem::path folder;
+  std::string id;  // Bundle::id
   nlohmann::json metadata;
   std::vector<ImagePart> images;
   std::vector<std::string> image_names, numeric_columns, categorical_columns;
@@ -95,6 +103,7 @@ std::shared_ptr<const Bundle> Bundle::load(const fs::path& folder, const std::st
   if (!fs::is_directory(folder)) throw Error(folder.string() + ": no such bundle folder");
   const fs::path path = folder / kMetadataFile;
   BundleMetadata metadata = parse_metadata(read_file_bytes(path), path);
+  b.id = sha256_file(path).substr(0, 16);
   check_files(folder, metadata.json["files"]);
   b.metadata = std::move(metadata.json);
   b.image_names = std::move(metadata.image_names);
@@ -127,36 +136,22 @@ std::shared_ptr<const Bundle> Bundle::load(const fs::path& folder, const std::st
   return bundle;
 }
 
-BundlePrediction Bundle::predict(const BundleInput& input) const {
+std::shared_ptr<const PreparedCase> Bundle::prepare(const BundleInput& input) const {
   const Impl& b = *impl_;
   if (input.radiograph.empty() || input.radiograph.type() != CV_16UC1)
     throw Error(input.name + ": expected a 16-bit grey radiograph (as read_radiograph gives)");
-  BundlePrediction out;
+  auto prepared = std::make_shared<PreparedCase>();
+  prepared->name = input.name;
   {
     c10::InferenceMode inference;  // per call and per thread: nothing global changes
-    std::vector<at::Tensor> images;
-    for (const auto& part : b.images) images.push_back(model_input(part, input));
-    std::lock_guard<std::mutex> lock(b.forward_mutex);
-    for (std::size_t j = 0; j < b.images.size(); ++j) {
-      const ImagePart& part = b.images[j];
-      const double logit =
-          tta_logits([&](const at::Tensor& view) { return predict_logits(*part.model, view); },
-                     images[j], part.card.tta)[0][0]
-              .item<double>();
-      require_finite(logit, input.name, "image model '" + b.image_names[j] + "' logit");
-      out.image_probabilities.push_back(sigmoid(logit));
-    }
+    for (const auto& part : b.images) prepared->inputs.push_back(model_input(part, input));
   }
-
-  // One row, laid out as the clinical model's encoder expects; "" is missing and gets the
-  // imputation learnt on the training split.
-  Manifest row;
-  row.path = input.name;
-  Case c;
+  // Laid out as the clinical model's encoder expects; "" is missing and gets the imputation
+  // learnt on the training split.
+  Case& c = prepared->clinical;
   c.image = input.image.empty() ? input.name : input.image;
   for (const auto* columns : {&b.numeric_columns, &b.categorical_columns}) {
     for (const auto& column : *columns) {
-      row.clinical_columns.push_back(column);
       const auto it = input.clinical.find(column);
       c.clinical.push_back(it == input.clinical.end() ? std::string() : it->second);
     }
@@ -167,23 +162,83 @@ BundlePrediction Bundle::predict(const BundleInput& input) const {
       throw Error(input.name + ", column '" + b.numeric_columns[j] + "': '" + c.clinical[j] +
                   "' is not a number (leave it empty when unknown)");
   }
-  row.cases.push_back(std::move(c));
+  return prepared;
+}
+
+namespace {
+
+// [N] logits of one image model for every case, in one forward pass (per TTA view).
+at::Tensor batch_logits(const ImagePart& part, std::size_t j,
+                        const std::vector<std::shared_ptr<const PreparedCase>>& cases) {
+  std::vector<at::Tensor> inputs;
+  for (const auto& c : cases) inputs.push_back(c->inputs[j]);
+  return tta_logits([&](const at::Tensor& view) { return predict_logits(*part.model, view); },
+                    torch::cat(inputs), part.card.tta)
+      .select(1, 0)
+      .to(torch::kDouble)
+      .contiguous();
+}
+
+}  // namespace
+
+std::vector<BatchPrediction> Bundle::predict_batch(
+    const std::vector<std::shared_ptr<const PreparedCase>>& cases) const {
+  const Impl& b = *impl_;
+  std::vector<BatchPrediction> out(cases.size());
+  if (cases.empty()) return out;
+  std::vector<at::Tensor> logits;  // per image model
+  {
+    c10::InferenceMode inference;
+    std::lock_guard<std::mutex> lock(b.forward_mutex);
+    for (std::size_t j = 0; j < b.images.size(); ++j)
+      logits.push_back(batch_logits(b.images[j], j, cases));
+  }
+  Manifest rows;
+  rows.path = cases.size() == 1 ? cases[0]->name : "a batch of " + std::to_string(cases.size());
+  for (const auto* columns : {&b.numeric_columns, &b.categorical_columns})
+    for (const auto& column : *columns) rows.clinical_columns.push_back(column);
+  std::vector<std::size_t> indices;
+  for (const auto& c : cases) {
+    indices.push_back(rows.cases.size());
+    rows.cases.push_back(c->clinical);
+  }
+  std::vector<double> clinical;
   {
     std::lock_guard<std::mutex> lock(b.clinical_mutex);
-    out.clinical = b.clinical.predict(row, {0}).at(0);
+    clinical = b.clinical.predict(rows, indices);
   }
-  require_finite(out.clinical, input.name, "clinical probability");
-
-  std::vector<double> parts = out.image_probabilities;
-  parts.push_back(out.clinical);
-  out.ensemble = b.ensemble.combine(parts);
-  require_finite(out.ensemble, input.name, "ensemble probability");
-  if (!b.ensemble_platt.empty())
-    out.calibrated = clinical::calibrate_probability(b.ensemble_platt, out.ensemble);
-  out.predicted_class = out.ensemble >= b.threshold ? b.positive : b.negative;
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    const std::string& name = cases[i]->name;
+    BundlePrediction& p = out[i].prediction;
+    try {  // a NaN compares false with the threshold and would become the negative class
+      for (std::size_t j = 0; j < b.images.size(); ++j) {
+        const double logit = logits[j].data_ptr<double>()[i];
+        require_finite(logit, name, "image model '" + b.image_names[j] + "' logit");
+        p.image_probabilities.push_back(sigmoid(logit));
+      }
+      p.clinical = clinical.at(i);
+      require_finite(p.clinical, name, "clinical probability");
+      std::vector<double> parts = p.image_probabilities;
+      parts.push_back(p.clinical);
+      p.ensemble = b.ensemble.combine(parts);
+      require_finite(p.ensemble, name, "ensemble probability");
+      if (!b.ensemble_platt.empty())
+        p.calibrated = clinical::calibrate_probability(b.ensemble_platt, p.ensemble);
+      p.predicted_class = p.ensemble >= b.threshold ? b.positive : b.negative;
+    } catch (const Error& e) {
+      out[i] = BatchPrediction{{}, e.what()};
+    }
+  }
   return out;
 }
 
+BundlePrediction Bundle::predict(const BundleInput& input) const {
+  BatchPrediction result = predict_batch({prepare(input)}).at(0);
+  if (!result.error.empty()) throw Error(result.error);
+  return std::move(result.prediction);
+}
+
+const std::string& Bundle::id() const { return impl_->id; }
 const std::vector<std::string>& Bundle::notes() const { return impl_->notes; }
 const std::vector<std::string>& Bundle::image_names() const { return impl_->image_names; }
 const nlohmann::json& Bundle::metadata() const { return impl_->metadata; }

@@ -63,6 +63,16 @@ struct BundlePrediction {
   std::string predicted_class;  // by the ensemble's threshold
 };
 
+// A case made ready for the models: each image model's input and the clinical row, checked.
+// Errors then belong to one case, and the forward passes can take many cases at once (serve).
+struct PreparedCase;
+
+// One case's prediction from a batch, or why its case has none.
+struct BatchPrediction {
+  BundlePrediction prediction;
+  std::string error;  // "" when `prediction` holds
+};
+
 // A loaded bundle. No global state: predict() is const and safe to call from several threads.
 // The image models' forward passes only read their weights, but take turns (a per-bundle mutex):
 // each already uses every core, and concurrent OpenBLAS calls spin. The clinical classifier,
@@ -74,6 +84,15 @@ class Bundle {
   static std::shared_ptr<const Bundle> load(const std::filesystem::path& folder,
                                             const std::string& precision = "fp32");
   BundlePrediction predict(const BundleInput& input) const;
+  // The two halves of predict(): the per-case work (crop, standardise, check the clinical
+  // values; throws Error naming input.name), and one forward pass per image model over every
+  // case. Each case's probabilities are those of predict() alone, to float rounding.
+  std::shared_ptr<const PreparedCase> prepare(const BundleInput& input) const;
+  std::vector<BatchPrediction> predict_batch(
+      const std::vector<std::shared_ptr<const PreparedCase>>& cases) const;
+  // The first 16 hex digits of metadata.json's SHA-256. metadata.json lists every file's SHA-256,
+  // so the id names these exact weights, thresholds and fits: what a result should cite.
+  const std::string& id() const;
   const std::vector<std::string>& image_names() const;
   // What loading changed from the request: an image model run in fp32 though bf16 was asked for
   // (no native bf16 on this CPU, or an architecture that refuses it), each naming the model.

@@ -224,21 +224,25 @@ cv::Mat decode_with_gdcm(std::string_view bytes, std::string_view icon, const Di
   return to_grey(frame, image.GetPhotometricInterpretation().GetString(), name);
 }
 
-// Parses the data set (GDCM) once its structure is known to be whole, or throws naming the file.
 DicomHeader parse(gdcm::Reader& reader, std::string_view bytes, const std::string& name,
                   std::string_view* icon = nullptr) {
-  if (bytes.empty()) throw Error(name + ": empty file, not a DICOM file");
-  if (!starts_like_dicom(bytes)) throw Error(name + ": not a DICOM file");
-  const DicomStructure structure = check_dicom_structure(bytes, name);
+  const DicomStructure structure = read_checked(reader, bytes, name);
   if (icon) *icon = structure.icon_sequence;
-  if (!reader.Read() || reader.GetFile().GetDataSet().IsEmpty())
-    throw Error(name + ": not a DICOM file, or a truncated or corrupt one (GDCM cannot parse it)");
   DicomHeader header = header_from_file(reader.GetFile(), name);
   header.pixel_data_problem = pixel_data_problem(header, structure.pixel_data);
   return header;
 }
 
 }  // namespace
+
+DicomStructure read_checked(gdcm::Reader& reader, std::string_view bytes, const std::string& name) {
+  if (bytes.empty()) throw Error(name + ": empty file, not a DICOM file");
+  if (!starts_like_dicom(bytes)) throw Error(name + ": not a DICOM file");
+  DicomStructure structure = check_dicom_structure(bytes, name);
+  if (!reader.Read() || reader.GetFile().GetDataSet().IsEmpty())
+    throw Error(name + ": not a DICOM file, or a truncated or corrupt one (GDCM cannot parse it)");
+  return structure;
+}
 
 double DicomLut::map(double stored) const {
   const double index = std::clamp(stored - first_mapped, 0.0, double(data.size() - 1));

@@ -1,0 +1,329 @@
+#include "deeptirp/io/dicom_deidentify.h"
+
+#include <gdcmDataSetHelper.h>
+#include <gdcmSequenceOfItems.h>
+#include <gdcmUIDs.h>
+#include <gdcmWriter.h>
+#include <openssl/hmac.h>
+
+#include <cstdio>
+#include <map>
+#include <random>
+#include <sstream>
+
+#include "deeptirp/error.h"
+#include "deeptirp/io/byte_source.h"
+#include "deeptirp/io/deidentify_profile.h"
+#include "deeptirp/io/dicom_tags.h"
+#include "deeptirp/version.h"
+
+namespace deeptirp {
+namespace {
+
+const gdcm::Tag kPatientName(0x0010, 0x0010), kPatientId(0x0010, 0x0020),
+    kSopInstanceUid(0x0008, 0x0018), kBurnedInAnnotation(0x0028, 0x0301);
+
+std::string value_of(const gdcm::DataElement& de) {
+  const gdcm::ByteValue* bv = de.GetByteValue();
+  if (!bv) return "";
+  std::string s(bv->GetPointer(), bv->GetLength());
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\0')) s.pop_back();
+  return s;
+}
+
+// DICOM values have even lengths: UIDs pad with NUL, other text with a space (PS3.5 6.2).
+void set_value(gdcm::DataSet& ds, const gdcm::Tag& tag, gdcm::VR vr, std::string value) {
+  if (value.size() % 2) value.push_back(vr == gdcm::VR::UI ? '\0' : ' ');
+  gdcm::DataElement de(tag);
+  de.SetVR(vr);
+  de.SetByteValue(value.data(), static_cast<gdcm::VL::Type>(value.size()));
+  ds.Replace(de);
+}
+
+void set_empty(gdcm::DataSet& ds, const gdcm::DataElement& de, gdcm::VR vr) {
+  gdcm::DataElement empty(de.GetTag());
+  empty.SetVR(vr);
+  empty.Empty();
+  ds.Replace(empty);
+}
+
+std::vector<std::string> split_values(const std::string& value) {
+  std::vector<std::string> out;
+  std::stringstream in(value);
+  for (std::string v; std::getline(in, v, '\\');) out.push_back(v);
+  return out;
+}
+
+std::string join_values(const std::vector<std::string>& values) {
+  std::string out;
+  for (std::size_t i = 0; i < values.size(); ++i) out += (i ? "\\" : "") + values[i];
+  return out;
+}
+
+// Days since 1970-01-01 of a proleptic Gregorian date and back (H. Hinnant's algorithms).
+long days_from_civil(long y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const long era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<long>(doe) - 719468;
+}
+
+std::string civil_from_days(long z) {
+  z += 719468;
+  const long era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+  const long y = static_cast<long>(yoe) + era * 400 + (m <= 2);
+  char out[48];
+  std::snprintf(out, sizeof out, "%04ld%02u%02u", y, m, d);
+  return out;
+}
+
+// A DA value (or a DT's date part) moved by `days`; a value that is not YYYYMMDD is removed
+// rather than kept, as it cannot be shifted.
+std::optional<std::string> shift_date(const std::string& value, int days) {
+  if (value.size() < 8 || value.find_first_not_of("0123456789") < 8) return std::nullopt;
+  const long y = std::stol(value.substr(0, 4));
+  const unsigned m = std::stoul(value.substr(4, 2)), d = std::stoul(value.substr(6, 2));
+  if (m < 1 || m > 12 || d < 1 || d > 31) return std::nullopt;
+  return civil_from_days(days_from_civil(y, m, d) + days) + value.substr(8);
+}
+
+bool is_standard_uid(const std::string& uid) {
+  gdcm::UIDs known;
+  return known.SetFromUID(uid.c_str());
+}
+
+const std::map<std::uint32_t, ProfileAction>& profile_by_tag() {
+  static const std::map<std::uint32_t, ProfileAction> by_tag = [] {
+    std::map<std::uint32_t, ProfileAction> m;
+    for (const auto& a : basic_profile_attributes())
+      m[(std::uint32_t{a.group} << 16) | a.element] = a.action;
+    return m;
+  }();
+  return by_tag;
+}
+
+// One instance's pass over its data set and every nested one.
+struct Pass {
+  const Deidentifier& deidentifier;
+  const DeidentifyOptions& options;
+  const gdcm::File& file;
+  std::string pseudonym;
+  int shift_days = 0;
+
+  void apply(gdcm::DataSet& ds) {
+    std::vector<gdcm::Tag> tags;
+    for (auto it = ds.Begin(); it != ds.End(); ++it) tags.push_back(it->GetTag());
+    for (const auto& tag : tags) element(ds, ds.GetDataElement(tag));
+  }
+
+  void element(gdcm::DataSet& ds, const gdcm::DataElement& de) {
+    const gdcm::Tag tag = de.GetTag();
+    const std::uint16_t group = tag.GetGroup();
+    // Private attributes, curves (50xx) and overlays (60xx, which may hold burned-in text).
+    if (tag.IsPrivate() || (group & 0xFF00) == 0x5000 || (group & 0xFF00) == 0x6000) {
+      ds.Remove(tag);
+      return;
+    }
+    const gdcm::VR vr = gdcm::DataSetHelper::ComputeVR(file, ds, tag);
+    const auto& profile = profile_by_tag();
+    if (const auto it = profile.find((std::uint32_t{group} << 16) | tag.GetElement());
+        it != profile.end()) {
+      return listed(ds, de, vr, it->second);
+    }
+    if (vr & gdcm::VR::SQ) return sequence(ds, de);
+    if (vr == gdcm::VR::PN) {
+      ds.Remove(tag);  // any other person's name: physicians, operators, observers
+    } else if (vr == gdcm::VR::UI) {
+      uids(ds, de);
+    } else if (vr == gdcm::VR::DA || vr == gdcm::VR::DT) {
+      date(ds, de, vr, /*type2=*/false);
+    }
+  }
+
+  void listed(gdcm::DataSet& ds, const gdcm::DataElement& de, gdcm::VR vr, ProfileAction action) {
+    switch (action) {
+      case ProfileAction::kRemove:
+        ds.Remove(de.GetTag());
+        return;
+      case ProfileAction::kEmpty:
+        set_empty(ds, de, vr);
+        return;
+      case ProfileAction::kPseudonym:
+        set_value(ds, de.GetTag(), vr, pseudonym);
+        return;
+      case ProfileAction::kDate:
+        date(ds, de, vr, /*type2=*/true);
+        return;
+    }
+  }
+
+  void date(gdcm::DataSet& ds, const gdcm::DataElement& de, gdcm::VR vr, bool type2) {
+    if (options.dates == "shift") {
+      if (vr == gdcm::VR::TM) return;  // times of day stay: a shift keeps them meaningful
+      std::vector<std::string> values = split_values(value_of(de));
+      for (auto& v : values) {
+        const auto shifted = shift_date(v, shift_days);
+        if (!shifted) return type2 ? set_empty(ds, de, vr) : void(ds.Remove(de.GetTag()));
+        v = *shifted;
+      }
+      if (!values.empty()) set_value(ds, de.GetTag(), vr, join_values(values));
+    } else if (type2) {
+      set_empty(ds, de, vr);
+    } else {
+      ds.Remove(de.GetTag());
+    }
+  }
+
+  void uids(gdcm::DataSet& ds, const gdcm::DataElement& de) {
+    std::vector<std::string> values = split_values(value_of(de));
+    for (auto& v : values)
+      if (!v.empty() && !is_standard_uid(v)) v = deidentifier.remap_uid(v);
+    set_value(ds, de.GetTag(), gdcm::VR::UI, join_values(values));
+  }
+
+  void sequence(gdcm::DataSet& ds, const gdcm::DataElement& de) {
+    gdcm::SmartPointer<gdcm::SequenceOfItems> sq = de.GetValueAsSQ();
+    if (!sq) return;
+    for (gdcm::SequenceOfItems::SizeType i = 1; i <= sq->GetNumberOfItems(); ++i)
+      apply(sq->GetItem(i).GetNestedDataSet());
+    gdcm::DataElement copy = de;
+    copy.SetValue(*sq);
+    copy.SetVLToUndefined();
+    ds.Replace(copy);
+  }
+};
+
+gdcm::Item code_item(const std::string& value, const std::string& meaning) {
+  gdcm::Item item;
+  item.SetVLToUndefined();
+  gdcm::DataSet& ds = item.GetNestedDataSet();
+  set_value(ds, gdcm::Tag(0x0008, 0x0100), gdcm::VR::SH, value);
+  set_value(ds, gdcm::Tag(0x0008, 0x0102), gdcm::VR::SH, "DCM");
+  set_value(ds, gdcm::Tag(0x0008, 0x0104), gdcm::VR::LO, meaning);
+  return item;
+}
+
+// PS3.3 C.7.1.1: what was done, so that a receiver knows the instance was de-identified and how.
+void record_method(gdcm::DataSet& ds, const DeidentifyOptions& options) {
+  const bool shift = options.dates == "shift";
+  set_value(ds, gdcm::Tag(0x0012, 0x0062), gdcm::VR::CS, "YES");
+  set_value(ds, gdcm::Tag(0x0012, 0x0063), gdcm::VR::LO,
+            std::string("deeptirp ") + kVersion + ": PS3.15 E.1 basic profile" +
+                (shift ? ", dates shifted" : ", dates removed"));
+  gdcm::SmartPointer<gdcm::SequenceOfItems> codes = new gdcm::SequenceOfItems;
+  codes->SetLengthToUndefined();
+  codes->AddItem(code_item("113100", "Basic Application Confidentiality Profile"));
+  if (shift)
+    codes->AddItem(
+        code_item("113107", "Retain Longitudinal Temporal Information Modified Dates Option"));
+  gdcm::DataElement seq(gdcm::Tag(0x0012, 0x0064));
+  seq.SetVR(gdcm::VR::SQ);
+  seq.SetValue(*codes);
+  seq.SetVLToUndefined();
+  ds.Replace(seq);
+  set_value(ds, gdcm::Tag(0x0028, 0x0303), gdcm::VR::CS, shift ? "MODIFIED" : "REMOVED");
+}
+
+std::string random_secret() {
+  std::random_device device;
+  std::string secret;
+  for (int i = 0; i < 32; ++i) secret.push_back(static_cast<char>(device() & 0xFF));
+  return secret;
+}
+
+}  // namespace
+
+Deidentifier::Deidentifier(DeidentifyOptions options) : options_(std::move(options)) {
+  if (options_.dates != "shift" && options_.dates != "remove")
+    throw Error("dates: '" + options_.dates + "' is not shift or remove");
+  if (options_.secret.empty()) options_.secret = random_secret();
+}
+
+std::string Deidentifier::hmac(const std::string& purpose, const std::string& value) const {
+  const std::string message = purpose + '\0' + value;
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), options_.secret.data(), static_cast<int>(options_.secret.size()),
+       reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest, &length);
+  return std::string(reinterpret_cast<const char*>(digest), length);
+}
+
+// 2.25.<a 128-bit number as decimal> (PS3.5 B.2): a UID needing no registered root.
+std::string Deidentifier::remap_uid(const std::string& uid) const {
+  const std::string digest = hmac("uid", uid);
+  unsigned __int128 n = 0;
+  for (int i = 0; i < 16; ++i) n = (n << 8) | static_cast<unsigned char>(digest[i]);
+  std::string digits;
+  do {
+    digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(n % 10)));
+    n /= 10;
+  } while (n > 0);
+  return "2.25." + digits;
+}
+
+std::string Deidentifier::pseudonym(const std::string& patient_id) const {
+  static const char* hex = "0123456789ABCDEF";
+  const std::string digest = hmac("patient", patient_id);
+  std::string out = "DEID-";
+  for (int i = 0; i < 6; ++i) {
+    out.push_back(hex[static_cast<unsigned char>(digest[i]) >> 4]);
+    out.push_back(hex[static_cast<unsigned char>(digest[i]) & 15]);
+  }
+  return out;
+}
+
+// Into the past by 1 to 3650 days, the same for every date of one patient.
+int Deidentifier::date_shift_days(const std::string& patient_id) const {
+  const std::string digest = hmac("date", patient_id);
+  std::uint32_t n = 0;
+  for (int i = 0; i < 4; ++i) n = (n << 8) | static_cast<unsigned char>(digest[i]);
+  return -static_cast<int>(1 + n % 3650);
+}
+
+DeidentifiedInstance Deidentifier::apply(std::string_view bytes, const std::string& name) const {
+  MemoryStream stream(bytes);
+  gdcm::Reader reader;
+  reader.SetStream(stream);
+  read_checked(reader, bytes, name);
+  gdcm::File& file = reader.GetFile();
+  gdcm::DataSet& ds = file.GetDataSet();
+  if (!ds.FindDataElement(kSopInstanceUid))
+    throw Error(name + ": no SOP Instance UID (0008,0018); not a DICOM instance");
+
+  DeidentifiedInstance out;
+  if (ds.FindDataElement(kBurnedInAnnotation) &&
+      value_of(ds.GetDataElement(kBurnedInAnnotation)) == "YES")
+    out.warnings.push_back(name +
+                           ": Burned In Annotation (0028,0301) is YES: text in the pixels may "
+                           "identify the patient, and de-identification leaves pixels unchanged");
+  const std::string patient_id =
+      ds.FindDataElement(kPatientId) ? value_of(ds.GetDataElement(kPatientId)) : "";
+  Pass pass{*this, options_, file, pseudonym(patient_id), date_shift_days(patient_id)};
+  pass.apply(ds);
+  if (!ds.FindDataElement(kPatientName)) set_value(ds, kPatientName, gdcm::VR::PN, pass.pseudonym);
+  if (!ds.FindDataElement(kPatientId)) set_value(ds, kPatientId, gdcm::VR::LO, pass.pseudonym);
+  record_method(ds, options_);
+  out.sop_instance_uid = value_of(ds.GetDataElement(kSopInstanceUid));
+
+  // The meta group follows the data set (its Media Storage SOP Instance UID, group length);
+  // GDCM's writer rewrites it from the data set, keeping the transfer syntax.
+  gdcm::FileMetaInformation& meta = file.GetHeader();
+  set_value(meta, gdcm::Tag(0x0002, 0x0003), gdcm::VR::UI, out.sop_instance_uid);
+  std::ostringstream written;
+  gdcm::Writer writer;
+  writer.SetStream(written);
+  writer.SetFile(file);
+  if (!writer.Write()) throw Error(name + ": GDCM could not write the de-identified instance");
+  out.bytes = written.str();
+  return out;
+}
+
+}  // namespace deeptirp

@@ -1,5 +1,5 @@
-// `deeptirp dicom info|convert`: look inside a DICOM radiograph and turn it into a PNG. Prints
-// technical header facts only, never patient identifiers.
+// `deeptirp dicom info|convert|deidentify`: look inside a DICOM radiograph, turn it into a PNG,
+// or de-identify a folder of them. Prints technical header facts only, never patient identifiers.
 #include "deeptirp/io/dicom.h"
 
 #include <gdcmTrace.h>
@@ -12,6 +12,8 @@
 #include "cli/command.h"
 #include "deeptirp/error.h"
 #include "deeptirp/io/atomic_file.h"
+#include "deeptirp/io/byte_source.h"
+#include "deeptirp/io/dicom_deidentify.h"
 
 namespace deeptirp::cli {
 namespace {
@@ -93,6 +95,45 @@ void convert(const ConvertOptions& options) {
                         std::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
 }
 
+void add_deidentify(CLI::App& dicom) {
+  auto run = std::make_shared<DeidentifyRun>();
+  auto inputs = std::make_shared<std::vector<std::string>>();
+  auto out = std::make_shared<std::string>(), key_file = std::make_shared<std::string>();
+  CLI::App* cmd = dicom.add_subcommand(
+      "deidentify",
+      "De-identify DICOM files (PS3.15 basic profile): UIDs remapped consistently, dates shifted "
+      "or removed, pixel data unchanged; written as <new SOP Instance UID>.dcm");
+  cmd->add_option("IN", *inputs, "DICOM files or folders (searched recursively)")->required();
+  cmd->add_option("--out", *out, "Folder for the de-identified files")->required();
+  cmd->add_option("--dates", run->options.dates,
+                  "shift (by whole days per patient, intervals kept) | remove")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"shift", "remove"}));
+  cmd->add_option("--key-file", *key_file,
+                  "Secret key: the same key gives the same UIDs, pseudonyms and shifts on a rerun "
+                  "(default: a random key, forgotten after the run)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--progress", run->progress, "auto | bar | plain | quiet")->capture_default_str();
+  cmd->callback([run, inputs, out, key_file] {
+    for (const auto& input : *inputs) run->inputs.emplace_back(input);
+    run->out = *out;
+    if (!key_file->empty()) {
+      run->options.secret = read_file_bytes(*key_file);
+      if (run->options.secret.size() < 16)
+        throw Error(*key_file + ": a key needs at least 16 bytes");
+    }
+    const DeidentifyReport report = deidentify_files(*run);
+    for (const auto& warning : report.warnings)
+      std::cerr << "deeptirp: warning: " << warning << "\n";
+    for (const auto& failure : report.failures) std::cerr << "deeptirp: error: " << failure << "\n";
+    std::cout << "wrote " << report.written << " de-identified files to " << *out;
+    if (report.skipped) std::cout << " (skipped " << report.skipped << " files that are not DICOM)";
+    std::cout << "\n";
+    if (!report.failures.empty())
+      throw Error(std::to_string(report.failures.size()) + " files could not be de-identified");
+  });
+}
+
 void add_dicom(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("dicom", "Inspect and convert DICOM radiographs");
   cmd->require_subcommand(1);
@@ -127,6 +168,7 @@ void add_dicom(CLI::App& app) {
                  "Write the raw stored values instead of the display image");
   conv->add_flag("--8bit", options->eight_bit, "Write an 8-bit PNG (values / 257)");
   conv->callback([options] { convert(*options); });
+  add_deidentify(*cmd);
 }
 
 const bool registered = register_command(50, add_dicom);

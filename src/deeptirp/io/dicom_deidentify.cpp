@@ -6,15 +6,18 @@
 #include <gdcmWriter.h>
 #include <openssl/hmac.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <random>
 #include <sstream>
 
 #include "deeptirp/error.h"
+#include "deeptirp/io/atomic_file.h"
 #include "deeptirp/io/byte_source.h"
 #include "deeptirp/io/deidentify_profile.h"
 #include "deeptirp/io/dicom_tags.h"
+#include "deeptirp/io/progress.h"
 #include "deeptirp/version.h"
 
 namespace deeptirp {
@@ -95,6 +98,24 @@ std::optional<std::string> shift_date(const std::string& value, int days) {
   return civil_from_days(days_from_civil(y, m, d) + days) + value.substr(8);
 }
 
+// UIDs that name a kind of object, not an object: kept even when they are not in GDCM's table of
+// the standard's (a private SOP class, a coding scheme's UID).
+bool names_a_class(const gdcm::Tag& tag) {
+  static const std::vector<gdcm::Tag> classes = {
+      {0x0008, 0x0016},  // SOP Class UID
+      {0x0008, 0x001A},  // Related General SOP Class UID
+      {0x0008, 0x001B},  // Original Specialized SOP Class UID
+      {0x0008, 0x0062},  // SOP Classes in Study
+      {0x0008, 0x010C},  // Coding Scheme UID
+      {0x0008, 0x1150},  // Referenced SOP Class UID
+      {0x0004, 0x1510},  // Referenced SOP Class UID in File
+      {0x0004, 0x1512},  // Referenced Transfer Syntax UID in File
+      {0x0400, 0x0010},  // MAC Calculation Transfer Syntax UID
+      {0x0400, 0x0510},  // Encrypted Content Transfer Syntax UID
+  };
+  return std::find(classes.begin(), classes.end(), tag) != classes.end();
+}
+
 bool is_standard_uid(const std::string& uid) {
   gdcm::UIDs known;
   return known.SetFromUID(uid.c_str());
@@ -141,7 +162,7 @@ struct Pass {
     if (vr & gdcm::VR::SQ) return sequence(ds, de);
     if (vr == gdcm::VR::PN) {
       ds.Remove(tag);  // any other person's name: physicians, operators, observers
-    } else if (vr == gdcm::VR::UI) {
+    } else if (vr == gdcm::VR::UI && !names_a_class(tag)) {
       uids(ds, de);
     } else if (vr == gdcm::VR::DA || vr == gdcm::VR::DT) {
       date(ds, de, vr, /*type2=*/false);
@@ -324,6 +345,69 @@ DeidentifiedInstance Deidentifier::apply(std::string_view bytes, const std::stri
   if (!writer.Write()) throw Error(name + ": GDCM could not write the de-identified instance");
   out.bytes = written.str();
   return out;
+}
+
+namespace {
+
+struct InputFile {
+  std::filesystem::path path;
+  bool in_folder = false;
+};
+
+std::vector<InputFile> input_files(const std::vector<std::filesystem::path>& inputs) {
+  namespace fs = std::filesystem;
+  std::vector<InputFile> files;
+  for (const auto& input : inputs) {
+    if (fs::is_regular_file(input)) {
+      files.push_back({input, false});
+    } else if (fs::is_directory(input)) {
+      std::vector<fs::path> found;
+      for (const auto& e : fs::recursive_directory_iterator(input))
+        if (e.is_regular_file()) found.push_back(e.path());
+      std::sort(found.begin(), found.end());  // the same order, and progress, on every rerun
+      for (const auto& f : found) files.push_back({f, true});
+    } else {
+      throw Error(input.string() + ": no such file or folder");
+    }
+  }
+  return files;
+}
+
+}  // namespace
+
+DeidentifyReport deidentify_files(const DeidentifyRun& run) {
+  const std::vector<InputFile> files = input_files(run.inputs);
+  const Deidentifier deidentifier(run.options);
+  std::filesystem::create_directories(run.out);
+  DeidentifyReport report;
+  std::map<std::string, std::string> written;  // new SOP Instance UID -> its input
+  Progress progress(Progress::parse_mode(run.progress), "deidentify", files.size());
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    try {
+      const std::string bytes = read_file_bytes(files[i].path);
+      if (files[i].in_folder && !starts_like_dicom(bytes)) {
+        ++report.skipped;
+      } else {
+        DeidentifiedInstance d = deidentifier.apply(bytes, files[i].path.string());
+        report.warnings.insert(report.warnings.end(), d.warnings.begin(), d.warnings.end());
+        // One instance, one output: a second file with its SOP Instance UID (a copy, or the same
+        // image in another transfer syntax) would overwrite the first.
+        const auto [first, added] = written.emplace(d.sop_instance_uid, files[i].path.string());
+        if (added) {
+          write_file_atomically(run.out / (d.sop_instance_uid + ".dcm"), d.bytes);
+          ++report.written;
+        } else {
+          report.warnings.push_back(files[i].path.string() + ": the same SOP Instance UID as " +
+                                    first->second + "; only the first is written");
+        }
+      }
+    } catch (const Error& e) {
+      report.failures.push_back(e.what());
+    }
+    progress.update(i + 1, "");
+  }
+  progress.finish("");
+  return report;
 }
 
 }  // namespace deeptirp

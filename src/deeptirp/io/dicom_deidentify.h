@@ -18,6 +18,7 @@
 //   - the pixel data and the transfer syntax are unchanged, byte for byte.
 // All derived values are HMAC-SHA-256 of the run's secret, so without the secret nothing leads
 // back to the original, and with the same secret a rerun gives the same output.
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,5 +50,27 @@ class Deidentifier {
   std::string hmac(const std::string& purpose, const std::string& value) const;
   DeidentifyOptions options_;
 };
+
+// `deeptirp dicom deidentify`: every file given, and every file under every folder given, written
+// to `out` as <new SOP Instance UID>.dcm (atomically), so that no output name carries anything of
+// the input's. One Deidentifier for the run: UIDs and pseudonyms agree across its files.
+struct DeidentifyRun {
+  std::vector<std::filesystem::path> inputs;
+  std::filesystem::path out;
+  DeidentifyOptions options;
+  std::string progress = "auto";  // Progress::parse_mode
+};
+
+struct DeidentifyReport {
+  std::size_t written = 0;
+  std::vector<std::string> warnings;  // DeidentifiedInstance::warnings of every file
+  std::vector<std::string> failures;  // one per file that could not be read, naming it
+  std::size_t skipped = 0;  // files in a folder that are not DICOM (a DICOMDIR's notes, PNGs)
+};
+
+// A file found in a folder that does not start as DICOM does is skipped (counted); a file named
+// on its own must be DICOM. A file that fails is reported and skipped, the others still written; an
+// input that does not exist is an Error before anything is written.
+DeidentifyReport deidentify_files(const DeidentifyRun& run);
 
 }  // namespace deeptirp

@@ -22,6 +22,8 @@ test_only=(
   python3-pydicom python3-gdcm
   chromium  # the HTML report's browser test (tests/report/test_report_browser.cpp)
   clang libclang-rt-14-dev  # the fuzz harnesses (tests/fuzz/run.sh): libFuzzer, ASan, UBSan
+  dicom3tools  # dciodvfy: the synthetic DICOMs checked against their IOD
+  curl  # bench/run_serve_load.sh
 )
 
 packages=("${runtime_and_build[@]}")

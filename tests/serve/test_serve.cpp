@@ -288,5 +288,35 @@ TEST(Batcher, RefusesWhenFullAndDropsCasesPastTheirDeadline) {
   EXPECT_THROW(batcher.submit(nullptr, later), Error);
 }
 
+// A forming batch waits only for cases on their way: a lone case goes at once, whatever
+// max_wait; one announced by an Arrival is waited for and joins the batch.
+TEST(Batcher, WaitsOnlyForCasesOnTheirWay) {
+  std::mutex mutex;
+  std::vector<std::size_t> sizes;
+  Batcher batcher(
+      [&](const std::vector<CasePtr>& cases) {
+        std::lock_guard<std::mutex> lock(mutex);
+        sizes.push_back(cases.size());
+        return std::vector<bundle::BatchPrediction>(cases.size());
+      },
+      {4, std::chrono::milliseconds(3000), 8});
+  const auto later = Clock::now() + std::chrono::hours(1);
+  const auto start = Clock::now();
+  batcher.submit(nullptr, later).get();
+  EXPECT_LT(Clock::now() - start, std::chrono::milliseconds(1000)) << "a lone case waited";
+
+  std::future<bundle::BatchPrediction> first, second;
+  {
+    Batcher::Arrival on_its_way(batcher);
+    first = batcher.submit(nullptr, later);
+    EXPECT_EQ(first.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout);
+    second = batcher.submit(nullptr, later);
+  }
+  first.get();
+  second.get();
+  std::lock_guard<std::mutex> lock(mutex);
+  EXPECT_EQ(sizes, (std::vector<std::size_t>{1, 2}));
+}
+
 }  // namespace
 }  // namespace deeptirp::serve

@@ -81,6 +81,10 @@ std::string encode_dicom(const cv::Mat& stored, const DicomFields& f) {
   put(ds, 0x0020, 0x000d, "UI", f.study_uid);
   put(ds, 0x0020, 0x000e, "UI", f.series_uid);
   put(ds, 0x0020, 0x0010, "SH", "1");
+  // Type 2C in the CR IOD (a limb is a paired body part; a projection radiograph has no Image
+  // Orientation): present, and empty, as the synthetic images have no side or orientation.
+  put(ds, 0x0020, 0x0020, "CS", "");  // Patient Orientation
+  put(ds, 0x0020, 0x0060, "CS", "");  // Laterality
   put(ds, 0x0020, 0x0011, "IS", std::to_string(f.series_number));
   put(ds, 0x0020, 0x0013, "IS", std::to_string(f.instance_number));
   // GDCM's writer consults the data set for this before it fills in the image's own attributes.

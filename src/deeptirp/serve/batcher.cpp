@@ -13,6 +13,19 @@ Batcher::Batcher(Run run, BatcherOptions options, Metrics* metrics)
 
 Batcher::~Batcher() { stop(); }
 
+Batcher::Arrival::Arrival(Batcher& batcher) : batcher_(batcher) {
+  std::lock_guard<std::mutex> lock(batcher_.mutex_);
+  ++batcher_.on_the_way_;
+}
+
+Batcher::Arrival::~Arrival() {
+  {
+    std::lock_guard<std::mutex> lock(batcher_.mutex_);
+    --batcher_.on_the_way_;
+  }
+  batcher_.arrived_.notify_all();
+}
+
 std::future<bundle::BatchPrediction> Batcher::submit(CasePtr c, Clock::time_point deadline) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (stopping_) throw Error("the service is shutting down");
@@ -40,14 +53,16 @@ void Batcher::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-// Waits for a first case, then up to max_wait for more, unless the batch fills or the service
-// stops (queued cases are then taken at once). Cases past their deadline are answered here.
+// Waits for a first case, then up to max_wait for more, unless the batch fills, no case is on its
+// way, or the service stops (queued cases are then taken at once). Cases past their deadline are
+// answered here.
 std::vector<Batcher::Waiting> Batcher::next_batch(std::unique_lock<std::mutex>& lock) {
   arrived_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
   if (queue_.empty()) return {};
   const Clock::time_point until = Clock::now() + options_.max_wait;
-  arrived_.wait_until(lock, until,
-                      [this] { return stopping_ || queue_.size() >= options_.max_batch; });
+  arrived_.wait_until(lock, until, [this] {
+    return stopping_ || queue_.size() >= options_.max_batch || on_the_way_ == 0;
+  });
   std::vector<Waiting> batch;
   const Clock::time_point now = Clock::now();
   while (!queue_.empty() && batch.size() < options_.max_batch) {

@@ -1,9 +1,11 @@
 #pragma once
 // Dynamic batching, as inference servers do it: cases that arrive while the models are busy wait
 // in a bounded queue, and each forward pass takes up to `max_batch` of them, waiting at most
-// `max_wait` after the first for the batch to fill. A full queue refuses at once (the client
-// retries later) rather than letting latency grow without bound; a case whose deadline passed
-// while it waited is answered with an error instead of being computed for nobody.
+// `max_wait` after the first for the batch to fill, but only while more cases are on their way
+// (announced by Arrival, still being decoded): a lone request is never kept waiting for nobody. A
+// full queue refuses at once (the client retries later) rather than letting latency grow without
+// bound; a case whose deadline passed while it waited is answered with an error instead of being
+// computed for nobody.
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -50,6 +52,19 @@ class Batcher {
   Batcher(const Batcher&) = delete;
   Batcher& operator=(const Batcher&) = delete;
 
+  // Held from a request's arrival until its case is submitted (or refused), so that a forming
+  // batch knows to wait for it.
+  class Arrival {
+   public:
+    explicit Arrival(Batcher& batcher);
+    ~Arrival();
+    Arrival(const Arrival&) = delete;
+    Arrival& operator=(const Arrival&) = delete;
+
+   private:
+    Batcher& batcher_;
+  };
+
   // Throws QueueFull when `queue_limit` cases wait, Error after stop().
   std::future<bundle::BatchPrediction> submit(CasePtr c, Clock::time_point deadline);
   std::size_t queue_depth() const;
@@ -71,6 +86,7 @@ class Batcher {
   mutable std::mutex mutex_;
   std::condition_variable arrived_;
   std::deque<Waiting> queue_;
+  std::size_t on_the_way_ = 0;  // Arrivals alive
   bool stopping_ = false;
   std::thread thread_;
 };

@@ -8,6 +8,7 @@
 #include <iomanip>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "deeptirp/io/byte_source.h"
@@ -116,6 +117,7 @@ void Server::Impl::predict(const httplib::Request& req, httplib::Response& res) 
   const auto b = loaded();
   if (!b) return unavailable(res, draining ? "the service is stopping" : "the bundle is loading");
   const Clock::time_point deadline = request_start + options.deadline;
+  std::optional<Batcher::Arrival> arrival(std::in_place, *batcher);
   std::string_view image = req.body;
   std::string case_json;
   if (req.is_multipart_form_data()) {
@@ -140,6 +142,7 @@ void Server::Impl::predict(const httplib::Request& req, httplib::Response& res) 
   } catch (const Error& e) {
     return unavailable(res, e.what());
   }
+  arrival.reset();  // queued now: a forming batch has it
   if (result.wait_until(deadline) == std::future_status::timeout)
     return refuse(res, 504, "no answer within the request's deadline");
   bundle::BatchPrediction p;

@@ -23,7 +23,7 @@ struct ServeOptions {
   std::string precision = "fp32";  // as Bundle::load takes it
   std::string host = "127.0.0.1";  // loopback unless the engineer opens it on purpose
   int port = 8080;                 // 0 = any free port (Server::bind says which)
-  int workers = 4;                 // HTTP worker threads
+  int workers = 16;  // HTTP worker threads; a kept-alive connection holds one while it is open
   BatcherOptions batching;
   std::size_t max_body_bytes = std::size_t{64} << 20;  // larger bodies get 413
   std::chrono::milliseconds deadline{30000};           // per request, from its arrival

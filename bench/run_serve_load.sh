@@ -69,7 +69,7 @@ for mode in off on; do
   if [[ $mode == off ]]; then opts=(--max-batch 1); else
     opts=(--max-batch "${MAX_BATCH:-16}" --max-wait-ms "${MAX_WAIT_MS:-5}"); fi
   serve "$out/serve-$mode.log" "${opts[@]}"
-  # Warm-up, not reported: oneDNN prepares its kernels for each batch size on first use.
+  # Warm-up, not reported (the server has already run each batch size once: warm_up).
   "$build/bench/bench_serve" --port "$port" --images "$out/images.txt" --clients 16 \
     --requests 200 > /dev/null
   for clients in 1 4 16; do

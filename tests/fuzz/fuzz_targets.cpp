@@ -11,6 +11,7 @@
 #include "deeptirp/error.h"
 #include "deeptirp/io/csv.h"
 #include "deeptirp/io/dicom.h"
+#include "deeptirp/io/dicom_deidentify.h"
 #include "deeptirp/io/radiograph.h"
 #include "deeptirp/models/pickle.h"
 #include "deeptirp/models/state_dict.h"
@@ -22,6 +23,12 @@ void dicom(std::string_view bytes) {
   const DicomHeader header = parse_dicom_header(bytes, "fuzz.dcm");
   if (!header.has_pixel_data || !header.pixel_data_problem.empty()) return;
   display_image(decode_dicom(bytes, "fuzz.dcm"));
+}
+
+// GDCM's writer, too, meets whatever a parsed data set holds.
+void deidentify(std::string_view bytes) {
+  static const Deidentifier deidentifier({"shift", "a fixed key for the fuzzer"});
+  deidentifier.apply(bytes, "fuzz.dcm");
 }
 
 void radiograph(std::string_view bytes) { decode_radiograph(bytes, "fuzz-image"); }
@@ -68,9 +75,9 @@ void bundle_metadata(std::string_view bytes) {
 
 const std::vector<Target>& targets() {
   static const std::vector<Target> all = {
-      {"dicom", dicom},           {"radiograph", radiograph},          {"csv", csv},
-      {"study_yaml", study_yaml}, {"safetensors", safetensors},        {"pth", pth},
-      {"pickle", pickle_bytes},   {"bundle_metadata", bundle_metadata}};
+      {"dicom", dicom},           {"radiograph", radiograph},           {"csv", csv},
+      {"study_yaml", study_yaml}, {"safetensors", safetensors},         {"pth", pth},
+      {"pickle", pickle_bytes},   {"bundle_metadata", bundle_metadata}, {"deidentify", deidentify}};
   return all;
 }
 

@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-20}
 shift || true
-all=(dicom radiograph csv study_yaml safetensors pth pickle bundle_metadata)
+all=(dicom radiograph csv study_yaml safetensors pth pickle bundle_metadata deidentify)
 harnesses=("${@:-${all[@]}}")
 root=$PWD
 build=$root/build-fuzz
@@ -40,6 +40,7 @@ python=/usr/bin/python3
 "$python" tests/fuzz/write_seeds.py "$seeds"
 if [[ -d $shared/data ]]; then
   cp "$shared"/data/dicom/*.dcm "$seeds/dicom/"
+  cp "$shared"/data/dicom/*.dcm "$seeds/deidentify/"
   cp "$shared"/data/dicom/{JPEGwithIcon,Issue1097_FailToOpenDeflatedFileWithSQ,CR-MONO1-10-chest}.dcm \
     "$seeds/radiograph/"
   cp "$shared"/data/btxrd/images/IMG00000[1-9].png "$seeds/radiograph/"
@@ -58,7 +59,7 @@ for h in "${harnesses[@]}"; do
   # Large radiographs decode slowly; inputs past max_len are cut, which the DICOM reader must also
   # survive.
   max_len=65536
-  [[ $h == dicom || $h == radiograph ]] && max_len=400000
+  [[ $h == dicom || $h == radiograph || $h == deidentify ]] && max_len=400000
   set +e
   ASAN_OPTIONS=detect_leaks=0 "$build/tests/fuzz/fuzz_$h" "$corpus" "$seeds/$h" \
     -max_total_time="$seconds" -max_len="$max_len" -rss_limit_mb=6000 -timeout=30 \

@@ -105,6 +105,9 @@ TEST(FuzzRegressions, MutatedSamplesAreAnsweredNotCrashedOn) {
       {"dicom", dicom / "Issue1097_FailToOpenDeflatedFileWithSQ.dcm"},
       {"dicom", dicom / "JPEGwithIcon.dcm"},
       {"dicom", dicom / "RG3_JPLY.dcm"},
+      {"deidentify", dicom / "CR-MONO1-10-chest.dcm"},
+      {"deidentify", dicom / "Issue1097_FailToOpenDeflatedFileWithSQ.dcm"},
+      {"deidentify", dicom / "JPEGwithIcon.dcm"},
       {"radiograph", testing::shared_dir() / "data/btxrd/images/IMG000001.png"},
       {"csv", testing::shared_dir() / "data/stats/fleiss_diagnoses.csv"},
   };

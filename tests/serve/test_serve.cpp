@@ -206,6 +206,11 @@ TEST(Serve, BadRequestsGetAClearErrorAndTheServiceStaysUp) {
   ASSERT_TRUE(large);
   EXPECT_EQ(large->status, 413);
   EXPECT_NE(json::parse(large->body).value("error", "").find("larger"), std::string::npos);
+  auto form = c.Post("/v1/predict", good, "application/x-www-form-urlencoded");  // curl's default
+  ASSERT_TRUE(form);
+  EXPECT_EQ(form->status, 413);
+  EXPECT_NE(json::parse(form->body).value("error", "").find("Content-Type: application/dicom"),
+            std::string::npos);
   auto missing = c.Get("/v2/nothing");
   ASSERT_TRUE(missing);
   EXPECT_EQ(missing->status, 404);

@@ -1,6 +1,7 @@
 #include "deeptirp/serve/server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -89,6 +90,21 @@ json prediction_json(const bundle::Bundle& bundle, const bundle::BundlePredictio
             {"deeptirp_version", m["deeptirp_version"]}}}};
 }
 
+// oneDNN prepares its kernels for each input shape on first use: measured here, a batch size met
+// for the first time under load held its requests about a second (p99 1.1 s at 16 clients).
+// Every batch size the batcher can form is run once, on a ramp image, before the service says
+// it is ready.
+void warm_up(const bundle::Bundle& b, std::size_t max_batch) {
+  bundle::BundleInput in;
+  in.radiograph = cv::Mat(256, 256, CV_16UC1);
+  for (int y = 0; y < in.radiograph.rows; ++y)
+    for (int x = 0; x < in.radiograph.cols; ++x)
+      in.radiograph.at<std::uint16_t>(y, x) = static_cast<std::uint16_t>((x + y) * 128);
+  in.name = "the warm-up image";
+  const CasePtr c = b.prepare(in);
+  for (std::size_t n = 1; n <= max_batch; ++n) b.predict_batch(std::vector<CasePtr>(n, c));
+}
+
 }  // namespace
 
 struct Server::Impl {
@@ -103,6 +119,7 @@ struct Server::Impl {
   bool stop_requested = false;
   std::atomic<bool> draining{false};
   std::mutex log_mutex;
+  int listening_socket = -1;  // set by httplib's socket options hook
 
   std::shared_ptr<const bundle::Bundle> loaded() {
     std::lock_guard<std::mutex> lock(mutex);
@@ -201,6 +218,16 @@ Server::Server(ServeOptions options) : impl_(std::make_unique<Impl>()) {
   const int workers = s.options.workers;
   s.http.new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
   s.http.set_payload_max_length(s.options.max_body_bytes);
+  // httplib closes a kept-alive connection after 5 requests, and Debian's build listens with a
+  // backlog of 5: when a batch answered 16 clients at once and they all reconnected, the SYNs
+  // past the fifth were dropped and retried a second later (p99 1.1 s at 16 clients). Connections
+  // now stay open, and bind() widens the backlog once the socket listens (Linux takes a second
+  // listen() on a listening socket as a new backlog).
+  s.http.set_keep_alive_max_count(100000);
+  s.http.set_socket_options([&s](socket_t sock) {
+    httplib::default_socket_options(sock);
+    s.listening_socket = sock;
+  });
   s.http.set_pre_routing_handler([&s](const httplib::Request& req, httplib::Response& res) {
     request_start = Clock::now();
     request_problem.clear();
@@ -215,8 +242,17 @@ Server::Server(ServeOptions options) : impl_(std::make_unique<Impl>()) {
   // httplib's own refusals (413 for a body over the limit, 404, 400 for a broken request) get a
   // JSON body like ours; ours already have one.
   s.http.set_error_handler(
-      httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
+      httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
         if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        // httplib parses a form-encoded body as fields and refuses one over 8 KiB with 413:
+        // what curl --data-binary sends without a Content-Type of its own.
+        if (res.status == 413 &&
+            req.get_header_value("Content-Type") == "application/x-www-form-urlencoded") {
+          refuse(res, 413,
+                 "the body came as a form (application/x-www-form-urlencoded); send the image "
+                 "as it is, with Content-Type: application/dicom, image/png or image/jpeg");
+          return httplib::Server::HandlerResponse::Handled;
+        }
         refuse(res, res.status, refusal_of(res.status));
         return httplib::Server::HandlerResponse::Handled;
       }));
@@ -251,6 +287,7 @@ int Server::bind() {
     throw Error("cannot listen on " + s.options.host + ":" + std::to_string(s.options.port) +
                 " (taken, or not an address of this machine)");
   }
+  if (s.listening_socket >= 0) ::listen(s.listening_socket, SOMAXCONN);
   return s.options.port;
 }
 
@@ -270,6 +307,7 @@ void Server::run() {
   };
   try {
     auto b = bundle::Bundle::load(s.options.bundle, s.options.precision);
+    warm_up(*b, s.options.batching.max_batch);
     s.batcher = std::make_unique<Batcher>(
         [b](const std::vector<CasePtr>& cases) { return b->predict_batch(cases); },
         s.options.batching, &s.metrics);

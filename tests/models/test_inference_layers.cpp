@@ -126,8 +126,19 @@ TEST(InferenceLayers, AttentionProductsOnStridedViewsEqualMatmul) {
   EXPECT_LT(relative_error(scores, expected), 1e-6);
   const auto attention = at::softmax(scores, -1);
   EXPECT_LT(relative_error(product(attention, v), at::matmul(attention, v)), 1e-6);
-  // bf16 multiplies dense copies of the strided views: LibTorch's own bf16 product runs the same
-  // oneDNN kernel on the same copies.
+}
+
+// bf16 multiplies dense copies of the strided views: LibTorch's own bf16 product runs the same
+// oneDNN kernel on the same copies. oneDNN has no bf16 product for a CPU without AVX-512 (an AVX2
+// AMD EPYC refused to create one), and the models run fp32 there (prepare_for_inference).
+TEST(InferenceLayers, Bf16AttentionProductsAreLibTorchsOwn) {
+  if (!cpu_supports_bf16()) GTEST_SKIP() << "no native bf16 on this CPU";
+  torch::InferenceMode guard;
+  torch::manual_seed(6);
+  const auto qkv =
+      torch::randn({5, 49, 3 * 3 * 32}).view({5, 49, 3, 3, 32}).permute({2, 0, 3, 1, 4});
+  const AttentionProduct product;
+  const auto expected = at::matmul(qkv[0], qkv[1].transpose(-2, -1));
   const auto qkv16 = qkv.to(torch::kBFloat16);
   const auto q16 = qkv16[0], k16 = qkv16[1], v16 = qkv16[2];
   const auto scores16 = product(q16, k16.transpose(-2, -1));

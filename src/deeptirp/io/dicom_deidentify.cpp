@@ -17,6 +17,7 @@
 #include "deeptirp/io/byte_source.h"
 #include "deeptirp/io/deidentify_profile.h"
 #include "deeptirp/io/dicom_tags.h"
+#include "deeptirp/io/dicom_write.h"
 #include "deeptirp/io/progress.h"
 #include "deeptirp/version.h"
 
@@ -34,13 +35,8 @@ std::string value_of(const gdcm::DataElement& de) {
   return s;
 }
 
-// DICOM values have even lengths: UIDs pad with NUL, other text with a space (PS3.5 6.2).
 void set_value(gdcm::DataSet& ds, const gdcm::Tag& tag, gdcm::VR vr, std::string value) {
-  if (value.size() % 2) value.push_back(vr == gdcm::VR::UI ? '\0' : ' ');
-  gdcm::DataElement de(tag);
-  de.SetVR(vr);
-  de.SetByteValue(value.data(), static_cast<gdcm::VL::Type>(value.size()));
-  ds.Replace(de);
+  put_element(ds, tag, vr, std::move(value));
 }
 
 void set_empty(gdcm::DataSet& ds, const gdcm::DataElement& de, gdcm::VR vr) {
@@ -222,16 +218,6 @@ struct Pass {
   }
 };
 
-gdcm::Item code_item(const std::string& value, const std::string& meaning) {
-  gdcm::Item item;
-  item.SetVLToUndefined();
-  gdcm::DataSet& ds = item.GetNestedDataSet();
-  set_value(ds, gdcm::Tag(0x0008, 0x0100), gdcm::VR::SH, value);
-  set_value(ds, gdcm::Tag(0x0008, 0x0102), gdcm::VR::SH, "DCM");
-  set_value(ds, gdcm::Tag(0x0008, 0x0104), gdcm::VR::LO, meaning);
-  return item;
-}
-
 // PS3.3 C.7.1.1: what was done, so that a receiver knows the instance was de-identified and how.
 void record_method(gdcm::DataSet& ds, const DeidentifyOptions& options) {
   const bool shift = options.dates == "shift";
@@ -239,17 +225,12 @@ void record_method(gdcm::DataSet& ds, const DeidentifyOptions& options) {
   set_value(ds, gdcm::Tag(0x0012, 0x0063), gdcm::VR::LO,
             std::string("deeptirp ") + kVersion + ": PS3.15 E.1 basic profile" +
                 (shift ? ", dates shifted" : ", dates removed"));
-  gdcm::SmartPointer<gdcm::SequenceOfItems> codes = new gdcm::SequenceOfItems;
-  codes->SetLengthToUndefined();
-  codes->AddItem(code_item("113100", "Basic Application Confidentiality Profile"));
+  std::vector<gdcm::Item> codes = {
+      code_item("113100", "DCM", "Basic Application Confidentiality Profile")};
   if (shift)
-    codes->AddItem(
-        code_item("113107", "Retain Longitudinal Temporal Information Modified Dates Option"));
-  gdcm::DataElement seq(gdcm::Tag(0x0012, 0x0064));
-  seq.SetVR(gdcm::VR::SQ);
-  seq.SetValue(*codes);
-  seq.SetVLToUndefined();
-  ds.Replace(seq);
+    codes.push_back(code_item("113107", "DCM",
+                              "Retain Longitudinal Temporal Information Modified Dates Option"));
+  put_sequence(ds, gdcm::Tag(0x0012, 0x0064), codes);
   set_value(ds, gdcm::Tag(0x0028, 0x0303), gdcm::VR::CS, shift ? "MODIFIED" : "REMOVED");
 }
 
@@ -277,17 +258,8 @@ std::string Deidentifier::hmac(const std::string& purpose, const std::string& va
   return std::string(reinterpret_cast<const char*>(digest), length);
 }
 
-// 2.25.<a 128-bit number as decimal> (PS3.5 B.2): a UID needing no registered root.
 std::string Deidentifier::remap_uid(const std::string& uid) const {
-  const std::string digest = hmac("uid", uid);
-  unsigned __int128 n = 0;
-  for (int i = 0; i < 16; ++i) n = (n << 8) | static_cast<unsigned char>(digest[i]);
-  std::string digits;
-  do {
-    digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(n % 10)));
-    n /= 10;
-  } while (n > 0);
-  return "2.25." + digits;
+  return uid_from_bytes(hmac("uid", uid));
 }
 
 std::string Deidentifier::pseudonym(const std::string& patient_id) const {

@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdio>
 #include <cstdlib>
+#include <sstream>
 #include <vector>
 
 #include "deeptirp/error.h"
@@ -51,6 +52,18 @@ int run_command(const std::string& command, std::string* output) {
   int status = pclose(pipe);
   if (output) *output = text;
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::optional<std::vector<std::string>> iod_errors(const std::filesystem::path& file) {
+  if (run_command("command -v dciodvfy") != 0) return std::nullopt;
+  std::string report;
+  run_command("dciodvfy " + file.string(), &report);
+  if (std::getenv("DEEPTIRP_SHOW_IOD")) std::printf("%s", report.c_str());
+  std::vector<std::string> errors;
+  std::istringstream lines(report);
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind("Error", 0) == 0) errors.push_back(line);
+  return errors;
 }
 
 std::string reference_python() {

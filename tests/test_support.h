@@ -4,7 +4,9 @@
 
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace deeptirp::testing {
 
@@ -22,6 +24,10 @@ std::string reference_python();
 
 // The message of the deeptirp::Error that `f` throws, or "no error".
 std::string error_of(const std::function<void()>& f);
+
+// The "Error" lines dicom3tools' dciodvfy reports for a DICOM file (its check against the file's
+// IOD), or none at all when dciodvfy is not installed (Debian dicom3tools).
+std::optional<std::vector<std::string>> iod_errors(const std::filesystem::path& file);
 
 }  // namespace deeptirp::testing
 

@@ -12,6 +12,7 @@
 #include "deeptirp/io/byte_source.h"
 #include "deeptirp/io/dicom.h"
 #include "deeptirp/io/dicom_deidentify.h"
+#include "deeptirp/io/dicom_tags.h"
 #include "test_support.h"
 
 namespace deeptirp {
@@ -46,12 +47,7 @@ int deidentify(const std::string& args, std::string* output = nullptr) {
 }
 
 std::string tag_value(const gdcm::DataSet& ds, uint16_t group, uint16_t element) {
-  const gdcm::Tag tag(group, element);
-  if (!ds.FindDataElement(tag) || !ds.GetDataElement(tag).GetByteValue()) return "";
-  const gdcm::ByteValue* bv = ds.GetDataElement(tag).GetByteValue();
-  std::string s(bv->GetPointer(), bv->GetLength());
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\0')) s.pop_back();
-  return s;
+  return text_value(ds, gdcm::Tag(group, element)).value_or("");
 }
 
 gdcm::DataSet data_set(const fs::path& file) {

@@ -9,7 +9,7 @@
 
 #include "deeptirp/data/synth.h"
 #include "deeptirp/io/byte_source.h"
-#include "deeptirp/io/dicom_write.h"
+#include "deeptirp/io/dicom_tags.h"
 #include "deeptirp/pacs/result_dicom.h"
 #include "test_support.h"
 
@@ -51,6 +51,10 @@ bundle::BundlePrediction prediction() {
   return p;
 }
 
+std::string text(const gdcm::DataSet& ds, const Tag& tag) {
+  return text_value(ds, tag).value_or("");
+}
+
 gdcm::DataSet parse(const std::string& bytes) {
   MemoryStream stream(bytes);
   gdcm::Reader reader;
@@ -59,21 +63,9 @@ gdcm::DataSet parse(const std::string& bytes) {
   return reader.GetFile().GetDataSet();
 }
 
-// dciodvfy's errors for a file; skipped when dicom3tools is absent.
-std::vector<std::string> iod_errors(const fs::path& file) {
-  std::string report;
-  testing::run_command("dciodvfy " + file.string(), &report);
-  if (std::getenv("DEEPTIRP_SHOW_IOD")) std::printf("%s", report.c_str());
-  std::vector<std::string> errors;
-  std::istringstream lines(report);
-  for (std::string line; std::getline(lines, line);)
-    if (line.rfind("Error", 0) == 0) errors.push_back(line);
-  return errors;
-}
-
 void check_with_tools(const fs::path& file) {
-  if (testing::run_command("command -v dciodvfy") == 0)
-    EXPECT_EQ(iod_errors(file), std::vector<std::string>{}) << file;
+  if (const auto errors = testing::iod_errors(file))
+    EXPECT_EQ(*errors, std::vector<std::string>{}) << file;
   else
     std::printf("dciodvfy (dicom3tools) not installed: IOD check skipped\n");
   const std::string python = testing::reference_python();
@@ -95,10 +87,10 @@ TEST(ResultDicom, StructuredReportReferencesItsSourceAndPassesTheIodCheck) {
   check_with_tools(file);
 
   const gdcm::DataSet src = parse(source), ds = parse(sr);
-  EXPECT_EQ(element_string(ds, Tag(0x0020, 0x000d)), element_string(src, Tag(0x0020, 0x000d)));
-  EXPECT_EQ(element_string(ds, Tag(0x0010, 0x0020)), element_string(src, Tag(0x0010, 0x0020)));
-  EXPECT_NE(element_string(ds, Tag(0x0020, 0x000e)), element_string(src, Tag(0x0020, 0x000e)));
-  EXPECT_EQ(element_string(ds, Tag(0x0008, 0x0060)), "SR");
+  EXPECT_EQ(text(ds, Tag(0x0020, 0x000d)), text(src, Tag(0x0020, 0x000d)));
+  EXPECT_EQ(text(ds, Tag(0x0010, 0x0020)), text(src, Tag(0x0010, 0x0020)));
+  EXPECT_NE(text(ds, Tag(0x0020, 0x000e)), text(src, Tag(0x0020, 0x000e)));
+  EXPECT_EQ(text(ds, Tag(0x0008, 0x0060)), "SR");
   // The content: the source image referenced, the probabilities and the class.
   const auto content = ds.GetDataElement(Tag(0x0040, 0xa730)).GetValueAsSQ();
   ASSERT_TRUE(content);
@@ -106,21 +98,20 @@ TEST(ResultDicom, StructuredReportReferencesItsSourceAndPassesTheIodCheck) {
   std::string referenced, predicted;
   for (gdcm::SequenceOfItems::SizeType i = 1; i <= content->GetNumberOfItems(); ++i) {
     const gdcm::DataSet& item = content->GetItem(i).GetNestedDataSet();
-    const std::string type = element_string(item, Tag(0x0040, 0xa040));
+    const std::string type = text(item, Tag(0x0040, 0xa040));
     const auto name = item.GetDataElement(Tag(0x0040, 0xa043)).GetValueAsSQ();
-    const std::string code =
-        element_string(name->GetItem(1).GetNestedDataSet(), Tag(0x0008, 0x0100));
+    const std::string code = text(name->GetItem(1).GetNestedDataSet(), Tag(0x0008, 0x0100));
     if (type == "IMAGE") {
       const auto ref = item.GetDataElement(Tag(0x0008, 0x1199)).GetValueAsSQ();
-      referenced = element_string(ref->GetItem(1).GetNestedDataSet(), Tag(0x0008, 0x1155));
+      referenced = text(ref->GetItem(1).GetNestedDataSet(), Tag(0x0008, 0x1155));
     } else if (type == "NUM") {
       const auto measured = item.GetDataElement(Tag(0x0040, 0xa300)).GetValueAsSQ();
-      numbers[code] = element_string(measured->GetItem(1).GetNestedDataSet(), Tag(0x0040, 0xa30a));
+      numbers[code] = text(measured->GetItem(1).GetNestedDataSet(), Tag(0x0040, 0xa30a));
     } else if (code == "CLASS") {
-      predicted = element_string(item, Tag(0x0040, 0xa160));
+      predicted = text(item, Tag(0x0040, 0xa160));
     }
   }
-  EXPECT_EQ(referenced, element_string(src, Tag(0x0008, 0x0018)));
+  EXPECT_EQ(referenced, text(src, Tag(0x0008, 0x0018)));
   EXPECT_EQ(numbers, (std::map<std::string, std::string>{{"P-b0", "0.8125"},
                                                          {"P-clinical", "0.25"},
                                                          {"P-ensemble", "0.6875"},
@@ -131,12 +122,11 @@ TEST(ResultDicom, StructuredReportReferencesItsSourceAndPassesTheIodCheck) {
   // The same radiograph and bundle give the same instance: stored again, it replaces.
   const gdcm::DataSet again =
       parse(structured_report(source, s.source.string(), prediction(), identity()));
-  EXPECT_EQ(element_string(again, Tag(0x0008, 0x0018)), element_string(ds, Tag(0x0008, 0x0018)));
+  EXPECT_EQ(text(again, Tag(0x0008, 0x0018)), text(ds, Tag(0x0008, 0x0018)));
   ResultIdentity other = identity();
   other.bundle_id = "fedcba9876543210";
-  EXPECT_NE(element_string(parse(structured_report(source, "x", prediction(), other)),
-                           Tag(0x0008, 0x0018)),
-            element_string(ds, Tag(0x0008, 0x0018)));
+  EXPECT_NE(text(parse(structured_report(source, "x", prediction(), other)), Tag(0x0008, 0x0018)),
+            text(ds, Tag(0x0008, 0x0018)));
 }
 
 TEST(ResultDicom, HeatMapCaptureIsAValidSecondaryCaptureOfItsSource) {
@@ -148,9 +138,9 @@ TEST(ResultDicom, HeatMapCaptureIsAValidSecondaryCaptureOfItsSource) {
   std::ofstream(file, std::ios::binary) << sc;
   check_with_tools(file);
   const gdcm::DataSet src = parse(source), ds = parse(sc);
-  EXPECT_EQ(element_string(ds, Tag(0x0020, 0x000d)), element_string(src, Tag(0x0020, 0x000d)));
-  EXPECT_EQ(element_string(ds, Tag(0x0028, 0x0004)), "RGB");
-  EXPECT_EQ(element_string(ds, Tag(0x0008, 0x0016)), "1.2.840.10008.5.1.4.1.1.7");
+  EXPECT_EQ(text(ds, Tag(0x0020, 0x000d)), text(src, Tag(0x0020, 0x000d)));
+  EXPECT_EQ(text(ds, Tag(0x0028, 0x0004)), "RGB");
+  EXPECT_EQ(text(ds, Tag(0x0008, 0x0016)), "1.2.840.10008.5.1.4.1.1.7");
   EXPECT_THROW(heat_map_capture(source, "x", cv::Mat(4, 4, CV_8UC1), identity()), Error);
   EXPECT_THROW(heat_map_capture(source.substr(0, 300), "cut.dcm", overlay, identity()), Error);
 }

@@ -77,7 +77,8 @@ bundle::BundlePrediction direct(const std::string& bytes, std::optional<RoiBox> 
   in.roi = roi;
   in.clinical = std::move(clinical);
   in.name = "the request's image";  // as the service names every request's image
-  return bundle::Bundle::load(tiny().bundle)->predict(in);
+  static const auto bundle = bundle::Bundle::load(tiny().bundle);
+  return bundle->predict(in);
 }
 
 json post_image(httplib::Client& c, const std::string& body, int* status = nullptr) {

@@ -102,8 +102,9 @@ std::shared_ptr<const Bundle> Bundle::load(const fs::path& folder, const std::st
   b.folder = folder;
   if (!fs::is_directory(folder)) throw Error(folder.string() + ": no such bundle folder");
   const fs::path path = folder / kMetadataFile;
-  BundleMetadata metadata = parse_metadata(read_file_bytes(path), path);
-  b.id = sha256_file(path).substr(0, 16);
+  const std::string metadata_bytes = read_file_bytes(path);
+  BundleMetadata metadata = parse_metadata(metadata_bytes, path);
+  b.id = hex_digits(sha256_digest(metadata_bytes)).substr(0, 16);
   check_files(folder, metadata.json["files"]);
   b.metadata = std::move(metadata.json);
   b.image_names = std::move(metadata.image_names);

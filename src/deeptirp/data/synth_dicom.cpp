@@ -14,21 +14,9 @@
 
 #include "deeptirp/data/synth_internal.h"
 #include "deeptirp/error.h"
+#include "deeptirp/io/dicom_write.h"
 
 namespace deeptirp::synth {
-namespace {
-
-void put(gdcm::DataSet& ds, std::uint16_t group, std::uint16_t element, const char* vr,
-         std::string value) {
-  const gdcm::VR::VRType type = gdcm::VR::GetVRType(vr);
-  if (value.size() % 2) value += type == gdcm::VR::UI ? '\0' : ' ';  // even length (PS3.5 7.1)
-  gdcm::DataElement de(gdcm::Tag(group, element));
-  de.SetVR(type);
-  de.SetByteValue(value.data(), static_cast<std::uint32_t>(value.size()));
-  ds.Replace(de);
-}
-
-}  // namespace
 
 std::string encode_dicom(const cv::Mat& stored, const DicomFields& f) {
   CV_Assert(stored.type() == CV_16UC1 && stored.isContinuous());
@@ -68,29 +56,31 @@ std::string encode_dicom(const cv::Mat& stored, const DicomFields& f) {
     writer.SetImage(*image);
   }
   gdcm::DataSet& ds = writer.GetFile().GetDataSet();
-  put(ds, 0x0008, 0x0016, "UI", "1.2.840.10008.5.1.4.1.1.1");  // Computed Radiography Image
-  put(ds, 0x0008, 0x0018, "UI", f.instance_uid);
-  put(ds, 0x0008, 0x0020, "DA", "20200101");
-  put(ds, 0x0008, 0x0030, "TM", "120000");
-  put(ds, 0x0008, 0x0060, "CS", "CR");
-  put(ds, 0x0008, 0x0070, "LO", "deeptirp synth");
-  put(ds, 0x0010, 0x0010, "PN", f.patient_name);
-  put(ds, 0x0010, 0x0020, "LO", f.patient_id);
-  put(ds, 0x0018, 0x0015, "CS", f.body_part);
-  put(ds, 0x0018, 0x5101, "CS", f.view_position);
-  put(ds, 0x0020, 0x000d, "UI", f.study_uid);
-  put(ds, 0x0020, 0x000e, "UI", f.series_uid);
-  put(ds, 0x0020, 0x0010, "SH", "1");
+  put_element(ds, gdcm::Tag(0x0008, 0x0016), gdcm::VR::UI,
+              "1.2.840.10008.5.1.4.1.1.1");  // Computed Radiography Image
+  put_element(ds, gdcm::Tag(0x0008, 0x0018), gdcm::VR::UI, f.instance_uid);
+  put_element(ds, gdcm::Tag(0x0008, 0x0020), gdcm::VR::DA, "20200101");
+  put_element(ds, gdcm::Tag(0x0008, 0x0030), gdcm::VR::TM, "120000");
+  put_element(ds, gdcm::Tag(0x0008, 0x0060), gdcm::VR::CS, "CR");
+  put_element(ds, gdcm::Tag(0x0008, 0x0070), gdcm::VR::LO, "deeptirp synth");
+  put_element(ds, gdcm::Tag(0x0010, 0x0010), gdcm::VR::PN, f.patient_name);
+  put_element(ds, gdcm::Tag(0x0010, 0x0020), gdcm::VR::LO, f.patient_id);
+  put_element(ds, gdcm::Tag(0x0018, 0x0015), gdcm::VR::CS, f.body_part);
+  put_element(ds, gdcm::Tag(0x0018, 0x5101), gdcm::VR::CS, f.view_position);
+  put_element(ds, gdcm::Tag(0x0020, 0x000d), gdcm::VR::UI, f.study_uid);
+  put_element(ds, gdcm::Tag(0x0020, 0x000e), gdcm::VR::UI, f.series_uid);
+  put_element(ds, gdcm::Tag(0x0020, 0x0010), gdcm::VR::SH, "1");
   // Type 2C in the CR IOD (a limb is a paired body part; a projection radiograph has no Image
   // Orientation): present, and empty, as the synthetic images have no side or orientation.
-  put(ds, 0x0020, 0x0020, "CS", "");  // Patient Orientation
-  put(ds, 0x0020, 0x0060, "CS", "");  // Laterality
-  put(ds, 0x0020, 0x0011, "IS", std::to_string(f.series_number));
-  put(ds, 0x0020, 0x0013, "IS", std::to_string(f.instance_number));
+  put_element(ds, gdcm::Tag(0x0020, 0x0020), gdcm::VR::CS, "");  // Patient Orientation
+  put_element(ds, gdcm::Tag(0x0020, 0x0060), gdcm::VR::CS, "");  // Laterality
+  put_element(ds, gdcm::Tag(0x0020, 0x0011), gdcm::VR::IS, std::to_string(f.series_number));
+  put_element(ds, gdcm::Tag(0x0020, 0x0013), gdcm::VR::IS, std::to_string(f.instance_number));
   // GDCM's writer consults the data set for this before it fills in the image's own attributes.
-  put(ds, 0x0028, 0x0004, "CS", f.monochrome1 ? "MONOCHROME1" : "MONOCHROME2");
-  put(ds, 0x0028, 0x1050, "DS", "2048");  // the whole 12-bit range
-  put(ds, 0x0028, 0x1051, "DS", "4096");
+  put_element(ds, gdcm::Tag(0x0028, 0x0004), gdcm::VR::CS,
+              f.monochrome1 ? "MONOCHROME1" : "MONOCHROME2");
+  put_element(ds, gdcm::Tag(0x0028, 0x1050), gdcm::VR::DS, "2048");  // the whole 12-bit range
+  put_element(ds, gdcm::Tag(0x0028, 0x1051), gdcm::VR::DS, "4096");
 
   std::ostringstream out;
   writer.SetStream(out);

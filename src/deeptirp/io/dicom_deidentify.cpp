@@ -7,7 +7,7 @@
 #include <openssl/hmac.h>
 
 #include <algorithm>
-#include <cstdio>
+#include <boost/date_time/gregorian/gregorian.hpp>
 #include <map>
 #include <random>
 #include <sstream>
@@ -19,6 +19,7 @@
 #include "deeptirp/io/dicom_tags.h"
 #include "deeptirp/io/dicom_write.h"
 #include "deeptirp/io/progress.h"
+#include "deeptirp/io/sha256.h"
 #include "deeptirp/version.h"
 
 namespace deeptirp {
@@ -27,17 +28,7 @@ namespace {
 const gdcm::Tag kPatientName(0x0010, 0x0010), kPatientId(0x0010, 0x0020),
     kSopInstanceUid(0x0008, 0x0018), kBurnedInAnnotation(0x0028, 0x0301);
 
-std::string value_of(const gdcm::DataElement& de) {
-  const gdcm::ByteValue* bv = de.GetByteValue();
-  if (!bv) return "";
-  std::string s(bv->GetPointer(), bv->GetLength());
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\0')) s.pop_back();
-  return s;
-}
-
-void set_value(gdcm::DataSet& ds, const gdcm::Tag& tag, gdcm::VR vr, std::string value) {
-  put_element(ds, tag, vr, std::move(value));
-}
+std::string value_of(const gdcm::DataElement& de) { return text_value(de).value_or(""); }
 
 void set_empty(gdcm::DataSet& ds, const gdcm::DataElement& de, gdcm::VR vr) {
   gdcm::DataElement empty(de.GetTag());
@@ -59,39 +50,17 @@ std::string join_values(const std::vector<std::string>& values) {
   return out;
 }
 
-// Days since 1970-01-01 of a proleptic Gregorian date and back (H. Hinnant's algorithms).
-long days_from_civil(long y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const long era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<long>(doe) - 719468;
-}
-
-std::string civil_from_days(long z) {
-  z += 719468;
-  const long era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  const long y = static_cast<long>(yoe) + era * 400 + (m <= 2);
-  char out[48];
-  std::snprintf(out, sizeof out, "%04ld%02u%02u", y, m, d);
-  return out;
-}
-
 // A DA value (or a DT's date part) moved by `days`; a value that is not YYYYMMDD is removed
 // rather than kept, as it cannot be shifted.
 std::optional<std::string> shift_date(const std::string& value, int days) {
   if (value.size() < 8 || value.find_first_not_of("0123456789") < 8) return std::nullopt;
-  const long y = std::stol(value.substr(0, 4));
-  const unsigned m = std::stoul(value.substr(4, 2)), d = std::stoul(value.substr(6, 2));
-  if (m < 1 || m > 12 || d < 1 || d > 31) return std::nullopt;
-  return civil_from_days(days_from_civil(y, m, d) + days) + value.substr(8);
+  try {
+    const boost::gregorian::date date(std::stoi(value.substr(0, 4)), std::stoi(value.substr(4, 2)),
+                                      std::stoi(value.substr(6, 2)));
+    return boost::gregorian::to_iso_string(date + boost::gregorian::days(days)) + value.substr(8);
+  } catch (const std::out_of_range&) {  // no such day (Boost's bad_day_of_month and the like)
+    return std::nullopt;
+  }
 }
 
 // UIDs that name a kind of object, not an object: kept even when they are not in GDCM's table of
@@ -174,7 +143,7 @@ struct Pass {
         set_empty(ds, de, vr);
         return;
       case ProfileAction::kPseudonym:
-        set_value(ds, de.GetTag(), vr, pseudonym);
+        put_element(ds, de.GetTag(), vr, pseudonym);
         return;
       case ProfileAction::kDate:
         date(ds, de, vr, /*type2=*/true);
@@ -191,7 +160,7 @@ struct Pass {
         if (!shifted) return type2 ? set_empty(ds, de, vr) : void(ds.Remove(de.GetTag()));
         v = *shifted;
       }
-      if (!values.empty()) set_value(ds, de.GetTag(), vr, join_values(values));
+      if (!values.empty()) put_element(ds, de.GetTag(), vr, join_values(values));
     } else if (type2) {
       set_empty(ds, de, vr);
     } else {
@@ -203,7 +172,7 @@ struct Pass {
     std::vector<std::string> values = split_values(value_of(de));
     for (auto& v : values)
       if (!v.empty() && !is_standard_uid(v)) v = deidentifier.remap_uid(v);
-    set_value(ds, de.GetTag(), gdcm::VR::UI, join_values(values));
+    put_element(ds, de.GetTag(), gdcm::VR::UI, join_values(values));
   }
 
   void sequence(gdcm::DataSet& ds, const gdcm::DataElement& de) {
@@ -221,17 +190,17 @@ struct Pass {
 // PS3.3 C.7.1.1: what was done, so that a receiver knows the instance was de-identified and how.
 void record_method(gdcm::DataSet& ds, const DeidentifyOptions& options) {
   const bool shift = options.dates == "shift";
-  set_value(ds, gdcm::Tag(0x0012, 0x0062), gdcm::VR::CS, "YES");
-  set_value(ds, gdcm::Tag(0x0012, 0x0063), gdcm::VR::LO,
-            std::string("deeptirp ") + kVersion + ": PS3.15 E.1 basic profile" +
-                (shift ? ", dates shifted" : ", dates removed"));
+  put_element(ds, gdcm::Tag(0x0012, 0x0062), gdcm::VR::CS, "YES");
+  put_element(ds, gdcm::Tag(0x0012, 0x0063), gdcm::VR::LO,
+              std::string("deeptirp ") + kVersion + ": PS3.15 E.1 basic profile" +
+                  (shift ? ", dates shifted" : ", dates removed"));
   std::vector<gdcm::Item> codes = {
       code_item("113100", "DCM", "Basic Application Confidentiality Profile")};
   if (shift)
     codes.push_back(code_item("113107", "DCM",
                               "Retain Longitudinal Temporal Information Modified Dates Option"));
   put_sequence(ds, gdcm::Tag(0x0012, 0x0064), codes);
-  set_value(ds, gdcm::Tag(0x0028, 0x0303), gdcm::VR::CS, shift ? "MODIFIED" : "REMOVED");
+  put_element(ds, gdcm::Tag(0x0028, 0x0303), gdcm::VR::CS, shift ? "MODIFIED" : "REMOVED");
 }
 
 std::string random_secret() {
@@ -263,14 +232,7 @@ std::string Deidentifier::remap_uid(const std::string& uid) const {
 }
 
 std::string Deidentifier::pseudonym(const std::string& patient_id) const {
-  static const char* hex = "0123456789ABCDEF";
-  const std::string digest = hmac("patient", patient_id);
-  std::string out = "DEID-";
-  for (int i = 0; i < 6; ++i) {
-    out.push_back(hex[static_cast<unsigned char>(digest[i]) >> 4]);
-    out.push_back(hex[static_cast<unsigned char>(digest[i]) & 15]);
-  }
-  return out;
+  return "DEID-" + hex_digits(hmac("patient", patient_id).substr(0, 6));
 }
 
 // Into the past by 1 to 3650 days, the same for every date of one patient.
@@ -292,24 +254,23 @@ DeidentifiedInstance Deidentifier::apply(std::string_view bytes, const std::stri
     throw Error(name + ": no SOP Instance UID (0008,0018); not a DICOM instance");
 
   DeidentifiedInstance out;
-  if (ds.FindDataElement(kBurnedInAnnotation) &&
-      value_of(ds.GetDataElement(kBurnedInAnnotation)) == "YES")
+  if (text_value(ds, kBurnedInAnnotation) == "YES")
     out.warnings.push_back(name +
                            ": Burned In Annotation (0028,0301) is YES: text in the pixels may "
                            "identify the patient, and de-identification leaves pixels unchanged");
-  const std::string patient_id =
-      ds.FindDataElement(kPatientId) ? value_of(ds.GetDataElement(kPatientId)) : "";
+  const std::string patient_id = text_value(ds, kPatientId).value_or("");
   Pass pass{*this, options_, file, pseudonym(patient_id), date_shift_days(patient_id)};
   pass.apply(ds);
-  if (!ds.FindDataElement(kPatientName)) set_value(ds, kPatientName, gdcm::VR::PN, pass.pseudonym);
-  if (!ds.FindDataElement(kPatientId)) set_value(ds, kPatientId, gdcm::VR::LO, pass.pseudonym);
+  if (!ds.FindDataElement(kPatientName))
+    put_element(ds, kPatientName, gdcm::VR::PN, pass.pseudonym);
+  if (!ds.FindDataElement(kPatientId)) put_element(ds, kPatientId, gdcm::VR::LO, pass.pseudonym);
   record_method(ds, options_);
-  out.sop_instance_uid = value_of(ds.GetDataElement(kSopInstanceUid));
+  out.sop_instance_uid = text_value(ds, kSopInstanceUid).value_or("");
 
   // The meta group follows the data set (its Media Storage SOP Instance UID, group length);
   // GDCM's writer rewrites it from the data set, keeping the transfer syntax.
   gdcm::FileMetaInformation& meta = file.GetHeader();
-  set_value(meta, gdcm::Tag(0x0002, 0x0003), gdcm::VR::UI, out.sop_instance_uid);
+  put_element(meta, gdcm::Tag(0x0002, 0x0003), gdcm::VR::UI, out.sop_instance_uid);
   std::ostringstream written;
   gdcm::Writer writer;
   writer.SetStream(written);

@@ -12,23 +12,26 @@
 #include "deeptirp/error.h"
 
 namespace deeptirp {
+std::optional<std::string> text_value(const gdcm::DataElement& de) {
+  const gdcm::ByteValue* value = de.GetByteValue();
+  if (!value) return std::nullopt;
+  std::string text(value->GetPointer(), value->GetLength());
+  const auto first = text.find_first_not_of(" \0", 0, 2);
+  if (first == std::string::npos) return std::nullopt;
+  return text.substr(first, text.find_last_not_of(" \0", std::string::npos, 2) - first + 1);
+}
+
+std::optional<std::string> text_value(const gdcm::DataSet& ds, const gdcm::Tag& tag) {
+  if (!ds.FindDataElement(tag)) return std::nullopt;
+  return text_value(ds.GetDataElement(tag));
+}
+
 namespace {
 
 std::string tag_name(const gdcm::Tag& tag) {
   char text[16];
   std::snprintf(text, sizeof text, "(%04X,%04X)", tag.GetGroup(), tag.GetElement());
   return text;
-}
-
-// Text VRs (CS, DS, IS, LO, UI) are padded with spaces or NUL to an even length.
-std::optional<std::string> text_value(const gdcm::DataSet& ds, const gdcm::Tag& tag) {
-  if (!ds.FindDataElement(tag)) return std::nullopt;
-  const gdcm::ByteValue* value = ds.GetDataElement(tag).GetByteValue();
-  if (!value) return std::nullopt;
-  std::string text(value->GetPointer(), value->GetLength());
-  const auto first = text.find_first_not_of(" \0", 0, 2);
-  if (first == std::string::npos) return std::nullopt;
-  return text.substr(first, text.find_last_not_of(" \0", std::string::npos, 2) - first + 1);
 }
 
 // First value of a DS or IS element (they may hold several, separated by '\').

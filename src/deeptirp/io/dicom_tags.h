@@ -19,6 +19,11 @@ inline const gdcm::Tag kVoiLutSequence(0x0028, 0x3010);
 // whole (GDCM aborts on a truncated file), or throws Error naming `name`.
 DicomStructure read_checked(gdcm::Reader& reader, std::string_view bytes, const std::string& name);
 
+// A text element's value (CS, DA, DS, IS, LO, PN, SH, UI...) without the spaces or NULs that pad
+// it; none when absent or empty.
+std::optional<std::string> text_value(const gdcm::DataElement& de);
+std::optional<std::string> text_value(const gdcm::DataSet& ds, const gdcm::Tag& tag);
+
 // `name` labels error messages (a DS value that is not a number names its tag).
 DicomHeader header_from_file(const gdcm::File& file, const std::string& name);
 

@@ -1,9 +1,9 @@
 #include "deeptirp/io/dicom_write.h"
 
 #include <gdcmSequenceOfItems.h>
-#include <openssl/evp.h>
 
 #include "deeptirp/error.h"
+#include "deeptirp/io/sha256.h"
 
 namespace deeptirp {
 
@@ -37,15 +37,6 @@ gdcm::Item code_item(const std::string& value, const std::string& scheme,
   return item;
 }
 
-std::string element_string(const gdcm::DataSet& ds, const gdcm::Tag& tag) {
-  if (!ds.FindDataElement(tag)) return "";
-  const gdcm::ByteValue* bv = ds.GetDataElement(tag).GetByteValue();
-  if (!bv) return "";
-  std::string s(bv->GetPointer(), bv->GetLength());
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\0')) s.pop_back();
-  return s;
-}
-
 std::string uid_from_bytes(std::string_view bytes) {
   if (bytes.size() < 16) throw Error("uid_from_bytes needs 16 bytes");
   unsigned __int128 n = 0;
@@ -58,12 +49,6 @@ std::string uid_from_bytes(std::string_view bytes) {
   return "2.25." + digits;
 }
 
-std::string derived_uid(std::string_view text) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr) != 1)
-    throw Error("SHA-256 failed");
-  return uid_from_bytes(std::string_view(reinterpret_cast<const char*>(digest), length));
-}
+std::string derived_uid(std::string_view text) { return uid_from_bytes(sha256_digest(text)); }
 
 }  // namespace deeptirp

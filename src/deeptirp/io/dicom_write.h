@@ -22,9 +22,6 @@ void put_sequence(gdcm::DataSet& ds, const gdcm::Tag& tag, const std::vector<gdc
 gdcm::Item code_item(const std::string& value, const std::string& scheme,
                      const std::string& meaning);
 
-// The element's string value without its padding; "" when absent or empty.
-std::string element_string(const gdcm::DataSet& ds, const gdcm::Tag& tag);
-
 // 2.25.<the first 16 bytes as a decimal number> (PS3.5 B.2): a UID that needs no registered root.
 std::string uid_from_bytes(std::string_view bytes);
 // The 2.25 UID of `text`'s SHA-256: the same text, the same UID.

@@ -26,11 +26,23 @@ std::string sha256_file(const std::filesystem::path& path) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   EVP_DigestFinal_ex(context.get(), digest, &length);
+  return hex_digits(std::string_view(reinterpret_cast<const char*>(digest), length));
+}
+
+std::string sha256_digest(std::string_view bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr) != 1)
+    throw Error("OpenSSL's SHA-256 failed");
+  return std::string(reinterpret_cast<const char*>(digest), length);
+}
+
+std::string hex_digits(std::string_view bytes) {
   static const char* hex = "0123456789abcdef";
   std::string out;
-  for (unsigned int i = 0; i < length; ++i) {
-    out += hex[digest[i] >> 4];
-    out += hex[digest[i] & 15];
+  for (const char c : bytes) {
+    out += hex[static_cast<unsigned char>(c) >> 4];
+    out += hex[static_cast<unsigned char>(c) & 15];
   }
   return out;
 }

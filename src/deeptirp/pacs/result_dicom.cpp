@@ -39,10 +39,10 @@ Source read_source(std::string_view bytes, const std::string& name) {
   read_checked(reader, bytes, name);
   const gdcm::DataSet& ds = reader.GetFile().GetDataSet();
   Source s;
-  s.study_uid = element_string(ds, Tag(0x0020, 0x000d));
-  s.series_uid = element_string(ds, Tag(0x0020, 0x000e));
-  s.sop_class = element_string(ds, Tag(0x0008, 0x0016));
-  s.sop_instance = element_string(ds, Tag(0x0008, 0x0018));
+  s.study_uid = text_value(ds, Tag(0x0020, 0x000d)).value_or("");
+  s.series_uid = text_value(ds, Tag(0x0020, 0x000e)).value_or("");
+  s.sop_class = text_value(ds, Tag(0x0008, 0x0016)).value_or("");
+  s.sop_instance = text_value(ds, Tag(0x0008, 0x0018)).value_or("");
   if (s.study_uid.empty() || s.series_uid.empty() || s.sop_class.empty() || s.sop_instance.empty())
     throw Error(name +
                 ": a result needs the source's Study, Series and SOP Instance UIDs and "
@@ -53,7 +53,7 @@ Source read_source(std::string_view bytes, const std::string& name) {
       {Tag(0x0010, 0x0040), VR::CS}, {Tag(0x0008, 0x0020), VR::DA}, {Tag(0x0008, 0x0030), VR::TM},
       {Tag(0x0008, 0x0090), VR::PN}, {Tag(0x0020, 0x0010), VR::SH}, {Tag(0x0008, 0x0050), VR::SH}};
   for (const auto& [tag, vr] : copied)
-    put_element(s.patient_and_study, tag, vr, element_string(ds, tag));
+    put_element(s.patient_and_study, tag, vr, text_value(ds, tag).value_or(""));
   put_element(s.patient_and_study, Tag(0x0020, 0x000d), VR::UI, s.study_uid);
   return s;
 }
@@ -142,13 +142,13 @@ gdcm::Item evidence(const Source& s) {
   return study;
 }
 
-std::string write(gdcm::File& file) {
-  file.GetHeader().SetDataSetTransferSyntax(gdcm::TransferSyntax::ExplicitVRLittleEndian);
+// Explicit VR little endian, the transfer syntax every PACS accepts.
+std::string write(gdcm::Writer& writer, const std::string& what) {
+  writer.GetFile().GetHeader().SetDataSetTransferSyntax(
+      gdcm::TransferSyntax::ExplicitVRLittleEndian);
   std::ostringstream out;
-  gdcm::Writer writer;
   writer.SetStream(out);
-  writer.SetFile(file);
-  if (!writer.Write()) throw Error("GDCM could not write a result instance");
+  if (!writer.Write()) throw Error(what + ": GDCM could not write the result");
   return out.str();
 }
 
@@ -157,9 +157,8 @@ std::string write(gdcm::File& file) {
 std::string structured_report(std::string_view source, const std::string& name,
                               const bundle::BundlePrediction& p, const ResultIdentity& id) {
   const Source s = read_source(source, name);
-  // Heap-held: gdcm::Writer keeps a counted reference to its file and deletes it at 0.
-  gdcm::SmartPointer<gdcm::File> file = new gdcm::File;
-  gdcm::DataSet& ds = file->GetDataSet();
+  gdcm::Writer writer;
+  gdcm::DataSet& ds = writer.GetFile().GetDataSet();
   common(ds, s, kEnhancedSr, "SR", "sr", id);
   put_sequence(ds, Tag(0x0008, 0x1111), {});  // Referenced Performed Procedure Step (Type 2)
   put_element(ds, Tag(0x0040, 0xa491), VR::CS, "COMPLETE");
@@ -192,7 +191,7 @@ std::string structured_report(std::string_view source, const std::string& name,
   content.push_back(number_item("THRESHOLD", "Threshold of the ensemble", id.threshold));
   content.push_back(text_item(code_item("CLASS", kScheme, "Predicted class"), p.predicted_class));
   put_sequence(ds, Tag(0x0040, 0xa730), content);
-  return write(*file);
+  return write(writer, name);
 }
 
 std::string heat_map_capture(std::string_view source, const std::string& name,
@@ -222,18 +221,9 @@ std::string heat_map_capture(std::string_view source, const std::string& name,
   put_element(ds, Tag(0x0020, 0x0020), VR::CS, "");  // Patient Orientation (Type 2C)
   put_element(ds, Tag(0x0020, 0x0060), VR::CS, "");  // Laterality (Type 2C)
   put_element(ds, Tag(0x0028, 0x0301), VR::CS, "NO");
-  gdcm::Item derivation = code_item("113076", "DCM", "Segmentation");
-  gdcm::Item source_image;
-  source_image.SetVLToUndefined();
-  put_element(source_image.GetNestedDataSet(), Tag(0x0008, 0x1150), VR::UI, s.sop_class);
-  put_element(source_image.GetNestedDataSet(), Tag(0x0008, 0x1155), VR::UI, s.sop_instance);
-  put_sequence(ds, Tag(0x0008, 0x2112), {source_image});  // Source Image Sequence
-  writer.GetFile().GetHeader().SetDataSetTransferSyntax(
-      gdcm::TransferSyntax::ExplicitVRLittleEndian);
-  std::ostringstream out;
-  writer.SetStream(out);
-  if (!writer.Write()) throw Error(name + ": GDCM could not write the heat map capture");
-  return out.str();
+  put_sequence(ds, Tag(0x0008, 0x2112),
+               {referenced_sop(s.sop_class, s.sop_instance)});  // Source Image Sequence
+  return write(writer, name);
 }
 
 }  // namespace deeptirp::pacs

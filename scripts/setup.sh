@@ -24,6 +24,7 @@ test_only=(
   clang libclang-rt-14-dev  # the fuzz harnesses (tests/fuzz/run.sh): libFuzzer, ASan, UBSan
   dicom3tools  # dciodvfy: the synthetic DICOMs checked against their IOD
   curl  # bench/run_serve_load.sh
+  orthanc dcmtk  # pacs watch's tests: a real Orthanc, radiographs sent by storescu (C-STORE)
 )
 
 packages=("${runtime_and_build[@]}")

@@ -1,32 +1,14 @@
 // deeptirp serve: a deployable bundle behind HTTP (serve/server.h), until SIGTERM or SIGINT.
-#include <signal.h>
 #include <unistd.h>
 
 #include <iostream>
-#include <thread>
 
 #include "cli/command.h"
+#include "cli/signals.h"
 #include "deeptirp/serve/server.h"
 
 namespace deeptirp::cli {
 namespace {
-
-// Blocks SIGTERM and SIGINT in every thread (the mask is inherited, so this comes before the
-// server starts any) and stops the server gracefully from a thread that waits for them.
-std::thread stop_on_signal(serve::Server& server) {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  return std::thread([&server, signals] {
-    int signal = 0;
-    sigwait(&signals, &signal);
-    std::cerr << "deeptirp serve: " << (signal == SIGTERM ? "SIGTERM" : "SIGINT")
-              << ": finishing the requests in flight\n";
-    server.stop();
-  });
-}
 
 void add_serve(CLI::App& app) {
   auto o = std::make_shared<serve::ServeOptions>();
@@ -78,7 +60,10 @@ void add_serve(CLI::App& app) {
     o->max_body_bytes = *max_body_mb << 20;
     o->log = &std::cerr;
     serve::Server server(*o);
-    std::thread signals = stop_on_signal(server);
+    std::thread signals = on_stop_signal([&server](const char* name) {
+      std::cerr << "deeptirp serve: " << name << ": finishing the requests in flight\n";
+      server.stop();
+    });
     const int port = server.bind();
     std::cerr << "deeptirp serve: listening on http://" << o->host << ":" << port
               << " (loading the bundle)\n";

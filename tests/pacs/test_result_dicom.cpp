@@ -123,6 +123,8 @@ TEST(ResultDicom, StructuredReportReferencesItsSourceAndPassesTheIodCheck) {
   const gdcm::DataSet again =
       parse(structured_report(source, s.source.string(), prediction(), identity()));
   EXPECT_EQ(text(again, Tag(0x0008, 0x0018)), text(ds, Tag(0x0008, 0x0018)));
+  EXPECT_EQ(result_uids(text(src, Tag(0x0008, 0x0018)), identity().bundle_id).report,
+            text(ds, Tag(0x0008, 0x0018)));
   ResultIdentity other = identity();
   other.bundle_id = "fedcba9876543210";
   EXPECT_NE(text(parse(structured_report(source, "x", prediction(), other)), Tag(0x0008, 0x0018)),
@@ -141,6 +143,8 @@ TEST(ResultDicom, HeatMapCaptureIsAValidSecondaryCaptureOfItsSource) {
   EXPECT_EQ(text(ds, Tag(0x0020, 0x000d)), text(src, Tag(0x0020, 0x000d)));
   EXPECT_EQ(text(ds, Tag(0x0028, 0x0004)), "RGB");
   EXPECT_EQ(text(ds, Tag(0x0008, 0x0016)), "1.2.840.10008.5.1.4.1.1.7");
+  EXPECT_EQ(result_uids(text(src, Tag(0x0008, 0x0018)), identity().bundle_id).capture,
+            text(ds, Tag(0x0008, 0x0018)));
   EXPECT_THROW(heat_map_capture(source, "x", cv::Mat(4, 4, CV_8UC1), identity()), Error);
   EXPECT_THROW(heat_map_capture(source.substr(0, 300), "cut.dcm", overlay, identity()), Error);
 }

@@ -4,13 +4,18 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <boost/archive/iterators/binary_from_base64.hpp>
+#include <boost/archive/iterators/transform_width.hpp>
+
 #include <atomic>
 #include <future>
 #include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
 #include <regex>
 #include <sstream>
 #include <thread>
 
+#include "deeptirp/explain/overlay.h"
 #include "deeptirp/io/byte_source.h"
 #include "deeptirp/io/radiograph.h"
 #include "deeptirp/serve/batcher.h"
@@ -131,6 +136,55 @@ TEST(Serve, AnswersWhatTheBundlePredicts) {
   ASSERT_TRUE(model);
   EXPECT_EQ(model->status, 200);
   EXPECT_EQ(json::parse(model->body)["parts"]["image_models"], json{"vit"});
+}
+
+// Base64 back to bytes (Boost's iterators, the '=' padding dropped first).
+std::string unbase64(std::string text) {
+  using namespace boost::archive::iterators;
+  using Decode = transform_width<binary_from_base64<std::string::const_iterator>, 8, 6>;
+  const std::size_t pad = text.size() - text.find_last_not_of('=') - 1;
+  text.erase(text.size() - pad);
+  return std::string(Decode(text.cbegin()), Decode(text.cend()));
+}
+
+TEST(Serve, AHeatMapOnRequestIsTheBundlesMapAsPng) {
+  Running s({});
+  httplib::Client c = s.client();
+  const std::string bytes = image_bytes(2);
+  auto r = c.Post("/v1/predict?heat_map=gradcam", bytes, "application/dicom");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  const json heat = json::parse(r->body)["heat_map"];
+  EXPECT_EQ(heat["model"], "vit");
+  EXPECT_EQ(heat["method"], "gradcam");
+  const std::string png = unbase64(heat["png_base64"].get<std::string>());
+  const cv::Mat got =
+      cv::imdecode(std::vector<unsigned char>(png.begin(), png.end()), cv::IMREAD_COLOR);
+  bundle::BundleInput in;
+  in.radiograph = decode_radiograph(bytes, "test");
+  in.name = "test";
+  const auto bundle = bundle::Bundle::load(tiny().bundle);
+  const bundle::BundleHeatMap expected = bundle->heat_map(in);
+  ASSERT_EQ(expected.map.size(), in.radiograph.size());
+  double low = 0, high = 0;
+  cv::minMaxLoc(expected.map, &low, &high);
+  EXPECT_GE(low, 0);
+  EXPECT_LE(high, 1);
+  const cv::Mat want = overlay_side_by_side(in.radiograph, expected.map);
+  ASSERT_EQ(got.size(), want.size());
+  EXPECT_EQ(cv::norm(got, want, cv::NORM_INF), 0) << "PNG is lossless";
+  // Without the parameter the answer carries none; an unknown method or model is named.
+  EXPECT_FALSE(post_image(c, bytes).contains("heat_map"));
+  r = c.Post("/v1/predict?heat_map=lime", bytes, "application/dicom");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_NE(r->body.find("gradcam, gradcampp, scorecam"), std::string::npos) << r->body;
+  try {
+    bundle->heat_map(in, "gradcam", "b3");
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("it has: vit"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Serve, ConcurrentRequestsShareForwardPasses) {

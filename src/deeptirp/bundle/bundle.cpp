@@ -13,6 +13,7 @@
 #include "deeptirp/data/preprocess.h"
 #include "deeptirp/ensemble/ensemble.h"
 #include "deeptirp/error.h"
+#include "deeptirp/explain/explain.h"
 #include "deeptirp/io/byte_source.h"
 #include "deeptirp/io/numbers.h"
 #include "deeptirp/io/sha256.h"
@@ -239,7 +240,33 @@ BundlePrediction Bundle::predict(const BundleInput& input) const {
   return std::move(result.prediction);
 }
 
+BundleHeatMap Bundle::heat_map(const BundleInput& input, const std::string& method,
+                               const std::string& model) const {
+  const Impl& b = *impl_;
+  CamOptions options;
+  options.method = parse_cam_method(method);
+  const ImagePart* part = b.images.empty() ? nullptr : &b.images.front();
+  if (!model.empty()) {
+    part = nullptr;
+    for (const auto& p : b.images)
+      if (p.name == model) part = &p;
+  }
+  if (!part) {
+    std::string known;
+    for (const auto& name : b.image_names) known += (known.empty() ? "" : ", ") + name;
+    throw Error("the bundle has no image model '" + model + "' (it has: " + known + ")");
+  }
+  // The prepared models keep an autograd path for this (models/inference_layers.h); one pass at
+  // a time, as for predictions.
+  std::lock_guard<std::mutex> lock(b.forward_mutex);
+  CaseExplanation e = explain_radiograph(*part->model, part->card, input.radiograph, input.roi,
+                                         options, input.name);
+  return {part->name, cam_method_name(options.method), std::move(e.full_map)};
+}
+
 const std::string& Bundle::id() const { return impl_->id; }
+double Bundle::threshold() const { return impl_->threshold; }
+const std::string& Bundle::positive() const { return impl_->positive; }
 const std::vector<std::string>& Bundle::notes() const { return impl_->notes; }
 const std::vector<std::string>& Bundle::image_names() const { return impl_->image_names; }
 const nlohmann::json& Bundle::metadata() const { return impl_->metadata; }

@@ -67,6 +67,14 @@ struct BundlePrediction {
 // Errors then belong to one case, and the forward passes can take many cases at once (serve).
 struct PreparedCase;
 
+// Where on the radiograph one image model found evidence for the positive class: its class
+// activation map on the crop it saw (explain_radiograph), put back on the radiograph.
+struct BundleHeatMap {
+  std::string model;   // the image model explained
+  std::string method;  // gradcam | gradcampp | scorecam
+  cv::Mat map;         // CV_32FC1 in [0, 1], the radiograph's size, zero outside the crop
+};
+
 // One case's prediction from a batch, or why its case has none.
 struct BatchPrediction {
   BundlePrediction prediction;
@@ -90,10 +98,15 @@ class Bundle {
   std::shared_ptr<const PreparedCase> prepare(const BundleInput& input) const;
   std::vector<BatchPrediction> predict_batch(
       const std::vector<std::shared_ptr<const PreparedCase>>& cases) const;
+  // `model` "" = the first image model; Error naming the known ones for any other unknown name.
+  BundleHeatMap heat_map(const BundleInput& input, const std::string& method = "gradcam",
+                         const std::string& model = "") const;
   // The first 16 hex digits of metadata.json's SHA-256. metadata.json lists every file's SHA-256,
   // so the id names these exact weights, thresholds and fits: what a result should cite.
   const std::string& id() const;
   const std::vector<std::string>& image_names() const;
+  double threshold() const;             // the ensemble's, on BundlePrediction::ensemble
+  const std::string& positive() const;  // the class the probabilities are of
   // What loading changed from the request: an image model run in fp32 though bf16 was asked for
   // (no native bf16 on this CPU, or an architecture that refuses it), each naming the model.
   const std::vector<std::string>& notes() const;

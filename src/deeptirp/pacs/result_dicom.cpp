@@ -15,6 +15,7 @@
 #include "deeptirp/io/dicom_tags.h"
 #include "deeptirp/io/dicom_write.h"
 #include "deeptirp/io/numbers.h"
+#include "deeptirp/version.h"
 
 namespace deeptirp::pacs {
 namespace {
@@ -69,14 +70,19 @@ std::pair<std::string, std::string> now_date_time() {
   return {date, time};
 }
 
+// `kind`: "sr" | "heat map".
+std::string result_uid(const std::string& source_sop_instance, const std::string& bundle_id,
+                       const std::string& kind) {
+  return derived_uid(source_sop_instance + "|" + bundle_id + "|" + kind);
+}
+
 // The attributes every result shares: patient, study, series, equipment, SOP common.
 void common(gdcm::DataSet& ds, const Source& s, const std::string& sop_class,
             const std::string& modality, const std::string& kind, const ResultIdentity& id) {
   for (auto it = s.patient_and_study.Begin(); it != s.patient_and_study.End(); ++it)
     ds.Replace(*it);
   put_element(ds, Tag(0x0008, 0x0016), VR::UI, sop_class);
-  put_element(ds, Tag(0x0008, 0x0018), VR::UI,
-              derived_uid(s.sop_instance + "|" + id.bundle_id + "|" + kind));
+  put_element(ds, Tag(0x0008, 0x0018), VR::UI, result_uid(s.sop_instance, id.bundle_id, kind));
   put_element(ds, Tag(0x0008, 0x0060), VR::CS, modality);
   put_element(ds, Tag(0x0020, 0x000e), VR::UI,
               derived_uid(s.study_uid + "|" + id.bundle_id + "|" + kind + " series"));
@@ -153,6 +159,15 @@ std::string write(gdcm::Writer& writer, const std::string& what) {
 }
 
 }  // namespace
+
+ResultIdentity result_identity(const bundle::Bundle& bundle) {
+  return {bundle.id(), kVersion, bundle.image_names(), bundle.threshold(), bundle.positive()};
+}
+
+ResultUids result_uids(const std::string& source_sop_instance, const std::string& bundle_id) {
+  return {result_uid(source_sop_instance, bundle_id, "sr"),
+          result_uid(source_sop_instance, bundle_id, "heat map")};
+}
 
 std::string structured_report(std::string_view source, const std::string& name,
                               const bundle::BundlePrediction& p, const ResultIdentity& id) {

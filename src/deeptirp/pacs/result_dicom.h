@@ -24,6 +24,16 @@ struct ResultIdentity {
   std::string positive;  // the class the probabilities are of
 };
 
+// The bundle's identity as its results cite it.
+ResultIdentity result_identity(const bundle::Bundle& bundle);
+
+// The SOP Instance UIDs a radiograph's results by this bundle get: known before they are made, so
+// a watcher can ask its PACS whether they are there.
+struct ResultUids {
+  std::string report, capture;
+};
+ResultUids result_uids(const std::string& source_sop_instance, const std::string& bundle_id);
+
 // `source`: the radiograph's DICOM bytes (read as the readers read them; Error naming `name`).
 std::string structured_report(std::string_view source, const std::string& name,
                               const bundle::BundlePrediction& prediction,

@@ -1,10 +1,14 @@
 #include "deeptirp/serve/request.h"
 
+#include <boost/archive/iterators/base64_from_binary.hpp>
+#include <boost/archive/iterators/transform_width.hpp>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <opencv2/imgcodecs.hpp>
 
 #include "deeptirp/error.h"
+#include "deeptirp/explain/overlay.h"
 #include "deeptirp/io/numbers.h"
 #include "deeptirp/io/radiograph.h"
 
@@ -81,6 +85,33 @@ bundle::BundleInput read_case(std::string_view image, std::string_view case_json
   }
   in.radiograph = decode_radiograph(image, kImageName);
   return in;
+}
+
+namespace {
+
+// RFC 4648 base64, by Boost's iterators over the bytes padded to whole 3-byte groups; the
+// padding's characters then become '='.
+std::string base64(std::string bytes) {
+  using namespace boost::archive::iterators;
+  using Encode = base64_from_binary<transform_width<std::string::const_iterator, 6, 8>>;
+  const std::size_t pad = (3 - bytes.size() % 3) % 3;
+  bytes.append(pad, '\0');
+  std::string out(Encode(bytes.cbegin()), Encode(bytes.cend()));
+  out.replace(out.size() - pad, pad, pad, '=');
+  return out;
+}
+
+}  // namespace
+
+json heat_map_json(const bundle::Bundle& bundle, const bundle::BundleInput& input,
+                   const std::string& method) {
+  const bundle::BundleHeatMap heat = bundle.heat_map(input, method);
+  std::vector<unsigned char> png;
+  if (!cv::imencode(".png", overlay_side_by_side(input.radiograph, heat.map), png))
+    throw Error("the heat map could not be encoded as PNG");
+  return {{"model", heat.model},
+          {"method", heat.method},
+          {"png_base64", base64(std::string(png.begin(), png.end()))}};
 }
 
 }  // namespace deeptirp::serve

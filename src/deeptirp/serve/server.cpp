@@ -12,6 +12,7 @@
 #include <optional>
 #include <thread>
 
+#include "deeptirp/explain/cam.h"
 #include "deeptirp/io/byte_source.h"
 #include "deeptirp/serve/metrics.h"
 #include "deeptirp/serve/request.h"
@@ -145,9 +146,13 @@ void Server::Impl::predict(const httplib::Request& req, httplib::Response& res) 
     image = req.files.find("image")->second.content;
     if (req.has_file("case")) case_json = req.files.find("case")->second.content;
   }
+  const std::string heat_map = req.get_param_value("heat_map");
+  bundle::BundleInput input;
   CasePtr prepared;
   try {
-    prepared = b->prepare(read_case(image, case_json, *b));
+    if (!heat_map.empty()) parse_cam_method(heat_map);  // refused before any work
+    input = read_case(image, case_json, *b);
+    prepared = b->prepare(input);
   } catch (const Error& e) {
     return refuse(res, 400, e.what());
   }
@@ -169,7 +174,15 @@ void Server::Impl::predict(const httplib::Request& req, httplib::Response& res) 
     return refuse(res, 504, e.what());
   }
   if (!p.error.empty()) return refuse(res, 422, p.error);
-  answer(res, 200, prediction_json(*b, p.prediction));
+  json body = prediction_json(*b, p.prediction);
+  if (!heat_map.empty()) {
+    try {
+      body["heat_map"] = heat_map_json(*b, input, heat_map);
+    } catch (const Error& e) {
+      return refuse(res, 422, e.what());
+    }
+  }
+  answer(res, 200, body);
 }
 
 void Server::Impl::routes() {

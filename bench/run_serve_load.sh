@@ -14,17 +14,7 @@ out=${2:?usage: run_serve_load.sh BUILD_DIR OUT}
 deeptirp=$build/deeptirp
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-if [[ ! -f "$out/data/study.yaml" ]]; then
-  "$deeptirp" synth --out "$out/data" --cases 200 --seed 3 > /dev/null 2>&1
-fi
-bundle=${BUNDLE:-$out/study/bundle}
-if [[ ! -d "$bundle" ]]; then
-  # One epoch is enough to time: the forward pass does not depend on the weights. A larger
-  # validation split leaves the ensemble's 5 folds enough patients.
-  sed -i 's/train: {epochs: 20}.*/train: {epochs: 1}/; s/  train: 0.7/  train: 0.5/;
-    s/  validation: 0.1/  validation: 0.3/' "$out/data/study.yaml"
-  "$deeptirp" study run "$out/data/study.yaml" --out "$out/study" > "$out/study.log" 2>&1
-fi
+bundle=$("$(dirname "$0")/demo_bundle.sh" "$build" "$out")
 ls "$out"/data/images/*.dcm > "$out/images.txt"
 echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores"
 echo "bundle: $bundle ($(grep -o '"architecture": "[a-z0-9_]*"' "$bundle/metadata.json" | head -1))"

@@ -75,6 +75,10 @@ void add_pacs(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--heat-map-model", o->heat_map_model,
                   "The image model the heat map explains (default: the bundle's first)");
+  cmd->add_option("--clinical", o->clinical,
+                  "COLUMN=Keyword: a clinical value from each radiograph's header, e.g. "
+                  "age=PatientAge (to years), sex=PatientSex, site=BodyPartExamined (matched to "
+                  "the trained levels ignoring case); columns not named are imputed");
   cmd->add_option("--poll-ms", *poll_ms, "Wait between looks at a feed with nothing new")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);

@@ -13,6 +13,7 @@
 #include "deeptirp/io/dicom_tags.h"
 #include "deeptirp/io/dicom_write.h"
 #include "deeptirp/io/json_file.h"
+#include "deeptirp/pacs/dicom_clinical.h"
 #include "deeptirp/pacs/orthanc.h"
 #include "deeptirp/pacs/watch.h"
 #include "orthanc_server.h"
@@ -131,6 +132,54 @@ TEST(PacsWatch, AnUnreadableRadiographIsLoggedAndTheWatcherGoesOn) {
   EXPECT_EQ(s.predicted, 1u) << log.str();
   EXPECT_NE(log.str().find("pacs watch: Orthanc instance "), std::string::npos) << log.str();
   EXPECT_EQ(orthanc.instances("SR").size(), 1u);
+}
+
+// A synthetic radiograph with these attributes replaced.
+std::string with_elements(const fs::path& file,
+                          const std::vector<std::tuple<gdcm::Tag, gdcm::VR, std::string>>& set) {
+  const std::string bytes = read_file_bytes(file);
+  MemoryStream stream(bytes);
+  gdcm::Reader reader;
+  reader.SetStream(stream);
+  EXPECT_TRUE(reader.Read());
+  for (const auto& [tag, vr, value] : set)
+    put_element(reader.GetFile().GetDataSet(), tag, vr, value);
+  std::ostringstream out;
+  gdcm::Writer writer;
+  writer.SetFile(reader.GetFile());
+  writer.SetStream(out);
+  EXPECT_TRUE(writer.Write());
+  return out.str();
+}
+
+TEST(PacsWatch, ClinicalValuesComeFromTheHeaderAsTheModelWasTrainedOnThem) {
+  const auto bundle = bundle::Bundle::load(tiny().bundle);
+  const auto tags =
+      parse_clinical_tags({"age=PatientAge", "sex=PatientSex", "site=BodyPartExamined"}, *bundle);
+  const fs::path file = radiographs(0, 1)[0];
+  const gdcm::Tag age(0x0010, 0x1010), sex(0x0010, 0x0040), site(0x0018, 0x0015);
+  auto values = [&](const std::string& a, const std::string& b) {
+    return clinical_from_dicom(
+        with_elements(file,
+                      {{age, gdcm::VR::AS, a}, {sex, gdcm::VR::CS, "F"}, {site, gdcm::VR::CS, b}}),
+        "x.dcm", tags, *bundle);
+  };
+  using Values = std::map<std::string, std::string>;
+  EXPECT_EQ(values("034Y", "TIBIA"), (Values{{"age", "34"}, {"sex", "F"}, {"site", "tibia"}}));
+  EXPECT_EQ(values("006M", "").at("age"), "0.5");
+  EXPECT_EQ(values("", "").count("age"), 0u) << "an empty attribute is missing";
+  try {
+    values("034Y", "SKULL");
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'SKULL' is none of the levels"), std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("tibia"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(values("34 years", "TIBIA"), Error);
+  EXPECT_THROW(parse_clinical_tags({"weight=PatientWeight"}, *bundle), Error);
+  EXPECT_THROW(parse_clinical_tags({"age=PatientAgeInYears"}, *bundle), Error);
+  EXPECT_THROW(parse_clinical_tags({"age"}, *bundle), Error);
 }
 
 TEST(PacsWatch, OrthancNotAnsweringAndABrokenStateFileAreErrorsNamingThem) {

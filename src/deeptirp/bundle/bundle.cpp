@@ -275,4 +275,12 @@ const std::vector<std::string>& Bundle::categorical_columns() const {
   return impl_->categorical_columns;
 }
 
+std::vector<std::string> Bundle::levels(const std::string& column) const {
+  std::vector<std::string> out;
+  for (const auto& f : impl_->clinical.encoder().categorical)
+    if (f.column == column)
+      for (const auto& level : f.levels) out.push_back(level.first);
+  return out;
+}
+
 }  // namespace deeptirp::bundle

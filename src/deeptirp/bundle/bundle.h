@@ -114,6 +114,8 @@ class Bundle {
   // The clinical model's columns (numeric ones are checked to be numbers); absent = missing.
   const std::vector<std::string>& numeric_columns() const;
   const std::vector<std::string>& categorical_columns() const;
+  // A categorical column's levels seen in training (sorted); empty for any other column.
+  std::vector<std::string> levels(const std::string& column) const;
   ~Bundle();
 
  private:

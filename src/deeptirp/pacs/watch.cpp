@@ -10,6 +10,7 @@
 #include "deeptirp/io/json_file.h"
 #include "deeptirp/io/numbers.h"
 #include "deeptirp/io/radiograph.h"
+#include "deeptirp/pacs/dicom_clinical.h"
 #include "deeptirp/pacs/orthanc.h"
 #include "deeptirp/pacs/result_dicom.h"
 
@@ -66,7 +67,8 @@ class Watcher {
       : o_(o),
         orthanc_(o.orthanc, o.credentials),
         bundle_(bundle::Bundle::load(o.bundle)),
-        identity_(result_identity(*bundle_)) {}
+        identity_(result_identity(*bundle_)),
+        clinical_(parse_clinical_tags(o.clinical, *bundle_)) {}
 
   WatchSummary run();
 
@@ -82,6 +84,7 @@ class Watcher {
   Orthanc orthanc_;
   std::shared_ptr<const bundle::Bundle> bundle_;
   ResultIdentity identity_;
+  std::vector<ClinicalTag> clinical_;
   WatchSummary summary_;
 };
 
@@ -136,6 +139,7 @@ Outcome Watcher::predict_and_store(const std::string& instance) {
     bundle::BundleInput input;
     input.radiograph = decode_radiograph(source, name);
     input.name = name;
+    input.clinical = clinical_from_dicom(source, name, clinical_, *bundle_);
     p = bundle_->predict(input);
     const bundle::BundleHeatMap heat = bundle_->heat_map(input, o_.heat_map, o_.heat_map_model);
     report = structured_report(source, name, p, identity_);
@@ -159,6 +163,15 @@ WatchSummary Watcher::run() {
   if (log())
     *log() << "pacs watch: bundle " << identity_.bundle_id << ", Orthanc at " << o_.orthanc
            << ", after change " << state.last_change << " (state " << o_.state.string() << ")\n";
+  if (log()) {
+    std::string read;
+    for (const auto& t : clinical_)
+      read += (read.empty() ? "" : ", ") + t.column + " <- " + t.keyword;
+    *log() << "pacs watch: clinical values "
+           << (read.empty() ? "from no DICOM attribute (--clinical COLUMN=Keyword): all imputed"
+                            : "from " + read + "; any other imputed")
+           << "\n";
+  }
   auto retry = std::chrono::milliseconds(250);
   bool absent = false;
   while (!stopped()) {

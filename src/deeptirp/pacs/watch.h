@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <iosfwd>
 #include <string>
+#include <vector>
 
 namespace deeptirp::pacs {
 
@@ -23,9 +24,12 @@ struct WatchOptions {
   std::string orthanc;      // http://host:port[/prefix]
   std::string credentials;  // "user:password" or ""
   std::filesystem::path bundle, state;
-  std::string heat_map = "gradcam";      // gradcam | gradcampp | scorecam
-  std::string heat_map_model;            // the image model explained; "" = the bundle's first
-  std::chrono::milliseconds poll{1000};  // between looks at a feed with nothing new
+  std::string heat_map = "gradcam";  // gradcam | gradcampp | scorecam
+  std::string heat_map_model;        // the image model explained; "" = the bundle's first
+  // COLUMN=Keyword: clinical values from each radiograph's header (dicom_clinical.h); a column
+  // not named is imputed.
+  std::vector<std::string> clinical;
+  std::chrono::milliseconds poll{1000};          // between looks at a feed with nothing new
   std::chrono::milliseconds retry_limit{10000};  // longest wait between tries of an absent Orthanc
   bool once = false;  // stop when the feed has nothing new (an absent Orthanc is then an Error)
   std::ostream* log = nullptr;              // one line per instance handled; none if null

@@ -4,7 +4,7 @@
 # them, then every stored result checked (tools/check_pacs_results.py, dciodvfy).
 # Prints the CPU, the seconds and the radiographs per second. Run by hand:
 #   bench/run_pacs_watch.sh BUILD_DIR OUT        (OUT keeps the demo study and bundle for reruns)
-#   RADIOGRAPHS=100 BUNDLE=dir HEAT_MAP=gradcam
+#   RADIOGRAPHS=100 BUNDLE=dir HEAT_MAP=gradcam CLINICAL="site=BodyPartExamined ..." (--clinical)
 set -euo pipefail
 build=${1:?usage: run_pacs_watch.sh BUILD_DIR OUT}
 out=${2:?usage: run_pacs_watch.sh BUILD_DIR OUT}
@@ -27,13 +27,17 @@ Orthanc "$orthanc_dir/orthanc.json" > "$orthanc_dir/orthanc.log" 2>&1 &
 orthanc_pid=$!
 trap 'kill $orthanc_pid 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$http/system" > /dev/null && break; sleep 0.1; done
-ls "$out"/data/images/*.dcm | head -n "$n" | xargs storescu -xr -aec ORTHANC 127.0.0.1 "$dicom"
+images=("$out"/data/images/*.dcm)
+n=$((n < ${#images[@]} ? n : ${#images[@]}))
+# -xr: some synthetic radiographs are RLE, which dcmtk would otherwise have to decompress.
+storescu -xr -aec ORTHANC 127.0.0.1 "$dicom" "${images[@]:0:$n}"
 
 echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores"
 echo "bundle: $bundle"
 start=$(date +%s.%N)
 "$build/deeptirp" pacs watch --once --orthanc "http://127.0.0.1:$http" --bundle "$bundle" \
-  --state "$orthanc_dir/state.json" --heat-map "${HEAT_MAP:-gradcam}" 2> "$out/pacs-watch.log"
+  --state "$orthanc_dir/state.json" --heat-map "${HEAT_MAP:-gradcam}" \
+  $(for c in ${CLINICAL:-}; do echo --clinical "$c"; done) 2> "$out/pacs-watch.log"
 end=$(date +%s.%N)
 tail -1 "$out/pacs-watch.log"
 /usr/bin/python3 -c "print(f'{$n} radiographs in {$end - $start:.1f} s: {$n / ($end - $start):.2f} radiographs/s')"

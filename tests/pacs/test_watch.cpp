@@ -7,6 +7,7 @@
 #include <gdcmWriter.h>
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <sstream>
 
 #include "deeptirp/io/byte_source.h"
@@ -97,25 +98,31 @@ TEST(PacsWatch, EachRadiographGetsOneReportAndOneHeatMapHoweverOftenTheWatcherRu
   }
 }
 
-// A CR whose Rows promise more pixels than it has: Orthanc stores it, no decoder can read it.
-std::string cut_radiograph(const fs::path& file) {
+// A synthetic radiograph, edited.
+std::string edited(const fs::path& file, const std::function<void(gdcm::DataSet&)>& edit) {
   const std::string bytes = read_file_bytes(file);
   MemoryStream stream(bytes);
   gdcm::Reader reader;
   reader.SetStream(stream);
   EXPECT_TRUE(reader.Read());
-  gdcm::DataSet& ds = reader.GetFile().GetDataSet();
-  gdcm::Attribute<0x0028, 0x0010> rows;
-  rows.SetFromDataSet(ds);
-  rows.SetValue(static_cast<uint16_t>(rows.GetValue() * 4));
-  ds.Replace(rows.GetAsDataElement());
-  put_element(ds, gdcm::Tag(0x0008, 0x0018), gdcm::VR::UI, derived_uid("cut"));
+  edit(reader.GetFile().GetDataSet());
   std::ostringstream out;
   gdcm::Writer writer;
   writer.SetFile(reader.GetFile());
   writer.SetStream(out);
   EXPECT_TRUE(writer.Write());
   return out.str();
+}
+
+// A CR whose Rows promise more pixels than it has: Orthanc stores it, no decoder can read it.
+std::string cut_radiograph(const fs::path& file) {
+  return edited(file, [](gdcm::DataSet& ds) {
+    gdcm::Attribute<0x0028, 0x0010> rows;
+    rows.SetFromDataSet(ds);
+    rows.SetValue(static_cast<uint16_t>(rows.GetValue() * 4));
+    ds.Replace(rows.GetAsDataElement());
+    put_element(ds, gdcm::Tag(0x0008, 0x0018), gdcm::VR::UI, derived_uid("cut"));
+  });
 }
 
 TEST(PacsWatch, AnUnreadableRadiographIsLoggedAndTheWatcherGoesOn) {
@@ -134,24 +141,6 @@ TEST(PacsWatch, AnUnreadableRadiographIsLoggedAndTheWatcherGoesOn) {
   EXPECT_EQ(orthanc.instances("SR").size(), 1u);
 }
 
-// A synthetic radiograph with these attributes replaced.
-std::string with_elements(const fs::path& file,
-                          const std::vector<std::tuple<gdcm::Tag, gdcm::VR, std::string>>& set) {
-  const std::string bytes = read_file_bytes(file);
-  MemoryStream stream(bytes);
-  gdcm::Reader reader;
-  reader.SetStream(stream);
-  EXPECT_TRUE(reader.Read());
-  for (const auto& [tag, vr, value] : set)
-    put_element(reader.GetFile().GetDataSet(), tag, vr, value);
-  std::ostringstream out;
-  gdcm::Writer writer;
-  writer.SetFile(reader.GetFile());
-  writer.SetStream(out);
-  EXPECT_TRUE(writer.Write());
-  return out.str();
-}
-
 TEST(PacsWatch, ClinicalValuesComeFromTheHeaderAsTheModelWasTrainedOnThem) {
   const auto bundle = bundle::Bundle::load(tiny().bundle);
   const auto tags =
@@ -159,10 +148,12 @@ TEST(PacsWatch, ClinicalValuesComeFromTheHeaderAsTheModelWasTrainedOnThem) {
   const fs::path file = radiographs(0, 1)[0];
   const gdcm::Tag age(0x0010, 0x1010), sex(0x0010, 0x0040), site(0x0018, 0x0015);
   auto values = [&](const std::string& a, const std::string& b) {
-    return clinical_from_dicom(
-        with_elements(file,
-                      {{age, gdcm::VR::AS, a}, {sex, gdcm::VR::CS, "F"}, {site, gdcm::VR::CS, b}}),
-        "x.dcm", tags, *bundle);
+    const std::string dicom = edited(file, [&](gdcm::DataSet& ds) {
+      put_element(ds, age, gdcm::VR::AS, a);
+      put_element(ds, sex, gdcm::VR::CS, "F");
+      put_element(ds, site, gdcm::VR::CS, b);
+    });
+    return clinical_from_dicom(dicom, "x.dcm", tags, *bundle);
   };
   using Values = std::map<std::string, std::string>;
   EXPECT_EQ(values("034Y", "TIBIA"), (Values{{"age", "34"}, {"sex", "F"}, {"site", "tibia"}}));

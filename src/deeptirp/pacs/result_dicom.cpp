@@ -236,6 +236,8 @@ std::string heat_map_capture(std::string_view source, const std::string& name,
   put_element(ds, Tag(0x0020, 0x0020), VR::CS, "");  // Patient Orientation (Type 2C)
   put_element(ds, Tag(0x0020, 0x0060), VR::CS, "");  // Laterality (Type 2C)
   put_element(ds, Tag(0x0028, 0x0301), VR::CS, "NO");
+  // Present before the writer looks (else GDCM warns on stderr and assumes MONOCHROME2 first).
+  put_element(ds, Tag(0x0028, 0x0004), VR::CS, "RGB");
   put_sequence(ds, Tag(0x0008, 0x2112),
                {referenced_sop(s.sop_class, s.sop_instance)});  // Source Image Sequence
   return write(writer, name);

@@ -150,7 +150,8 @@ Outcome Watcher::predict_and_store(const std::string& instance) {
     return Outcome::kFailed;
   }
   // Interrupted between the two (Orthanc gone, the watcher killed), the first is there already.
-  const int had = !orthanc_.store(report) + !orthanc_.store(capture);
+  int had = !orthanc_.store(report);
+  had += !orthanc_.store(capture);
   if (log())
     *log() << "pacs watch: instance " << instance << ": " << p.predicted_class << " (ensemble "
            << format_number(p.ensemble) << "); SR and heat map stored"
@@ -160,10 +161,9 @@ Outcome Watcher::predict_and_store(const std::string& instance) {
 
 WatchSummary Watcher::run() {
   State state = read_state(o_.state, o_.orthanc, log());
-  if (log())
+  if (log()) {
     *log() << "pacs watch: bundle " << identity_.bundle_id << ", Orthanc at " << o_.orthanc
            << ", after change " << state.last_change << " (state " << o_.state.string() << ")\n";
-  if (log()) {
     std::string read;
     for (const auto& t : clinical_)
       read += (read.empty() ? "" : ", ") + t.column + " <- " + t.keyword;

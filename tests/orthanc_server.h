@@ -3,6 +3,7 @@
 // configuration and storage folder, and dcmtk's `storescu` to send it radiographs by C-STORE.
 // Tests skip when either is missing (a user's machine without them); CI installs both
 // (scripts/setup.sh --test).
+#include <gdcmReader.h>
 #include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -133,8 +134,8 @@ class OrthancServer {
 
 // Downloads every instance Orthanc holds into `folder` and checks them as a PACS user would:
 // dciodvfy finds no error in deeptirp's results, and pydicom (tools/check_pacs_results.py) finds
-// exactly one SR and one heat map per radiograph, each referencing it. The counts, as the script
-// prints them ("" where it could not run).
+// exactly one SR and one heat map per radiograph, each referencing it; GDCM reads each result.
+// The counts, as the script prints them ("" where it could not run).
 inline std::string check_stored_results(const OrthancServer& orthanc,
                                         const std::filesystem::path& folder) {
   std::filesystem::remove_all(folder);
@@ -143,6 +144,9 @@ inline std::string check_stored_results(const OrthancServer& orthanc,
     for (const auto& id : orthanc.instances(modality)) {
       const auto file = folder / (modality + "-" + id + ".dcm");
       std::ofstream(file, std::ios::binary) << orthanc.file(id);
+      gdcm::Reader reader;
+      reader.SetFileName(file.c_str());
+      EXPECT_TRUE(reader.Read()) << "GDCM cannot read " << file;
       if (const auto errors = iod_errors(file))
         EXPECT_EQ(*errors, std::vector<std::string>{}) << file;
     }

@@ -259,9 +259,14 @@ BundleHeatMap Bundle::heat_map(const BundleInput& input, const std::string& meth
   // The prepared models keep an autograd path for this (models/inference_layers.h); one pass at
   // a time, as for predictions.
   std::lock_guard<std::mutex> lock(b.forward_mutex);
-  CaseExplanation e = explain_radiograph(*part->model, part->card, input.radiograph, input.roi,
-                                         options, input.name);
-  return {part->name, cam_method_name(options.method), std::move(e.full_map)};
+  try {
+    CaseExplanation e = explain_radiograph(*part->model, part->card, input.radiograph, input.roi,
+                                           options, input.name);
+    return {part->name, cam_method_name(options.method), std::move(e.full_map)};
+  } catch (const c10::Error& e) {  // LibTorch's own (a bf16 model, say): this case's error
+    throw Error(input.name + ": no heat map from image model '" + part->name +
+                "': " + e.what_without_backtrace());
+  }
 }
 
 const std::string& Bundle::id() const { return impl_->id; }

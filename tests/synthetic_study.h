@@ -6,6 +6,7 @@
 #include <fstream>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "deeptirp/data/import_table.h"
 #include "deeptirp/data/split.h"
@@ -52,6 +53,14 @@ inline SyntheticStudy make_synthetic_study(const std::string& name,
   write_manifest(s.manifest_path, imported.manifest);
   s.manifest = read_manifest(s.manifest_path, s.config);
   return s;
+}
+
+// The image files of cases first .. first + count - 1, in the manifest's order.
+inline std::vector<std::filesystem::path> image_files(const Manifest& m, std::size_t first,
+                                                      std::size_t count) {
+  std::vector<std::filesystem::path> files;
+  for (std::size_t i = first; i < first + count; ++i) files.push_back(m.image_path(m.cases.at(i)));
+  return files;
 }
 
 }  // namespace deeptirp::testing

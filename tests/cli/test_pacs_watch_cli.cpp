@@ -38,11 +38,8 @@ TEST(PacsWatchCli, OrthancAndWatcherRestartsLoseNothingAndDuplicateNothing) {
     GTEST_SKIP() << "not installed: " << missing;
   const auto tiny = testing::make_tiny_bundle("pacs-watch-cli");
   const fs::path dir = tiny.study.dir;
-  const Manifest& m = tiny.study.manifest;
   auto files = [&](std::size_t first, std::size_t count) {
-    std::vector<fs::path> out;
-    for (std::size_t i = first; i < first + count; ++i) out.push_back(m.image_path(m.cases.at(i)));
-    return out;
+    return testing::image_files(tiny.study.manifest, first, count);
   };
   OrthancServer orthanc(dir / "orthanc");
   orthanc.start();

@@ -81,7 +81,8 @@ void check_with_tools(const fs::path& file) {
 TEST(ResultDicom, StructuredReportReferencesItsSourceAndPassesTheIodCheck) {
   const Sample& s = sample();
   const std::string source = read_file_bytes(s.source);
-  const std::string sr = structured_report(source, s.source.string(), prediction(), identity());
+  const std::string sr =
+      structured_report(read_result_source(source, s.source.string()), prediction(), identity());
   const fs::path file = s.dir / "sr.dcm";
   std::ofstream(file, std::ios::binary) << sr;
   check_with_tools(file);
@@ -120,14 +121,15 @@ TEST(ResultDicom, StructuredReportReferencesItsSourceAndPassesTheIodCheck) {
   EXPECT_EQ(predicted, "tumour");
 
   // The same radiograph and bundle give the same instance: stored again, it replaces.
-  const gdcm::DataSet again =
-      parse(structured_report(source, s.source.string(), prediction(), identity()));
+  const gdcm::DataSet again = parse(
+      structured_report(read_result_source(source, s.source.string()), prediction(), identity()));
   EXPECT_EQ(text(again, Tag(0x0008, 0x0018)), text(ds, Tag(0x0008, 0x0018)));
   EXPECT_EQ(result_uids(text(src, Tag(0x0008, 0x0018)), identity().bundle_id).report,
             text(ds, Tag(0x0008, 0x0018)));
   ResultIdentity other = identity();
   other.bundle_id = "fedcba9876543210";
-  EXPECT_NE(text(parse(structured_report(source, "x", prediction(), other)), Tag(0x0008, 0x0018)),
+  EXPECT_NE(text(parse(structured_report(read_result_source(source, "x"), prediction(), other)),
+                 Tag(0x0008, 0x0018)),
             text(ds, Tag(0x0008, 0x0018)));
 }
 
@@ -135,7 +137,8 @@ TEST(ResultDicom, HeatMapCaptureIsAValidSecondaryCaptureOfItsSource) {
   const Sample& s = sample();
   const std::string source = read_file_bytes(s.source);
   cv::Mat overlay(120, 192, CV_8UC3, cv::Scalar(10, 120, 240));
-  const std::string sc = heat_map_capture(source, s.source.string(), overlay, identity());
+  const std::string sc =
+      heat_map_capture(read_result_source(source, s.source.string()), overlay, identity());
   const fs::path file = s.dir / "sc.dcm";
   std::ofstream(file, std::ios::binary) << sc;
   check_with_tools(file);
@@ -145,8 +148,9 @@ TEST(ResultDicom, HeatMapCaptureIsAValidSecondaryCaptureOfItsSource) {
   EXPECT_EQ(text(ds, Tag(0x0008, 0x0016)), "1.2.840.10008.5.1.4.1.1.7");
   EXPECT_EQ(result_uids(text(src, Tag(0x0008, 0x0018)), identity().bundle_id).capture,
             text(ds, Tag(0x0008, 0x0018)));
-  EXPECT_THROW(heat_map_capture(source, "x", cv::Mat(4, 4, CV_8UC1), identity()), Error);
-  EXPECT_THROW(heat_map_capture(source.substr(0, 300), "cut.dcm", overlay, identity()), Error);
+  EXPECT_THROW(
+      heat_map_capture(read_result_source(source, "x"), cv::Mat(4, 4, CV_8UC1), identity()), Error);
+  EXPECT_THROW(read_result_source(source.substr(0, 300), "cut.dcm"), Error);
 }
 
 }  // namespace

@@ -32,10 +32,7 @@ const testing::TinyBundle& tiny() {
 }
 
 std::vector<fs::path> radiographs(std::size_t first, std::size_t count) {
-  const Manifest& m = tiny().study.manifest;
-  std::vector<fs::path> files;
-  for (std::size_t i = first; i < first + count; ++i) files.push_back(m.image_path(m.cases.at(i)));
-  return files;
+  return testing::image_files(tiny().study.manifest, first, count);
 }
 
 WatchOptions once(const OrthancServer& orthanc, const fs::path& state, std::ostream& log) {

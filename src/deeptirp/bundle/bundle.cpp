@@ -17,6 +17,7 @@
 #include "deeptirp/io/byte_source.h"
 #include "deeptirp/io/numbers.h"
 #include "deeptirp/io/sha256.h"
+#include "deeptirp/io/text.h"
 #include "deeptirp/models/inference.h"
 #include "deeptirp/models/model_file.h"
 #include "deeptirp/models/test_time.h"
@@ -252,9 +253,8 @@ BundleHeatMap Bundle::heat_map(const BundleInput& input, const std::string& meth
       if (p.name == model) part = &p;
   }
   if (!part) {
-    std::string known;
-    for (const auto& name : b.image_names) known += (known.empty() ? "" : ", ") + name;
-    throw Error("the bundle has no image model '" + model + "' (it has: " + known + ")");
+    throw Error("the bundle has no image model '" + model + "' (it has: " + join(b.image_names) +
+                ")");
   }
   // The prepared models keep an autograd path for this (models/inference_layers.h); one pass at
   // a time, as for predictions.

@@ -14,6 +14,7 @@
 #include "deeptirp/ensemble/ensemble.h"
 #include "deeptirp/error.h"
 #include "deeptirp/io/atomic_file.h"
+#include "deeptirp/io/text.h"
 #include "deeptirp/models/model_file.h"
 #include "deeptirp/version.h"
 
@@ -59,12 +60,6 @@ std::vector<ImageRun> image_runs(const BundleSource& source, const StudyConfig& 
   return runs;
 }
 
-std::string join(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
-  return "[" + out + "]";
-}
-
 void check_ensemble_parts(const ensemble::EnsembleModel& model, const fs::path& folder,
                           const std::vector<ImageRun>& runs) {
   std::vector<std::string> parts;
@@ -72,7 +67,7 @@ void check_ensemble_parts(const ensemble::EnsembleModel& model, const fs::path& 
   parts.push_back("clinical");
   if (model.names != parts)
     throw Error((folder / kEnsembleFile).string() + ": the ensemble was fitted on the parts " +
-                join(model.names) + ", but the bundle's are " + join(parts) +
+                "[" + join(model.names) + "], but the bundle's are [" + join(parts) + "]" +
                 " (image models in order, then clinical)");
 }
 

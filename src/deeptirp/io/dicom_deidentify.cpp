@@ -20,6 +20,7 @@
 #include "deeptirp/io/dicom_write.h"
 #include "deeptirp/io/progress.h"
 #include "deeptirp/io/sha256.h"
+#include "deeptirp/io/text.h"
 #include "deeptirp/version.h"
 
 namespace deeptirp {
@@ -41,12 +42,6 @@ std::vector<std::string> split_values(const std::string& value) {
   std::vector<std::string> out;
   std::stringstream in(value);
   for (std::string v; std::getline(in, v, '\\');) out.push_back(v);
-  return out;
-}
-
-std::string join_values(const std::vector<std::string>& values) {
-  std::string out;
-  for (std::size_t i = 0; i < values.size(); ++i) out += (i ? "\\" : "") + values[i];
   return out;
 }
 
@@ -160,7 +155,7 @@ struct Pass {
         if (!shifted) return type2 ? set_empty(ds, de, vr) : void(ds.Remove(de.GetTag()));
         v = *shifted;
       }
-      if (!values.empty()) put_element(ds, de.GetTag(), vr, join_values(values));
+      if (!values.empty()) put_element(ds, de.GetTag(), vr, join(values, "\\"));
     } else if (type2) {
       set_empty(ds, de, vr);
     } else {
@@ -172,7 +167,7 @@ struct Pass {
     std::vector<std::string> values = split_values(value_of(de));
     for (auto& v : values)
       if (!v.empty() && !is_standard_uid(v)) v = deidentifier.remap_uid(v);
-    put_element(ds, de.GetTag(), gdcm::VR::UI, join_values(values));
+    put_element(ds, de.GetTag(), gdcm::VR::UI, join(values, "\\"));
   }
 
   void sequence(gdcm::DataSet& ds, const gdcm::DataElement& de) {

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "deeptirp/error.h"
+#include "deeptirp/io/text.h"
 #include "deeptirp/models/pth_reader.h"
 
 namespace deeptirp {
@@ -18,12 +19,6 @@ std::string shape_text(const std::vector<int64_t>& shape) {
   for (size_t i = 0; i < shape.size(); ++i) out << (i ? ", " : "") << shape[i];
   out << "]";
   return out.str();
-}
-
-std::string join(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
-  return out;
 }
 
 bool starts_with(const std::string& s, const std::string& prefix) {

@@ -12,6 +12,7 @@
 #include "deeptirp/io/byte_source.h"
 #include "deeptirp/io/dicom_tags.h"
 #include "deeptirp/io/numbers.h"
+#include "deeptirp/io/text.h"
 
 namespace deeptirp::pacs {
 namespace {
@@ -49,10 +50,8 @@ std::vector<ClinicalTag> parse_clinical_tags(const std::vector<std::string>& spe
     if (t.column.empty() || t.keyword.empty())
       throw Error("--clinical '" + spec + "': expected COLUMN=Keyword (age=PatientAge)");
     if (std::find(columns.begin(), columns.end(), t.column) == columns.end()) {
-      std::string known;
-      for (const auto& c : columns) known += (known.empty() ? "" : ", ") + c;
       throw Error("--clinical '" + spec + "': the bundle's clinical model has no column '" +
-                  t.column + "' (it has: " + known + ")");
+                  t.column + "' (it has: " + join(columns) + ")");
     }
     dict.GetDictEntryByKeyword(t.keyword.c_str(), t.tag);
     if (t.tag == gdcm::Tag(0xffff, 0xffff))
@@ -85,10 +84,8 @@ std::map<std::string, std::string> clinical_from_dicom(std::string_view dicom,
         return lower(l) == lower(value);
       });
       if (level == levels.end()) {
-        std::string known;
-        for (const auto& l : levels) known += (known.empty() ? "" : ", ") + l;
         throw Error(where + ": '" + value + "' is none of the levels the model was trained on (" +
-                    known + ")");
+                    join(levels) + ")");
       }
       value = *level;
     }

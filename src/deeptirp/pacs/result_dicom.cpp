@@ -27,19 +27,16 @@ const char* const kEnhancedSr = "1.2.840.10008.5.1.4.1.1.88.22";
 const char* const kSecondaryCapture = "1.2.840.10008.5.1.4.1.1.7";
 const char* const kScheme = "99DEEPTIRP";  // private coding scheme (PS3.16 8.2: "99" prefix)
 
-// What the results take from their radiograph.
-struct Source {
-  gdcm::DataSet patient_and_study;  // copied as they are
-  std::string study_uid, series_uid, sop_class, sop_instance;
-};
+}  // namespace
 
-Source read_source(std::string_view bytes, const std::string& name) {
+ResultSource read_result_source(std::string_view bytes, const std::string& name) {
   MemoryStream stream(bytes);
   gdcm::Reader reader;
   reader.SetStream(stream);
   read_checked(reader, bytes, name);
   const gdcm::DataSet& ds = reader.GetFile().GetDataSet();
-  Source s;
+  ResultSource s;
+  s.name = name;
   s.study_uid = text_value(ds, Tag(0x0020, 0x000d)).value_or("");
   s.series_uid = text_value(ds, Tag(0x0020, 0x000e)).value_or("");
   s.sop_class = text_value(ds, Tag(0x0008, 0x0016)).value_or("");
@@ -59,6 +56,8 @@ Source read_source(std::string_view bytes, const std::string& name) {
   return s;
 }
 
+namespace {
+
 // Now, in local time: when the result was made.
 std::pair<std::string, std::string> now_date_time() {
   const std::time_t t = std::time(nullptr);
@@ -77,7 +76,7 @@ std::string result_uid(const std::string& source_sop_instance, const std::string
 }
 
 // The attributes every result shares: patient, study, series, equipment, SOP common.
-void common(gdcm::DataSet& ds, const Source& s, const std::string& sop_class,
+void common(gdcm::DataSet& ds, const ResultSource& s, const std::string& sop_class,
             const std::string& modality, const std::string& kind, const ResultIdentity& id) {
   for (auto it = s.patient_and_study.Begin(); it != s.patient_and_study.End(); ++it)
     ds.Replace(*it);
@@ -135,7 +134,7 @@ gdcm::Item referenced_sop(const std::string& sop_class, const std::string& sop_i
 }
 
 // Current Requested Procedure Evidence: the source, by study, series and instance.
-gdcm::Item evidence(const Source& s) {
+gdcm::Item evidence(const ResultSource& s) {
   gdcm::Item series;
   series.SetVLToUndefined();
   put_element(series.GetNestedDataSet(), Tag(0x0020, 0x000e), VR::UI, s.series_uid);
@@ -169,9 +168,8 @@ ResultUids result_uids(const std::string& source_sop_instance, const std::string
           result_uid(source_sop_instance, bundle_id, "heat map")};
 }
 
-std::string structured_report(std::string_view source, const std::string& name,
-                              const bundle::BundlePrediction& p, const ResultIdentity& id) {
-  const Source s = read_source(source, name);
+std::string structured_report(const ResultSource& s, const bundle::BundlePrediction& p,
+                              const ResultIdentity& id) {
   gdcm::Writer writer;
   gdcm::DataSet& ds = writer.GetFile().GetDataSet();
   common(ds, s, kEnhancedSr, "SR", "sr", id);
@@ -206,14 +204,13 @@ std::string structured_report(std::string_view source, const std::string& name,
   content.push_back(number_item("THRESHOLD", "Threshold of the ensemble", id.threshold));
   content.push_back(text_item(code_item("CLASS", kScheme, "Predicted class"), p.predicted_class));
   put_sequence(ds, Tag(0x0040, 0xa730), content);
-  return write(writer, name);
+  return write(writer, s.name);
 }
 
-std::string heat_map_capture(std::string_view source, const std::string& name,
-                             const cv::Mat& overlay, const ResultIdentity& id) {
+std::string heat_map_capture(const ResultSource& s, const cv::Mat& overlay,
+                             const ResultIdentity& id) {
   if (overlay.empty() || overlay.type() != CV_8UC3)
-    throw Error(name + ": the heat map overlay must be 8-bit BGR");
-  const Source s = read_source(source, name);
+    throw Error(s.name + ": the heat map overlay must be 8-bit BGR");
   cv::Mat rgb;
   cv::cvtColor(overlay, rgb, cv::COLOR_BGR2RGB);
   gdcm::SmartPointer<gdcm::Image> image = new gdcm::Image;
@@ -240,7 +237,7 @@ std::string heat_map_capture(std::string_view source, const std::string& name,
   put_element(ds, Tag(0x0028, 0x0004), VR::CS, "RGB");
   put_sequence(ds, Tag(0x0008, 0x2112),
                {referenced_sop(s.sop_class, s.sop_instance)});  // Source Image Sequence
-  return write(writer, name);
+  return write(writer, s.name);
 }
 
 }  // namespace deeptirp::pacs

@@ -7,6 +7,8 @@
 // Patient and study attributes are copied from the source, so the results file with it. UIDs are
 // derived from the source's SOP Instance UID and the bundle's id: the same radiograph and bundle
 // always give the same instances, so storing them again replaces rather than duplicates.
+#include <gdcmDataSet.h>
+
 #include <opencv2/core.hpp>
 
 #include <string>
@@ -34,13 +36,22 @@ struct ResultUids {
 };
 ResultUids result_uids(const std::string& source_sop_instance, const std::string& bundle_id);
 
-// `source`: the radiograph's DICOM bytes (read as the readers read them; Error naming `name`).
-std::string structured_report(std::string_view source, const std::string& name,
+// What the results take from their radiograph, read once for both.
+struct ResultSource {
+  std::string name;                 // for errors
+  gdcm::DataSet patient_and_study;  // copied as they are
+  std::string study_uid, series_uid, sop_class, sop_instance;
+};
+
+// `bytes`: the radiograph's DICOM file (read as the readers read them; Error naming `name`).
+ResultSource read_result_source(std::string_view bytes, const std::string& name);
+
+std::string structured_report(const ResultSource& source,
                               const bundle::BundlePrediction& prediction,
                               const ResultIdentity& identity);
 
 // `overlay`: 8-bit BGR (explain's overlay_side_by_side), stored as RGB.
-std::string heat_map_capture(std::string_view source, const std::string& name,
-                             const cv::Mat& overlay, const ResultIdentity& identity);
+std::string heat_map_capture(const ResultSource& source, const cv::Mat& overlay,
+                             const ResultIdentity& identity);
 
 }  // namespace deeptirp::pacs

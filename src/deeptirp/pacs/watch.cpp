@@ -10,6 +10,7 @@
 #include "deeptirp/io/json_file.h"
 #include "deeptirp/io/numbers.h"
 #include "deeptirp/io/radiograph.h"
+#include "deeptirp/io/text.h"
 #include "deeptirp/pacs/dicom_clinical.h"
 #include "deeptirp/pacs/orthanc.h"
 #include "deeptirp/pacs/result_dicom.h"
@@ -28,7 +29,7 @@ struct State {
   std::string orthanc;
 };
 
-State read_state(const fs::path& path, const std::string& orthanc, std::ostream* log) {
+State read_state(const fs::path& path, const std::string& orthanc, std::ostream& log) {
   State s;
   s.orthanc = orthanc;
   if (!fs::exists(path)) return s;
@@ -39,9 +40,9 @@ State read_state(const fs::path& path, const std::string& orthanc, std::ostream*
                 "' with an integer last_change)");
   s.last_change = j["last_change"].get<int64_t>();
   const std::string was = j.value("orthanc", "");
-  if (log && was != orthanc)
-    *log << "pacs watch: " << path.string() << " was kept for Orthanc at " << was
-         << "; carrying on after its change " << s.last_change << " at " << orthanc << "\n";
+  if (was != orthanc)
+    log << "pacs watch: " << path.string() << " was kept for Orthanc at " << was
+        << "; carrying on after its change " << s.last_change << " at " << orthanc << "\n";
   return s;
 }
 
@@ -59,7 +60,8 @@ bool is_radiograph(const std::string& sop_class) {
          sop_class == "1.2.840.10008.5.1.4.1.1.1.1.1";
 }
 
-enum class Outcome { kPredicted, kPresent, kSkipped, kFailed };
+// What became of one change: the summary's counter it adds to.
+using Outcome = std::size_t WatchSummary::*;
 
 class Watcher {
  public:
@@ -75,10 +77,9 @@ class Watcher {
  private:
   Outcome handle(const std::string& instance);
   Outcome predict_and_store(const std::string& instance);
-  void count(Outcome outcome);
   bool stopped() const { return o_.stop && o_.stop->load(); }
   void pause(std::chrono::milliseconds wait) const;
-  std::ostream* log() const { return o_.log; }
+  std::ostream& log() const { return o_.log ? *o_.log : nowhere_; }
 
   const WatchOptions& o_;
   Orthanc orthanc_;
@@ -86,6 +87,7 @@ class Watcher {
   ResultIdentity identity_;
   std::vector<ClinicalTag> clinical_;
   WatchSummary summary_;
+  mutable std::ostream nowhere_{nullptr};  // no buffer: what is written to it goes nowhere
 };
 
 void Watcher::pause(std::chrono::milliseconds wait) const {
@@ -94,38 +96,21 @@ void Watcher::pause(std::chrono::milliseconds wait) const {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
 }
 
-void Watcher::count(Outcome outcome) {
-  switch (outcome) {
-    case Outcome::kPredicted:
-      ++summary_.predicted;
-      break;
-    case Outcome::kPresent:
-      ++summary_.present;
-      break;
-    case Outcome::kSkipped:
-      ++summary_.skipped;
-      break;
-    case Outcome::kFailed:
-      ++summary_.failed;
-      break;
-  }
-}
-
 // Orthanc's instance id names the instance in the log: a hash Orthanc derives from the UIDs,
 // never the patient's name or id.
 Outcome Watcher::handle(const std::string& instance) {
   const auto sop_class = orthanc_.sop_class(instance);
   if (!sop_class) {
-    if (log()) *log() << "pacs watch: instance " << instance << ": no longer in Orthanc\n";
-    return Outcome::kSkipped;
+    log() << "pacs watch: instance " << instance << ": no longer in Orthanc\n";
+    return &WatchSummary::skipped;
   }
-  if (!is_radiograph(*sop_class)) return Outcome::kSkipped;
+  if (!is_radiograph(*sop_class)) return &WatchSummary::skipped;
   const auto uid = orthanc_.sop_instance_uid(instance);
-  if (!uid) return Outcome::kSkipped;
+  if (!uid) return &WatchSummary::skipped;
   const ResultUids results = result_uids(*uid, identity_.bundle_id);
   if (orthanc_.has_instance(results.report) && orthanc_.has_instance(results.capture)) {
-    if (log()) *log() << "pacs watch: instance " << instance << ": results already stored\n";
-    return Outcome::kPresent;
+    log() << "pacs watch: instance " << instance << ": results already stored\n";
+    return &WatchSummary::present;
   }
   return predict_and_store(instance);
 }
@@ -142,56 +127,51 @@ Outcome Watcher::predict_and_store(const std::string& instance) {
     input.clinical = clinical_from_dicom(source, name, clinical_, *bundle_);
     p = bundle_->predict(input);
     const bundle::BundleHeatMap heat = bundle_->heat_map(input, o_.heat_map, o_.heat_map_model);
-    report = structured_report(source, name, p, identity_);
-    capture =
-        heat_map_capture(source, name, overlay_side_by_side(input.radiograph, heat.map), identity_);
+    const ResultSource from = read_result_source(source, name);
+    report = structured_report(from, p, identity_);
+    capture = heat_map_capture(from, overlay_side_by_side(input.radiograph, heat.map), identity_);
   } catch (const Error& e) {
-    if (log()) *log() << "pacs watch: " << e.what() << "\n";
-    return Outcome::kFailed;
+    log() << "pacs watch: " << e.what() << "\n";
+    return &WatchSummary::failed;
   }
   // Interrupted between the two (Orthanc gone, the watcher killed), the first is there already.
   int had = !orthanc_.store(report);
   had += !orthanc_.store(capture);
-  if (log())
-    *log() << "pacs watch: instance " << instance << ": " << p.predicted_class << " (ensemble "
-           << format_number(p.ensemble) << "); SR and heat map stored"
-           << (had ? " (Orthanc already had " + std::to_string(had) + " of them)" : "") << "\n";
-  return Outcome::kPredicted;
+  log() << "pacs watch: instance " << instance << ": " << p.predicted_class << " (ensemble "
+        << format_number(p.ensemble) << "); SR and heat map stored"
+        << (had ? " (Orthanc already had " + std::to_string(had) + " of them)" : "") << "\n";
+  return &WatchSummary::predicted;
 }
 
 WatchSummary Watcher::run() {
   State state = read_state(o_.state, o_.orthanc, log());
-  if (log()) {
-    *log() << "pacs watch: bundle " << identity_.bundle_id << ", Orthanc at " << o_.orthanc
-           << ", after change " << state.last_change << " (state " << o_.state.string() << ")\n";
-    std::string read;
-    for (const auto& t : clinical_)
-      read += (read.empty() ? "" : ", ") + t.column + " <- " + t.keyword;
-    *log() << "pacs watch: clinical values "
-           << (read.empty() ? "from no DICOM attribute (--clinical COLUMN=Keyword): all imputed"
-                            : "from " + read + "; any other imputed")
-           << "\n";
-  }
+  log() << "pacs watch: bundle " << identity_.bundle_id << ", Orthanc at " << o_.orthanc
+        << ", after change " << state.last_change << " (state " << o_.state.string() << ")\n";
+  std::vector<std::string> read;
+  for (const auto& t : clinical_) read.push_back(t.column + " <- " + t.keyword);
+  log() << "pacs watch: clinical values "
+        << (read.empty() ? "from no DICOM attribute (--clinical COLUMN=Keyword): all imputed"
+                         : "from " + join(read) + "; any other imputed")
+        << "\n";
   auto retry = std::chrono::milliseconds(250);
   bool absent = false;
   while (!stopped()) {
     try {
       const OrthancChanges page = orthanc_.changes(state.last_change, kPage);
-      if (absent && log()) *log() << "pacs watch: Orthanc answers again\n";
+      if (absent) log() << "pacs watch: Orthanc answers again\n";
       absent = false;
       retry = std::chrono::milliseconds(250);
       if (page.changes.empty() && page.last < state.last_change) {
         // A new Orthanc database: its feed starts again. Results already there are found by UID.
-        if (log())
-          *log() << "pacs watch: Orthanc's feed ends at change " << page.last
-                 << ", before the state's " << state.last_change << ": starting again from 0\n";
+        log() << "pacs watch: Orthanc's feed ends at change " << page.last
+              << ", before the state's " << state.last_change << ": starting again from 0\n";
         state.last_change = 0;
         write_state(o_.state, state);
         continue;
       }
       for (const auto& change : page.changes) {
         if (stopped()) break;
-        if (change.type == "NewInstance") count(handle(change.id));
+        if (change.type == "NewInstance") ++(summary_.*handle(change.id));
         state.last_change = change.seq;  // only once its results are stored
         if (change.type == "NewInstance") write_state(o_.state, state);
       }
@@ -204,7 +184,7 @@ WatchSummary Watcher::run() {
       }
     } catch (const OrthancUnavailable& e) {
       if (o_.once) throw;
-      if (!absent && log()) *log() << "pacs watch: " << e.what() << "; trying again\n";
+      if (!absent) log() << "pacs watch: " << e.what() << "; trying again\n";
       absent = true;
       pause(retry);
       retry = std::min(retry * 2, o_.retry_limit);

@@ -6,17 +6,12 @@
 
 #include "deeptirp/error.h"
 #include "deeptirp/io/csv.h"
+#include "deeptirp/io/text.h"
 #include "deeptirp/readers/reader_study.h"
 #include "deeptirp/stats/columns.h"
 
 namespace deeptirp::readers {
 namespace {
-
-std::string joined(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
-  return out;
-}
 
 // The cell of `column` in `row`, which must not be empty.
 std::string required_cell(const CsvTable& t, std::size_t row, std::size_t index,
@@ -59,7 +54,7 @@ ReaderCalls read_reader_calls(const std::filesystem::path& path,
     c.call = required_cell(t, row, call_col, columns.call);
     if (!classes.empty() && std::find(classes.begin(), classes.end(), c.call) == classes.end())
       throw Error(t.where(row, columns.call) + ": unknown call '" + c.call +
-                  "' (the study's classes: " + joined(classes) + ")");
+                  "' (the study's classes: " + join(classes) + ")");
     c.confidence = confidence_cell(t, row, confidence_col, columns.confidence);
     const auto [seen, fresh] = line_of.emplace(std::make_pair(c.reader, c.case_id), c.line);
     if (!fresh)

@@ -60,6 +60,8 @@ for h in "${harnesses[@]}"; do
   # survive.
   max_len=65536
   [[ $h == dicom || $h == radiograph || $h == deidentify ]] && max_len=400000
+  started=$build/.started_$h  # findings of earlier runs stay for keeping, but count only once
+  touch "$started"
   set +e
   ASAN_OPTIONS=detect_leaks=0 "$build/tests/fuzz/fuzz_$h" "$corpus" "$seeds/$h" \
     -max_total_time="$seconds" -max_len="$max_len" -rss_limit_mb=6000 -timeout=30 \
@@ -68,7 +70,7 @@ for h in "${harnesses[@]}"; do
   set -e
   # -a: the log quotes the inputs' bytes. slow-unit-* files are a note, not a finding.
   runs=$(grep -ao 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
-  crashes=$(find "$findings" -type f \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' \
+  crashes=$(find "$findings" -type f -newer "$started" \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' \
     -o -name 'leak-*' \) | wc -l)
   printf '%-16s %8s %12s %8s\n' "$h" "$seconds" "${runs:-0}" "$crashes"
   if [[ $rc -ne 0 || $crashes -ne 0 ]]; then

@@ -57,6 +57,10 @@ class Walker {
   size_t meta_group(size_t pos, std::string* transfer_syntax) {
     while (bytes_.size() - pos >= 2 && u16(pos, kExplicitLittle) == 0x0002) {
       const size_t start = pos;
+      // PS3.10 7.1: no meta element is a sequence, and GDCM's meta reader asserts on one.
+      if (bytes_.size() - pos >= 6 && bytes_.substr(pos + 4, 2) == "SQ")
+        fail(pos, tag_text(0x0002, u16(pos + 2, kExplicitLittle)) +
+                      " in the file meta group is a sequence");
       pos = element(pos, bytes_.size(), kExplicitLittle, 0, false);
       if (u16(start + 2, kExplicitLittle) == 0x0010) {
         std::string uid(bytes_.substr(start + 8, pos - start - 8));

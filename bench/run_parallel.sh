@@ -2,9 +2,11 @@
 # Data-parallel training on one machine: one process on every core against `deeptirp train
 # --nproc N` (N processes of cores/N threads each, so the same cores), the same global batch, on
 # the synthetic demo study. Per run and epoch: training images/s, the time rank 0 spent summing
-# gradients (waiting for the slower rank included) and validation AUC. The two runs take the same
-# steps but for batch norm, whose statistics each process keeps over its own share of a batch (as
-# PyTorch's DDP does by default): their validation AUCs show what that changes.
+# gradients (waiting for the slower rank included) and validation AUC. The runs take the same
+# steps but for batch norm: with per-rank statistics (PyTorch's DDP default) each process
+# normalises its own share of a batch; with --distributed.sync_batch_norm the whole batch, as one
+# process does. One process on one thread as well shows how far rounding alone (another summation
+# order) moves the same run.
 #
 #   bench/run_parallel.sh BUILD_DIR OUT [N]
 #   MODEL=efficientnet_b0 EPOCHS=3 CASES=300 SIZE=128 BATCH=32
@@ -32,17 +34,27 @@ train() {  # run folder, threads, then any extra arguments
 
 echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $cores cores"
 train "$out/one" "$cores"
+train "$out/one-thread" 1
 train "$out/parallel" $((cores / n > 0 ? cores / n : 1)) --nproc "$n"
+train "$out/sync" $((cores / n > 0 ? cores / n : 1)) --nproc "$n" --distributed.sync_batch_norm true
 /usr/bin/python3 - "$out" "$n" << 'EOF'
 import json, sys
 out, n = sys.argv[1], sys.argv[2]
 def log(run):
     return [json.loads(line) for line in open(f"{out}/{run}/train_log.jsonl")]
-one, par = log("one"), log("parallel")
-print(f"{'epoch':>5} {'1 proc img/s':>13} {n + ' proc img/s':>13} {'all-reduce %':>13} "
-      f"{'val AUC 1':>10} {'val AUC ' + n:>10}")
-for a, b in zip(one, par):
-    share = 100 * b.get("allreduce_seconds", 0) / b["seconds"]
-    print(f"{a['epoch']:>5} {a['images_per_second']:>13.1f} {b['images_per_second']:>13.1f} "
-          f"{share:>13.1f} {a['val_auc']:>10.4f} {b['val_auc']:>10.4f}")
+runs = {"1 proc": log("one"), "1 proc 1 thr": log("one-thread"),
+        f"{n} proc": log("parallel"), f"{n} proc sync": log("sync")}
+print(f"{'epoch':>5} " + " ".join(f"{name + ' img/s':>17}" for name in runs) +
+      f" {'all-reduce %':>12} " + " ".join(f"{'AUC ' + name:>17}" for name in runs))
+for epoch in zip(*runs.values()):
+    share = 100 * epoch[2].get("allreduce_seconds", 0) / epoch[2]["seconds"]
+    print(f"{epoch[0]['epoch']:>5} " + " ".join(f"{e['images_per_second']:>17.1f}" for e in epoch) +
+          f" {share:>12.1f} " + " ".join(f"{e['val_auc']:>17.4f}" for e in epoch))
+base = runs["1 proc"]
+for name, run in runs.items():
+    if run is base:
+        continue
+    worst = max(abs(a["val_auc"] - b["val_auc"]) for a, b in zip(base, run))
+    loss = max(abs(a["train_loss"] - b["train_loss"]) for a, b in zip(base, run))
+    print(f"{name:>14} vs 1 proc: largest val AUC difference {worst:.4f}, train loss {loss:.2e}")
 EOF

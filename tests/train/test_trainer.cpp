@@ -173,6 +173,11 @@ TEST(TrainConfig, DistributedSettingsAreANestedMapping) {
   TrainConfig a, b;
   b.distributed_timeout_s = 30;
   EXPECT_EQ(changed_setting(a, b), "");
+  // ... but synchronised batch norm changes the steps themselves.
+  std::ofstream(dir / "s.yaml") << "train:\n  distributed: {sync_batch_norm: true}\n";
+  apply_train_section(b, YamlDocument::load(dir / "s.yaml"));
+  EXPECT_TRUE(b.distributed_sync_batch_norm);
+  EXPECT_NE(changed_setting(a, b).find("distributed.sync_batch_norm"), std::string::npos);
 }
 
 TEST(Trainer, OverfitsOneSmallBatch) {

@@ -41,11 +41,17 @@ class ConvNormAct : public nn::Module {
   }
 
   torch::Tensor forward(const torch::Tensor& x) {
-    torch::Tensor y = folded_weight_.defined() ? at::conv2d(x, folded_weight_, folded_bias_,
-                                                            stride_, padding_, 1, groups_)
-                                               : norm_->forward(conv_->forward(x));
+    torch::Tensor y;
+    if (folded_weight_.defined())
+      y = at::conv2d(x, folded_weight_, folded_bias_, stride_, padding_, 1, groups_);
+    else if (sum_over_ranks_ && is_training())
+      y = sync_batch_norm(conv_->forward(x), *norm_, sum_over_ranks_);
+    else
+      y = norm_->forward(conv_->forward(x));
     return activation_ ? at::silu_(y) : y;
   }
+
+  void synchronise(const SumOverRanks& sum) { sum_over_ranks_ = sum; }
 
   // Inference: conv(x) * s + (beta - mean * s) with s = gamma / sqrt(var + eps), computed in
   // double.
@@ -67,6 +73,7 @@ class ConvNormAct : public nn::Module {
   nn::Conv2d conv_{nullptr};
   nn::BatchNorm2d norm_{nullptr};
   torch::Tensor folded_weight_, folded_bias_;
+  SumOverRanks sum_over_ranks_;  // set: batch norm in training over every rank's cases
 };
 
 // SqueezeExcitation: global average, fc1 (SiLU), fc2 (sigmoid), channel-wise scale.
@@ -193,6 +200,12 @@ class EfficientNet : public ImageModel {
     for (auto& p : parameters())
       if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
     channels_last_ = true;
+  }
+
+  bool synchronise_batch_norm(const SumOverRanks& sum) override {
+    for (const auto& module : modules(/*include_self=*/false))
+      if (auto* layer = dynamic_cast<ConvNormAct*>(module.get())) layer->synchronise(sum);
+    return true;
   }
 
   // Converted whole to bf16, EfficientNet's logits drift past the 2% that bf16 is held to, and it

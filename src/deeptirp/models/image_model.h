@@ -6,6 +6,7 @@
 
 #include "deeptirp/error.h"
 #include "deeptirp/models/state_dict.h"
+#include "deeptirp/models/sync_batch_norm.h"
 
 namespace deeptirp {
 
@@ -60,6 +61,11 @@ class ImageModel : public torch::nn::Module {
   // For training, after the weights are loaded and before the optimiser takes the parameters:
   // the memory layout the training step runs fastest in. The numbers are the same model's.
   virtual void prepare_training() {}
+
+  // Data-parallel training with synchronised batch norm: from now on, each batch-norm layer in
+  // training mode takes its statistics over every rank's cases, summed by `sum`. Returns whether
+  // the model has batch norm at all (transformers have none).
+  virtual bool synchronise_batch_norm(const SumOverRanks& /*sum*/) { return false; }
 
   // An activation of features() (or its gradient) as a grid [N, C, h, w].
   virtual torch::Tensor to_grid(const torch::Tensor& activation) const { return activation; }

@@ -159,6 +159,12 @@ std::vector<double> DataParallel::sum(std::vector<double> values) {
   return values;  // the allreduce wrote into them
 }
 
+void DataParallel::sum_in_place(at::Tensor& tensor) {
+  std::vector<at::Tensor> one = {tensor.is_contiguous() ? tensor : tensor.contiguous()};
+  impl_->wait(impl_->group->allreduce(one), "summing batch-norm statistics");
+  if (!one[0].is_same(tensor)) tensor.copy_(one[0]);
+}
+
 void DataParallel::barrier() { impl_->wait(impl_->group->barrier(), "waiting for every rank"); }
 
 #else
@@ -179,6 +185,7 @@ const ProcessGroupEnv& DataParallel::env() const { return impl_->env; }
 void DataParallel::broadcast_from_main(const std::vector<at::Tensor>&) {}
 void DataParallel::sum_gradients(const std::vector<at::Tensor>&) {}
 std::vector<double> DataParallel::sum(std::vector<double> values) { return values; }
+void DataParallel::sum_in_place(at::Tensor&) {}
 void DataParallel::barrier() {}
 
 #endif

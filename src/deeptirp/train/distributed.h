@@ -52,6 +52,9 @@ class DataParallel {
   void sum_gradients(const std::vector<at::Tensor>& parameters);
   // Element by element, over the ranks (a figure of the epoch; validation logits gathered).
   std::vector<double> sum(std::vector<double> values);
+  // A tensor replaced by its element-wise sum over the ranks (synchronised batch norm's
+  // statistics and their gradients, models/sync_batch_norm.h).
+  void sum_in_place(at::Tensor& tensor);
   void barrier();
 
  private:

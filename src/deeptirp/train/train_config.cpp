@@ -151,6 +151,9 @@ const std::vector<TrainField>& train_fields() {
             &TrainConfig::distributed_backend),
       field("distributed.timeout_s", "Several processes: seconds before a silent rank ends the run",
             &TrainConfig::distributed_timeout_s),
+      field("distributed.sync_batch_norm",
+            "Several processes: batch norm over every rank's cases (SyncBatchNorm)",
+            &TrainConfig::distributed_sync_batch_norm),
   };
   return fields;
 }
@@ -311,7 +314,7 @@ constexpr const char* kRunConfigFile = "train_config.json";
 // Settings that change how a run is watched or how fast it goes, never what it computes.
 bool changes_no_result(const std::string& field) {
   return field == "log" || field == "threads" || field == "workers" ||
-         field.rfind("distributed.", 0) == 0;
+         (field.rfind("distributed.", 0) == 0 && field != "distributed.sync_batch_norm");
 }
 
 bool is_path_field(const std::string& field) {

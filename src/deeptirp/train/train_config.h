@@ -63,6 +63,9 @@ struct TrainConfig {
   // batch_size is the step's, shared by the ranks. The YAML's `distributed:` mapping.
   std::string distributed_backend = "auto";  // auto (gloo on CPUs, nccl on CUDA) | gloo | nccl
   double distributed_timeout_s = 300;        // a rank silent this long ends the run
+  // Batch norm over the whole step's cases (models/sync_batch_norm.h) instead of each rank's
+  // share (DDP's default): the run then takes the steps of one process.
+  bool distributed_sync_batch_norm = false;
 };
 
 // A field as the YAML and the command line know it.

@@ -229,6 +229,19 @@ class EpochRunner {
   }
 
   const Schedule& schedule() const { return schedule_; }
+
+  // train.distributed.sync_batch_norm: the model's batch norm (not the average's, which is only
+  // evaluated) takes its statistics over every rank's cases, summed here.
+  void synchronise_batch_norm(ImageModel& model) {
+    synchronised_ = model.synchronise_batch_norm([this](torch::Tensor& t) {
+      if (placeholder_) t.zero_();  // a placeholder's statistics count for nothing
+      parallel_->sum_in_place(t);
+    });
+    if (!synchronised_ && parallel_->is_main())
+      std::printf("train.distributed.sync_batch_norm: %s has no batch norm\n",
+                  config_.model.c_str());
+  }
+
   // Of the last epoch, rank 0's time in summing gradients (waiting for the slowest rank included).
   double allreduce_seconds() const { return allreduce_seconds_; }
 
@@ -268,6 +281,12 @@ class EpochRunner {
       set_lr(optimizer, learning_rate(schedule_, epoch, static_cast<double>(step) / steps));
       const std::size_t step_size = std::min<std::size_t>(batch, n - step * batch);
       const std::size_t mine = rank_share_size(step_size, batch, rank_, ranks_);
+      // Synchronised batch norm: every rank takes as many passes as rank 0 (which has the most
+      // cases), placeholders first where its own cases are fewer.
+      const std::size_t passes =
+          synchronised_ ? (rank_share_size(step_size, batch, 0, ranks_) + micro_ - 1) / micro_ : 0;
+      for (std::size_t pass = (mine + micro_ - 1) / micro_; pass < passes; ++pass)
+        placeholder_pass(model, optimizer);
       for (std::size_t done = 0; done < mine;) {
         auto b = loader.next();
         if (!b) throw Error("train: the loader ended inside a step");  // a bug, not bad input
@@ -302,6 +321,20 @@ class EpochRunner {
     return (parallel_ ? parallel_->sum({loss_sum})[0] : loss_sum) / n;
   }
 
+  // A rank's turn in a pass where it has no cases left but the others' batch norm waits for its
+  // sums: one blank image whose statistics are zeroed before they are summed. Its gradients are
+  // dropped (the step's own passes come after it): through the shared statistics it would
+  // otherwise receive the other ranks' gradient. Not an empty batch: LibTorch 1.13's
+  // channels-last convolutions refuse one.
+  void placeholder_pass(ImageModel& model, torch::optim::Optimizer& optimizer) {
+    const torch::Tensor image =
+        torch::zeros({1, card_.channels, card_.image_size, card_.image_size}, device_);
+    placeholder_ = true;
+    forward_backward(model, image, torch::zeros({1}, device_), config_.precision, pos_weight_, 0.0);
+    placeholder_ = false;
+    clear_gradients(optimizer);
+  }
+
   // The epoch's progress line, finished with its summary once validation is done.
   void finish(const std::string& summary) {
     if (progress_) progress_->finish(summary);
@@ -321,6 +354,7 @@ class EpochRunner {
   const std::size_t micro_;
   const double pos_weight_;
   LossScaler scaler_;
+  bool synchronised_ = false, placeholder_ = false;
   double allreduce_seconds_ = 0;
   std::optional<Progress> progress_;
 };
@@ -472,6 +506,7 @@ TrainResult train(const TrainConfig& requested, const TrainControl& control) {
   if (averaged) share_weights(parallel.get(), *averaged);
 
   EpochRunner epochs(config, data, card, cache, device, parallel.get());
+  if (parallel && config.distributed_sync_batch_norm) epochs.synchronise_batch_norm(*model);
   int epochs_this_call = 0;
   for (int epoch = state.epoch; epoch < config.epochs; ++epoch) {
     if (control.stop_after > 0 && epochs_this_call == control.stop_after) break;

@@ -62,6 +62,21 @@ StateDict last_weights(const fs::path& run) {
   return read_safetensors(run / last.at("folder").get<std::string>() / "model.safetensors");
 }
 
+// The largest difference of a parameter or buffer between two runs' last weights.
+double weight_difference(const fs::path& a_run, const fs::path& b_run) {
+  const StateDict a = last_weights(a_run), b = last_weights(b_run);
+  EXPECT_EQ(a.size(), b.size());
+  double most = 0;
+  for (std::size_t k = 0; k < std::min(a.size(), b.size()); ++k) {
+    EXPECT_EQ(a[k].first, b[k].first);
+    most = std::max(most, (a[k].second.to(torch::kDouble) - b[k].second.to(torch::kDouble))
+                              .abs()
+                              .max()
+                              .item<double>());
+  }
+  return most;
+}
+
 TEST(TrainParallel, TwoProcessesTakeTheStepsOfOneWithTheWholeBatch) {
   if (!has_data_parallel()) GTEST_SKIP() << "built without c10d's Gloo (libgloo-dev)";
   const fs::path dir = testing::scratch_dir("train-parallel-runs");
@@ -81,28 +96,8 @@ TEST(TrainParallel, TwoProcessesTakeTheStepsOfOneWithTheWholeBatch) {
   }
   EXPECT_NE(one[0]["train_loss"], one[1]["train_loss"]) << "the model did not move";
 
-  const StateDict a = last_weights(dir / "one"), b = last_weights(dir / "two");
-  ASSERT_FALSE(a.empty());
-  ASSERT_EQ(a.size(), b.size());
-  for (std::size_t k = 0; k < a.size(); ++k) {
-    ASSERT_EQ(a[k].first, b[k].first);
-    EXPECT_LT((a[k].second - b[k].second).abs().max().item<double>(), 1e-5) << a[k].first;
-  }
-}
-
-// The largest difference of a parameter or buffer between two runs' last weights.
-double weight_difference(const fs::path& a_run, const fs::path& b_run) {
-  const StateDict a = last_weights(a_run), b = last_weights(b_run);
-  EXPECT_EQ(a.size(), b.size());
-  double most = 0;
-  for (std::size_t k = 0; k < std::min(a.size(), b.size()); ++k) {
-    EXPECT_EQ(a[k].first, b[k].first);
-    most = std::max(most, (a[k].second.to(torch::kDouble) - b[k].second.to(torch::kDouble))
-                              .abs()
-                              .max()
-                              .item<double>());
-  }
-  return most;
+  ASSERT_FALSE(last_weights(dir / "one").empty());
+  EXPECT_LT(weight_difference(dir / "one", dir / "two"), 1e-5);
 }
 
 // A batch-norm model: with train.distributed.sync_batch_norm, two processes on 16 each take the

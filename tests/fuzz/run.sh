@@ -31,9 +31,16 @@ seeds=$build/seeds-$$
 rm -rf "$seeds" && mkdir -p "$seeds"
 for h in "${all[@]}"; do
   mkdir -p "$seeds/$h"
-  # Kept findings as they are; those kept as patches of ../shared files are left to the tests.
+  # Kept findings as they are, hex text as its bytes; those kept as patches of ../shared files
+  # are left to the tests.
   for kept in tests/fuzz/regressions/$h/*; do
-    [[ -f $kept && $kept != *.patch ]] && cp "$kept" "$seeds/$h/"
+    if [[ $kept == *.hex ]]; then
+      /usr/bin/python3 -c 'import sys; open(sys.argv[2], "wb").write(bytes.fromhex("".join(
+        l for l in open(sys.argv[1]) if not l.startswith("#"))))' "$kept" \
+        "$seeds/$h/$(basename "${kept%.hex}")"
+    elif [[ -f $kept && $kept != *.patch ]]; then
+      cp "$kept" "$seeds/$h/"
+    fi
   done
 done
 python=/usr/bin/python3

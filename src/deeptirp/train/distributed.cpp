@@ -72,6 +72,13 @@ struct DataParallel::Impl {
   }
 
   static std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+  // `tensor` replaced by its element-wise sum over the ranks.
+  void sum(at::Tensor& tensor, const char* what) const {
+    std::vector<at::Tensor> one = {tensor.is_contiguous() ? tensor : tensor.contiguous()};
+    wait(group->allreduce(one), what);
+    if (!one[0].is_same(tensor)) tensor.copy_(one[0]);
+  }
 };
 
 DataParallel::DataParallel(const ProcessGroupEnv& env, const std::string& backend,
@@ -139,12 +146,12 @@ void DataParallel::sum_gradients(const std::vector<at::Tensor>& parameters) {
       bytes += grads[end++].nbytes();
     std::vector<at::Tensor> flat;
     for (std::size_t k = begin; k < end; ++k) flat.push_back(grads[k].reshape(-1));
-    std::vector<at::Tensor> bucket = {torch::cat(flat)};
-    impl_->wait(impl_->group->allreduce(bucket), "summing the gradients");
+    at::Tensor bucket = torch::cat(flat);
+    impl_->sum(bucket, "summing the gradients");
     std::int64_t at = 0;
     for (std::size_t k = begin; k < end; ++k) {
       const std::int64_t n = grads[k].numel();
-      grads[k].copy_(bucket[0].narrow(0, at, n).view_as(grads[k]));
+      grads[k].copy_(bucket.narrow(0, at, n).view_as(grads[k]));
       at += n;
     }
     begin = end;
@@ -153,16 +160,14 @@ void DataParallel::sum_gradients(const std::vector<at::Tensor>& parameters) {
 
 std::vector<double> DataParallel::sum(std::vector<double> values) {
   if (values.empty()) return values;
-  std::vector<at::Tensor> one = {
-      torch::from_blob(values.data(), {static_cast<std::int64_t>(values.size())}, torch::kFloat64)};
-  impl_->wait(impl_->group->allreduce(one), "summing figures");
+  at::Tensor tensor =
+      torch::from_blob(values.data(), {static_cast<std::int64_t>(values.size())}, torch::kFloat64);
+  impl_->sum(tensor, "summing figures");
   return values;  // the allreduce wrote into them
 }
 
 void DataParallel::sum_in_place(at::Tensor& tensor) {
-  std::vector<at::Tensor> one = {tensor.is_contiguous() ? tensor : tensor.contiguous()};
-  impl_->wait(impl_->group->allreduce(one), "summing batch-norm statistics");
-  if (!one[0].is_same(tensor)) tensor.copy_(one[0]);
+  impl_->sum(tensor, "summing batch-norm statistics");
 }
 
 void DataParallel::barrier() { impl_->wait(impl_->group->barrier(), "waiting for every rank"); }

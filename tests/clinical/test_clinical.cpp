@@ -76,14 +76,15 @@ TEST_P(EveryKind, FitsOnTrainOnlyBeatsChanceAndReloadsExactly) {
   EXPECT_EQ(model.kind(), kind);
   double best = 0;
   for (const auto& c : model.cv_table()) {
-    EXPECT_EQ(c.fold_aucs.size(), 5u);
+    EXPECT_EQ(c.fold_aucs.size(), 15u);  // 5 folds, drawn 3 times
     best = std::max(best, c.auc_mean);
   }
   EXPECT_EQ(model.cv_table().size(), parameter_grid(kind).size());
   std::cout << kind << ": best CV AUC " << best << "\n";
   // Logistic regression is linear in age, which the synthetic study makes U-shaped for infections,
-  // and a single tree is coarse: both sit lower than the flexible models.
-  EXPECT_GT(best, kind == "lr" || kind == "dt" ? 0.57 : 0.65) << kind;
+  // and a single tree is coarse: both sit lower than the flexible models (0.76-0.79 here, a signal
+  // strong enough for the ensemble to gain from it).
+  EXPECT_GT(best, kind == "lr" || kind == "dt" ? 0.57 : 0.72) << kind;
 
   for (const char* stage : {"cv:encoding", "cv:model", "cv:score", "refit:encoding", "refit:model"})
     EXPECT_TRUE(recorder.rows.count(stage)) << "no fit reported stage " << stage;
@@ -250,6 +251,31 @@ TEST(ClinicalFolds, PatientsStayTogetherAndFoldsAreStratified) {
   }
 }
 
+// A candidate's score is the mean over every draw of the folds; the first draw is the one a single
+// CV makes with the seed, the others are new folds (the AUCs of a fold move with its cases).
+TEST(ClinicalSelection, ScoresEveryDrawOfTheFolds) {
+  const Study& s = study();
+  ClinicalConfig once = only("knn"), thrice = only("knn");
+  once.repeats = 1;
+  thrice.repeats = 3;
+  const ClinicalModel a = fit_clinical(s.manifest, s.config, once);
+  const ClinicalModel b = fit_clinical(s.manifest, s.config, thrice);
+  ASSERT_EQ(a.cv_table().size(), b.cv_table().size());
+  bool draws_differ = false;
+  for (std::size_t i = 0; i < a.cv_table().size(); ++i) {
+    const std::vector<double>& first = a.cv_table()[i].fold_aucs;
+    const std::vector<double>& all = b.cv_table()[i].fold_aucs;
+    ASSERT_EQ(first.size(), 5u);
+    ASSERT_EQ(all.size(), 15u);
+    EXPECT_EQ(std::vector<double>(all.begin(), all.begin() + 5), first);
+    draws_differ |= std::vector<double>(all.begin() + 5, all.begin() + 10) != first;
+    double mean = 0;
+    for (double v : all) mean += v / all.size();
+    EXPECT_NEAR(b.cv_table()[i].auc_mean, mean, 1e-12);
+  }
+  EXPECT_TRUE(draws_differ) << "the second draw repeated the first draw's folds";
+}
+
 TEST(ClinicalErrors, NameWhatIsWrong) {
   const Study& s = study();
   StudyConfig config = s.config;
@@ -271,14 +297,17 @@ TEST(ClinicalErrors, NameWhatIsWrong) {
   expect_error("clinical_model:\n  models: [rf, forest]\n", "'forest'");
   expect_error("clinical_model:\n  foldz: 3\n", "clinical_model.foldz");
   expect_error("clinical_model:\n  imputation: mean\n", "clinical_model.imputation");
+  expect_error("clinical_model:\n  repeats: 0\n", "clinical_model.repeats");
   EXPECT_THROW(parse_model_list("rf,boost", "--models"), Error);
   const ClinicalConfig c = parse_clinical_config(
       YamlDocument::parse(
-          "target: x\nclinical_model:\n  models: [rf, svm]\n  folds: 3\n  imputation: random\n",
+          "target: x\nclinical_model:\n  models: [rf, svm]\n  folds: 3\n  repeats: 2\n"
+          "  imputation: random\n",
           "s"),
       5);
   EXPECT_EQ(c.models, (std::vector<std::string>{"rf", "svm"}));
   EXPECT_EQ(c.folds, 3);
+  EXPECT_EQ(c.repeats, 2);
   EXPECT_EQ(c.imputation, "random");
   EXPECT_EQ(c.seed, 5u);
   EXPECT_THROW(ClinicalModel::load(testing::scratch_dir("clinical-empty")), Error);

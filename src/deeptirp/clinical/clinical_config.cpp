@@ -31,7 +31,7 @@ ClinicalConfig parse_clinical_config(const YamlDocument& study, std::uint64_t de
   const std::filesystem::path& path = study.file();
   const YAML::Node section = study.section("clinical_model");
   if (!section || section.IsNull()) return config;
-  r.only_keys(section, "clinical_model", {"models", "folds", "imputation", "seed"});
+  r.only_keys(section, "clinical_model", {"models", "folds", "repeats", "imputation", "seed"});
   if (const YAML::Node models = section["models"]) {
     const std::string key = "clinical_model.models";
     if (models.IsScalar()) {
@@ -50,6 +50,9 @@ ClinicalConfig parse_clinical_config(const YamlDocument& study, std::uint64_t de
   if (section["folds"]) config.folds = r.as<int>(section["folds"], "clinical_model.folds");
   if (config.folds < 2 || config.folds > 20)
     r.fail("clinical_model.folds", "must be between 2 and 20");
+  if (section["repeats"]) config.repeats = r.as<int>(section["repeats"], "clinical_model.repeats");
+  if (config.repeats < 1 || config.repeats > 20)
+    r.fail("clinical_model.repeats", "must be between 1 and 20");
   if (section["imputation"])
     config.imputation = r.as<std::string>(section["imputation"], "clinical_model.imputation");
   if (config.imputation != "median" && config.imputation != "random")

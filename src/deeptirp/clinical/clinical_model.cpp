@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "deeptirp/data/predictions.h"
+#include "deeptirp/data/rng.h"
 #include "deeptirp/error.h"
 #include "deeptirp/io/atomic_file.h"
 #include "deeptirp/stats/roc.h"
@@ -51,19 +52,22 @@ Fitted fit_on(const Manifest& m, const std::vector<std::size_t>& rows, const Stu
   return f;
 }
 
+// Every fold of every draw of the folds: fold_aucs holds draws x folds AUCs, draw by draw.
 CandidateScore cross_validate(const Manifest& m, const std::vector<std::size_t>& train,
-                              const std::vector<int>& fold, const StudyConfig& study,
+                              const std::vector<std::vector<int>>& draws, const StudyConfig& study,
                               const ClinicalConfig& config, const std::string& kind,
                               const Params& params, const FitObserver& observer) {
   CandidateScore score{kind, params, {}, 0, 0};
-  for (int f = 0; f < config.folds; ++f) {
-    const auto fit_rows = subset(train, fold, f, false), held = subset(train, fold, f, true);
-    const Fitted fitted = fit_on(m, fit_rows, study, config, kind, params, observer, "cv");
-    if (observer) observer("cv:score", held);
-    const std::vector<double> p =
-        fitted.classifier->predict(fitted.encoder.encode(m, held, needs_standardising(kind)));
-    std::vector<int> y = labels_of(m, held, study.positive);
-    score.fold_aucs.push_back(stats::auc(stats::split_by_label(p, y)));
+  for (const std::vector<int>& fold : draws) {
+    for (int f = 0; f < config.folds; ++f) {
+      const auto fit_rows = subset(train, fold, f, false), held = subset(train, fold, f, true);
+      const Fitted fitted = fit_on(m, fit_rows, study, config, kind, params, observer, "cv");
+      if (observer) observer("cv:score", held);
+      const std::vector<double> p =
+          fitted.classifier->predict(fitted.encoder.encode(m, held, needs_standardising(kind)));
+      std::vector<int> y = labels_of(m, held, study.positive);
+      score.fold_aucs.push_back(stats::auc(stats::split_by_label(p, y)));
+    }
   }
   double sum = 0, squares = 0;
   for (double a : score.fold_aucs) sum += a;
@@ -98,8 +102,11 @@ ClinicalModel fit_clinical(const Manifest& m, const StudyConfig& study,
     throw Error(m.path.string() + ": no case in the train split (run `deeptirp split` first)");
   std::vector<std::string> patients;
   for (std::size_t r : train) patients.push_back(m.cases[r].patient_id);
-  const std::vector<int> fold =
-      grouped_folds(patients, labels_of(m, train, study.positive), config.folds, config.seed);
+  // The first draw is the seed's own, so `repeats: 1` gives the folds of a single CV.
+  std::vector<std::vector<int>> draws;
+  for (int d = 0; d < config.repeats; ++d)
+    draws.push_back(grouped_folds(patients, labels_of(m, train, study.positive), config.folds,
+                                  d == 0 ? config.seed : mix_seed(config.seed, d)));
 
   ClinicalModel model;
   const std::vector<std::string> kinds = config.models.empty() ? classifier_kinds() : config.models;
@@ -107,7 +114,8 @@ ClinicalModel fit_clinical(const Manifest& m, const StudyConfig& study,
   for (const auto& kind : kinds) {
     check_kind(kind, "clinical model");
     for (const Params& params : parameter_grid(kind)) {
-      model.table_.push_back(cross_validate(m, train, fold, study, config, kind, params, observer));
+      model.table_.push_back(
+          cross_validate(m, train, draws, study, config, kind, params, observer));
       if (progress) progress(model.table_.back());
     }
   }
@@ -119,6 +127,7 @@ ClinicalModel fit_clinical(const Manifest& m, const StudyConfig& study,
   model.positive_ = study.positive;
   model.seed_ = config.seed;
   model.folds_ = config.folds;
+  model.repeats_ = config.repeats;
   Fitted final = fit_on(m, train, study, config, model.kind_, model.params_, observer, "refit");
   model.encoder_ = std::move(final.encoder);
   model.classifier_ = std::move(final.classifier);
@@ -145,6 +154,7 @@ void ClinicalModel::save(const std::filesystem::path& folder) const {
   j["params"] = params_;
   j["seed"] = seed_;
   j["folds"] = folds_;
+  j["repeats"] = repeats_;
   j["standardised"] = needs_standardising(kind_);
   j["features"] = encoder_.to_json();
   j["feature_names"] = encoder_.names();
@@ -170,6 +180,7 @@ ClinicalModel ClinicalModel::load(const std::filesystem::path& folder) {
     model.positive_ = j.at("positive").get<std::string>();
     model.seed_ = j.at("seed").get<std::uint64_t>();
     model.folds_ = j.at("folds").get<int>();
+    model.repeats_ = j.value("repeats", 1);  // files written before repeats existed
     model.encoder_ = FeatureEncoder::from_json(j.at("features"), path.string());
     for (const auto& s : j.at("cv"))
       model.table_.push_back(

@@ -1,7 +1,8 @@
 #pragma once
 // The clinical model: features learnt on the training split, a hyper-parameter search over the
-// model kinds by patient-grouped, stratified k-fold CV on the training split scored by AUC, and
-// the best candidate refitted on the whole training split. Saved as DIR/clinical_model.json plus
+// model kinds by patient-grouped, stratified k-fold CV on the training split (the folds drawn
+// `repeats` times) scored by the mean fold AUC, and the best candidate refitted on the whole
+// training split. Saved as DIR/clinical_model.json plus
 // the model's own file (OpenCV YAML or XGBoost JSON); no pickle.
 #include <filesystem>
 #include <functional>
@@ -49,6 +50,7 @@ class ClinicalModel {
   Params params_;
   std::uint64_t seed_ = 0;
   int folds_ = 0;
+  int repeats_ = 1;
   FeatureEncoder encoder_;
   std::shared_ptr<Classifier> classifier_;
   std::vector<CandidateScore> table_;

@@ -97,6 +97,14 @@ TEST(ImportBtxrd, RoiComesFromTheMask) {
   EXPECT_GT(cv::countNonZero(mask.col(c.roi->x1 - 1)), 0);
   EXPECT_GT(cv::countNonZero(mask.row(c.roi->y0)), 0);
   EXPECT_GT(cv::countNonZero(mask.row(c.roi->y1 - 1)), 0);
+  // lesion_area and lesion_mask_area: the box's and the mask's shares of the radiograph.
+  const auto& columns = r.manifest.clinical_columns;
+  ASSERT_EQ(columns, (std::vector<std::string>{"age", "sex", "site", "region", "view",
+                                               "lesion_area", "lesion_mask_area"}));
+  EXPECT_NEAR(std::stod(c.clinical[5]),
+              c.roi->width() * static_cast<double>(c.roi->height()) / mask.total(), 1e-6);
+  EXPECT_NEAR(std::stod(c.clinical[6]), cv::countNonZero(mask) / double(mask.total()), 1e-6);
+  EXPECT_LE(std::stod(c.clinical[6]), std::stod(c.clinical[5]));
 }
 
 // The published layout: dataset.csv, images/*.jpeg, Annotations/*.json (LabelMe).
@@ -140,7 +148,31 @@ TEST(ImportBtxrd, PublishedLayoutReadsLabelMeBoxes) {
   EXPECT_EQ(r.manifest.cases[0].patient_id, r.manifest.cases[1].patient_id);  // two views
   EXPECT_EQ(r.manifest.cases[0].clinical[2], "tibia+knee-joint");
   EXPECT_EQ(r.manifest.cases[1].clinical[4], "lateral");
+  EXPECT_EQ(r.manifest.cases[0].clinical[5], "0.020842");  // 41 x 61 of 400 x 300
+  EXPECT_EQ(r.manifest.cases[1].clinical[5], "0.675000");  // 300 x 270 of 400 x 300
+  // The outlines: the rectangle filled between its rounded corners, 42 x 60 pixels; the triangle
+  // (area 1,150 px, perimeter about 160 px) filled with its edges, plus the rectangle's 10 x 100
+  // pixels inside the image.
+  EXPECT_EQ(r.manifest.cases[0].clinical[6], "0.021000");
+  const double triangle_and_box = std::stod(r.manifest.cases[1].clinical[6]) * 400 * 300;
+  EXPECT_GE(triangle_and_box, 1150 + 1000);
+  EXPECT_LE(triangle_and_box, 1150 + 160 + 1000);
   EXPECT_THROW(import_btxrd(root, BtxrdTask::kBenignVsMalignant, root / "m.csv", false), Error);
+}
+
+// The outline is filled on a canvas of the annotation's size, so an absurd size is refused, named.
+TEST(ImportBtxrd, AnAbsurdAnnotationSizeIsNamed) {
+  auto root = write_published_layout();
+  std::ofstream(root / "Annotations/IMG000001.json")
+      << R"({"shapes":[{"label":"x","points":[[10,20],[50,80]],"shape_type":"rectangle"}],)"
+      << R"("imageWidth":1e9,"imageHeight":300})";
+  try {
+    import_btxrd(root, BtxrdTask::kBenignVsMalignant, root / "m.csv", false);
+    FAIL() << "no error for imageWidth 1e9";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("IMG000001.json"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("imageWidth"), std::string::npos) << e.what();
+  }
 }
 
 TEST(ImportBtxrd, MissingImageIsNamed) {

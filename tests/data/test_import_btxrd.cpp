@@ -148,12 +148,12 @@ TEST(ImportBtxrd, PublishedLayoutReadsLabelMeBoxes) {
   EXPECT_EQ(r.manifest.cases[0].patient_id, r.manifest.cases[1].patient_id);  // two views
   EXPECT_EQ(r.manifest.cases[0].clinical[2], "tibia+knee-joint");
   EXPECT_EQ(r.manifest.cases[1].clinical[4], "lateral");
-  EXPECT_EQ(r.manifest.cases[0].clinical[5], "0.020842");  // 41 x 61 of 400 x 300
-  EXPECT_EQ(r.manifest.cases[1].clinical[5], "0.675000");  // 300 x 270 of 400 x 300
+  EXPECT_NEAR(std::stod(r.manifest.cases[0].clinical[5]), 0.020842, 1e-6);  // 41 x 61 of 400 x 300
+  EXPECT_NEAR(std::stod(r.manifest.cases[1].clinical[5]), 0.675, 1e-6);  // 300 x 270 of 400 x 300
   // The outlines: the rectangle filled between its rounded corners, 42 x 60 pixels; the triangle
   // (area 1,150 px, perimeter about 160 px) filled with its edges, plus the rectangle's 10 x 100
   // pixels inside the image.
-  EXPECT_EQ(r.manifest.cases[0].clinical[6], "0.021000");
+  EXPECT_NEAR(std::stod(r.manifest.cases[0].clinical[6]), 0.021, 1e-6);
   const double triangle_and_box = std::stod(r.manifest.cases[1].clinical[6]) * 400 * 300;
   EXPECT_GE(triangle_and_box, 1150 + 1000);
   EXPECT_LE(triangle_and_box, 1150 + 160 + 1000);

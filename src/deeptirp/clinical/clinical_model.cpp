@@ -103,9 +103,10 @@ ClinicalModel fit_clinical(const Manifest& m, const StudyConfig& study,
   std::vector<std::string> patients;
   for (std::size_t r : train) patients.push_back(m.cases[r].patient_id);
   // The first draw is the seed's own, so `repeats: 1` gives the folds of a single CV.
+  const std::vector<int> labels = labels_of(m, train, study.positive);
   std::vector<std::vector<int>> draws;
   for (int d = 0; d < config.repeats; ++d)
-    draws.push_back(grouped_folds(patients, labels_of(m, train, study.positive), config.folds,
+    draws.push_back(grouped_folds(patients, labels, config.folds,
                                   d == 0 ? config.seed : mix_seed(config.seed, d)));
 
   ClinicalModel model;

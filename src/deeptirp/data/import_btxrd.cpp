@@ -12,6 +12,7 @@
 
 #include "deeptirp/error.h"
 #include "deeptirp/io/csv.h"
+#include "deeptirp/io/numbers.h"
 
 namespace deeptirp {
 namespace {
@@ -48,12 +49,6 @@ struct LesionBox {
   double box_share = 0;      // box area / image area, in (0, 1]
   double outline_share = 0;  // pixels inside the mask (or LabelMe's shapes) / image pixels
 };
-
-std::string share_text(double share) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6f", share);
-  return buf;
-}
 
 std::optional<LesionBox> roi_from_mask(const std::filesystem::path& mask_path) {
   cv::Mat mask = cv::imread(mask_path.string(), cv::IMREAD_GRAYSCALE);
@@ -205,8 +200,8 @@ BtxrdImport import_btxrd(const std::filesystem::path& root, BtxrdTask task,
                     sites,
                     one_hot_names(t, r, kRegions),
                     one_hot_names(t, r, kViews),
-                    lesion ? share_text(lesion->box_share) : "",
-                    lesion ? share_text(lesion->outline_share) : ""};
+                    lesion ? format_number(lesion->box_share) : "",
+                    lesion ? format_number(lesion->outline_share) : ""};
       m.cases.push_back(std::move(c));
     } catch (const Error& e) {
       if (!skip_bad_rows) throw;

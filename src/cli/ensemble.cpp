@@ -20,8 +20,9 @@ void add_fit(CLI::App* parent) {
     std::vector<std::string> images;
   };
   auto a = std::make_shared<Args>();
-  CLI::App* cmd = parent->add_subcommand(
-      "fit", "Choose and fit the ensemble (mean, weighted, stacking) on the validation split");
+  CLI::App* cmd = parent->add_subcommand("fit",
+                                         "Choose and fit the ensemble (zmean, halves, mean, "
+                                         "weighted, stacking) on the validation split");
   cmd->add_option("--config", a->config, "Study config (ensemble section)")
       ->required()
       ->check(CLI::ExistingFile);

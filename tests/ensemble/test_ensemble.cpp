@@ -151,7 +151,7 @@ TEST(Ensemble, TestPredictionsDoNotChangeTheFit) {
   b.images = {{"cnn", s.dir / "cnn-flipped.csv"}, {"vit", s.dir / "vit-flipped.csv"}};
   write_image_model(s.manifest, b.images[0].csv, 101, 1.2, {}, true);
   write_image_model(s.manifest, b.images[1].csv, 202, 1.2, {}, true);
-  for (const std::string kind : {"zmean", "weighted", "stacking"}) {
+  for (const std::string kind : {"zmean", "halves", "weighted", "stacking"}) {
     a.kinds = b.kinds = {kind};
     EXPECT_EQ(fit_ensemble_files(a).to_json(), fit_ensemble_files(b).to_json()) << kind;
   }
@@ -172,7 +172,7 @@ TEST(Ensemble, EveryKindReloadsExactly) {
       p.push_back(1 / (1 + std::exp(-(y ? 1.0 : -1.0) - normal(g, 0, 1.5))));
     d.p.push_back(p);
   }
-  for (const std::string kind : {"zmean", "mean", "weighted", "stacking"}) {
+  for (const std::string kind : {"zmean", "halves", "mean", "weighted", "stacking"}) {
     EnsembleConfig config;
     config.kinds = {kind};
     config.aggregate = Aggregate::kMax;
@@ -224,6 +224,47 @@ TEST(Ensemble, ZmeanIgnoresHowSureOfItselfEachPartIs) {
   for (const auto& p : d.p)
     for (int j = 0; j < 2; ++j) centre[j] += std::log(p[j] / (1 - p[j])) / d.p.size();
   EXPECT_NEAR(a.combine({sigmoid(centre[0]), sigmoid(centre[1])}), 0.5, 1e-9);
+}
+
+// halves treats the image models as one part. Three copies of one image model then combine as
+// that model alone does with the clinical model (zmean of two parts), while zmean over the four
+// parts gives the copies three quarters of the say; with one image model halves is zmean.
+TEST(Ensemble, HalvesKeepsSeveralImageModelsToOneHalf) {
+  Components one, three;
+  one.names = {"image", "clinical"};
+  three.names = {"image-1", "image-2", "image-3", "clinical"};
+  std::mt19937_64 g(13);
+  auto sigmoid = [](double z) { return 1 / (1 + std::exp(-z)); };
+  for (int i = 0; i < 60; ++i) {
+    const int y = i % 2;
+    const double image = sigmoid((y ? 1.0 : -1.0) + normal(g, 0, 1.2));
+    const double clinical = sigmoid((y ? 0.5 : -0.5) + normal(g, 0, 1.0));
+    for (Components* c : {&one, &three}) {
+      c->labels.push_back(y);
+      c->patients.push_back("P" + std::to_string(i));
+      c->rows.push_back(i);
+    }
+    one.p.push_back({image, clinical});
+    three.p.push_back({image, image, image, clinical});
+  }
+  EnsembleConfig config;
+  config.kinds = {"zmean"};
+  const EnsembleModel zmean_one = fit_ensemble(one, config),
+                      zmean_three = fit_ensemble(three, config);
+  config.kinds = {"halves"};
+  const EnsembleModel halves_one = fit_ensemble(one, config),
+                      halves_three = fit_ensemble(three, config);
+  double same = 0, outvoted = 0;
+  for (std::size_t i = 0; i < one.p.size(); ++i) {
+    same = std::max(same, std::abs(halves_three.combine(three.p[i]) - zmean_one.combine(one.p[i])));
+    same = std::max(same, std::abs(halves_one.combine(one.p[i]) - zmean_one.combine(one.p[i])));
+    outvoted =
+        std::max(outvoted, std::abs(zmean_three.combine(three.p[i]) - zmean_one.combine(one.p[i])));
+  }
+  EXPECT_LT(same, 1e-9);
+  EXPECT_GT(outvoted, 0.02);
+  // The clinical model's coefficient is the same as beside one image model: half the say.
+  EXPECT_NEAR(halves_three.stacking.coef[3], zmean_one.stacking.coef[1], 1e-12);
 }
 
 TEST(Ensemble, BadInputsNameWhatIsWrong) {

@@ -37,6 +37,55 @@ std::vector<T> pick(const std::vector<T>& v, const std::vector<std::size_t>& idx
   return out;
 }
 
+// Each part's centre and spread of logits over the cases `idx`.
+struct Spread {
+  double centre = 0, spread = 0;
+};
+Spread spread_of(const Components& d, std::size_t j, const std::vector<std::size_t>& idx) {
+  double sum = 0, sum_sq = 0;
+  for (std::size_t i : idx) {
+    const double z = logit(d.p[i][j]);
+    sum += z, sum_sq += z * z;
+  }
+  const double n = static_cast<double>(idx.size()), centre = sum / n;
+  return {centre, std::sqrt(std::max(sum_sq / n - centre * centre, 0.0))};
+}
+
+// zmean: mean_j (logit p_j - centre_j) / spread_j over the k parts. halves: the same over the
+// image models, standardised again, is one half and the clinical model's standardised logit the
+// other, so three image models that agree do not outvote the clinical model three to one. Both are
+// kept as the linear map on the logits that stacking also is.
+void fit_standardised(const Components& d, const std::vector<std::size_t>& idx, bool halves,
+                      clinical::LogisticFit& fit) {
+  const std::size_t k = d.names.size(), images = k - 1;
+  fit.coef.assign(k, 0.0);
+  fit.intercept = 0;
+  std::vector<double> weight(k, 1.0 / k);
+  if (halves && images > 0) {
+    // The image half's spread: that of the mean of the image models' standardised logits.
+    std::vector<Spread> s;
+    for (std::size_t j = 0; j < images; ++j) s.push_back(spread_of(d, j, idx));
+    double sum_sq = 0;
+    for (std::size_t i : idx) {
+      double u = 0;
+      for (std::size_t j = 0; j < images; ++j)
+        if (s[j].spread >= 1e-9) u += (logit(d.p[i][j]) - s[j].centre) / s[j].spread;
+      sum_sq += (u / images) * (u / images);
+    }
+    const double image_spread = std::sqrt(sum_sq / static_cast<double>(idx.size()));
+    for (std::size_t j = 0; j < images; ++j)
+      weight[j] = image_spread < 1e-9 ? 0 : 1 / (2 * images * image_spread);
+    weight[images] = 0.5;
+  }
+  for (std::size_t j = 0; j < k; ++j) {
+    const Spread s = spread_of(d, j, idx);
+    // A part that says the same for every case carries nothing; its spread must not be 0.
+    if (s.spread < 1e-9) continue;
+    fit.coef[j] = weight[j] / s.spread;
+    fit.intercept -= weight[j] * s.centre / s.spread;
+  }
+}
+
 // Fits `kind` on the cases `idx` of `d` (indices into d's rows).
 EnsembleModel fit_kind(const Components& d, const std::vector<std::size_t>& idx,
                        const std::string& kind, const EnsembleConfig& config,
@@ -48,24 +97,8 @@ EnsembleModel fit_kind(const Components& d, const std::vector<std::size_t>& idx,
   m.weights.assign(k, 1.0 / k);
   if (kind == "mean") return m;
   if (observer) observer(stage, pick(d.rows, idx));
-  if (kind == "zmean") {
-    // mean_j (logit p_j - centre_j) / spread_j, kept as the linear map on the logits that
-    // stacking also is: intercept -sum centre_j / (k spread_j), coefficients 1 / (k spread_j).
-    m.stacking.coef.assign(k, 0.0);
-    m.stacking.intercept = 0;
-    for (std::size_t j = 0; j < k; ++j) {
-      double sum = 0, sum_sq = 0;
-      for (std::size_t i : idx) {
-        const double z = logit(d.p[i][j]);
-        sum += z, sum_sq += z * z;
-      }
-      const double n = static_cast<double>(idx.size()), centre = sum / n;
-      // A part that says the same for every case carries nothing; its spread must not be 0.
-      const double spread = std::sqrt(std::max(sum_sq / n - centre * centre, 0.0));
-      if (spread < 1e-9) continue;
-      m.stacking.coef[j] = 1.0 / (k * spread);
-      m.stacking.intercept -= centre / (k * spread);
-    }
+  if (kind == "zmean" || kind == "halves") {
+    fit_standardised(d, idx, kind == "halves", m.stacking);
     return m;
   }
   const std::vector<int> y = pick(d.labels, idx);
@@ -87,10 +120,14 @@ EnsembleModel fit_kind(const Components& d, const std::vector<std::size_t>& idx,
 
 }  // namespace
 
+bool EnsembleModel::on_logits() const {
+  return kind == "stacking" || kind == "zmean" || kind == "halves";
+}
+
 double EnsembleModel::combine(const std::vector<double>& p) const {
   if (p.size() != names.size())
     throw Error("ensemble: expected " + std::to_string(names.size()) + " probabilities");
-  if (kind == "stacking" || kind == "zmean") {
+  if (on_logits()) {
     std::vector<double> z;
     for (double v : p) z.push_back(logit(v));
     return stacking.predict(z);
@@ -165,7 +202,7 @@ EnsembleModel EnsembleModel::from_json(const nlohmann::json& j, const std::strin
     m.target = j.at("target").get<std::string>();
     m.positive = j.at("positive").get<std::string>();
     if (m.weights.size() != m.names.size() ||
-        ((m.kind == "stacking" || m.kind == "zmean") && m.stacking.coef.size() != m.names.size()))
+        (m.on_logits() && m.stacking.coef.size() != m.names.size()))
       throw Error(source + ": the weights do not match the parts");
     return m;
   } catch (const nlohmann::json::exception& e) {

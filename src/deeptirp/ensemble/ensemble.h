@@ -6,6 +6,10 @@
 //             probabilities, so an image model that is sure of itself on the centre it was
 //             trained on cannot drown a clinical model that transfers (the default: a validation
 //             split of a few dozen cases cannot tell fitted weights apart);
+//   halves    zmean with the image models as one part: the mean of their standardised logits,
+//             standardised again, is one half and the clinical model the other, so several image
+//             models (seeds or architectures that agree) do not outvote the clinical model; with
+//             one image model it is zmean;
 //   mean      soft voting, the mean probability;
 //   weighted  soft voting weighted by each part's AUC on the validation split;
 //   stacking  logistic regression (L2 penalty `ridge`) on [logit p_image_1..k, logit p_clinical].
@@ -45,7 +49,8 @@ struct EnsembleConfig {
   std::uint64_t seed = 42;
 };
 EnsembleConfig parse_ensemble_config(const YamlDocument& study, std::uint64_t default_seed);
-// Throws Error "<where>: unknown ensemble kind 'X' (known: zmean, mean, weighted, stacking)".
+// Throws Error "<where>: unknown ensemble kind 'X' (known: zmean, halves, mean, weighted,
+// stacking)".
 void check_ensemble_kind(const std::string& kind, const std::string& where);
 
 struct KindScore {
@@ -66,6 +71,7 @@ struct Components {
 class EnsembleModel {
  public:
   double combine(const std::vector<double>& probabilities) const;
+  bool on_logits() const;  // a linear map on the parts' logits (`stacking`), not voting weights
   nlohmann::json to_json() const;
   static EnsembleModel from_json(const nlohmann::json& j, const std::string& source);
   void save(const std::filesystem::path& folder) const;  // ensemble.json
@@ -74,7 +80,7 @@ class EnsembleModel {
   std::string kind;
   std::vector<std::string> names;
   std::vector<double> weights;          // voting weights (mean: all equal)
-  clinical::LogisticFit stacking;       // stacking, and zmean as the same linear map on logits
+  clinical::LogisticFit stacking;       // stacking, and zmean and halves as such a map
   std::vector<double> validation_aucs;  // each part's AUC on the whole validation split
   std::vector<KindScore> selection;     // every candidate kind's CV AUC
   Aggregate aggregate = Aggregate::kNone;

@@ -12,14 +12,14 @@
 namespace deeptirp::ensemble {
 namespace {
 
-const std::vector<std::string> kKinds = {"zmean", "mean", "weighted", "stacking"};
+const std::vector<std::string> kKinds = {"zmean", "halves", "mean", "weighted", "stacking"};
 
 }  // namespace
 
 void check_ensemble_kind(const std::string& kind, const std::string& where) {
   if (std::find(kKinds.begin(), kKinds.end(), kind) == kKinds.end())
     throw Error(where + ": unknown ensemble kind '" + kind +
-                "' (known: zmean, mean, weighted, stacking)");
+                "' (known: zmean, halves, mean, weighted, stacking)");
 }
 
 EnsembleConfig parse_ensemble_config(const YamlDocument& study, std::uint64_t default_seed) {

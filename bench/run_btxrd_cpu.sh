@@ -22,9 +22,9 @@ out=${3:-btxrd-cpu}
 # seeds (the study's, and 1000 and 2000 past it), whose mean is the ensemble's image half
 # (`halves`): on validation that beat one B0 (0.955 vs 0.945) and the four parts weighted alike
 # (`zmean`, 0.944). ENSEMBLE replaces the `ensemble:` mapping.
-member() {  # name, seed offset
+member() {  # name, study seed, seed offset (0: the study's own seed, the entry unchanged)
   local train='{epochs: 10}'
-  [ "$2" = 0 ] || train="{epochs: 10, seed: $(( seed + $2 ))}"
+  [ "$3" = 0 ] || train="{epochs: 10, seed: $(( $2 + $3 ))}"
   printf '  - name: %s\n    architecture: efficientnet_b0\n    preset: cpu-quick\n    train: %s\n' \
     "$1" "$train"
 }
@@ -34,7 +34,7 @@ default_explain='{methods: [gradcam], cases: 1}'
 default_ensemble='{kinds: [halves]}'
 for seed in ${SEEDS:-1 2 3}; do
   dir="$out/seed-$seed"
-  default_models=$(member b0 0; member b0-2 1000; member b0-3 2000)
+  default_models=$(member b0 "$seed" 0; member b0-2 "$seed" 1000; member b0-3 "$seed" 2000)
   mkdir -p "$dir"
   cat > "$dir/study.yaml" <<YAML
 study:

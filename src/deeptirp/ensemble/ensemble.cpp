@@ -58,31 +58,32 @@ Spread spread_of(const Components& d, std::size_t j, const std::vector<std::size
 void fit_standardised(const Components& d, const std::vector<std::size_t>& idx, bool halves,
                       clinical::LogisticFit& fit) {
   const std::size_t k = d.names.size(), images = k - 1;
-  fit.coef.assign(k, 0.0);
-  fit.intercept = 0;
+  std::vector<Spread> s;
+  for (std::size_t j = 0; j < k; ++j) s.push_back(spread_of(d, j, idx));
+  // A part that says the same for every case carries nothing; its spread must not be 0.
+  auto standardised = [&](std::size_t i, std::size_t j) {
+    return s[j].spread < 1e-9 ? 0.0 : (logit(d.p[i][j]) - s[j].centre) / s[j].spread;
+  };
   std::vector<double> weight(k, 1.0 / k);
   if (halves && images > 0) {
     // The image half's spread: that of the mean of the image models' standardised logits.
-    std::vector<Spread> s;
-    for (std::size_t j = 0; j < images; ++j) s.push_back(spread_of(d, j, idx));
     double sum_sq = 0;
     for (std::size_t i : idx) {
       double u = 0;
-      for (std::size_t j = 0; j < images; ++j)
-        if (s[j].spread >= 1e-9) u += (logit(d.p[i][j]) - s[j].centre) / s[j].spread;
-      sum_sq += (u / images) * (u / images);
+      for (std::size_t j = 0; j < images; ++j) u += standardised(i, j) / images;
+      sum_sq += u * u;
     }
     const double image_spread = std::sqrt(sum_sq / static_cast<double>(idx.size()));
     for (std::size_t j = 0; j < images; ++j)
       weight[j] = image_spread < 1e-9 ? 0 : 1 / (2 * images * image_spread);
     weight[images] = 0.5;
   }
+  fit.coef.assign(k, 0.0);
+  fit.intercept = 0;
   for (std::size_t j = 0; j < k; ++j) {
-    const Spread s = spread_of(d, j, idx);
-    // A part that says the same for every case carries nothing; its spread must not be 0.
-    if (s.spread < 1e-9) continue;
-    fit.coef[j] = weight[j] / s.spread;
-    fit.intercept -= weight[j] * s.centre / s.spread;
+    if (s[j].spread < 1e-9) continue;
+    fit.coef[j] = weight[j] / s[j].spread;
+    fit.intercept -= weight[j] * s[j].centre / s[j].spread;
   }
 }
 

@@ -99,6 +99,20 @@ void restore_rng(const std::string& hex) {
 
 // With weight averaging, the raw weights the optimiser goes on from.
 constexpr const char* kTrainingWeights = "training.safetensors";
+// With the subtype target, its layer and the layer's optimiser state.
+constexpr const char* kSubtypeWeights = "subtype_head.safetensors";
+constexpr const char* kSubtypeOptimizer = "subtype_optimizer.safetensors";
+
+// Whether the checkpoint was trained with a setting that leaves `file` in it; an Error unless
+// the resumed run asks for the same (`wanted`).
+bool trained_with(const std::filesystem::path& folder, const char* file, bool wanted,
+                  const std::string& setting) {
+  const bool with = std::filesystem::exists(folder / file);
+  if (with != wanted)
+    throw Error(folder.string() + (with ? ": was trained with " : ": was trained without ") +
+                setting + "; resume it with the same setting");
+  return with;
+}
 
 void load_exactly(const std::filesystem::path& file, torch::nn::Module& model) {
   LoadOptions exact;
@@ -110,7 +124,8 @@ void load_exactly(const std::filesystem::path& file, torch::nn::Module& model) {
 
 void save_checkpoint(const std::filesystem::path& run, ImageModel& model,
                      torch::optim::Optimizer& optimizer, const CheckpointState& state,
-                     const ModelCard& card, bool is_best, ImageModel* average) {
+                     const ModelCard& card, bool is_best, ImageModel* average,
+                     torch::nn::Module* subtype_head) {
   char name[32];
   std::snprintf(name, sizeof name, "epoch-%03d", state.epoch);
   const auto folder = run / "checkpoints" / name;
@@ -118,6 +133,10 @@ void save_checkpoint(const std::filesystem::path& run, ImageModel& model,
   save_model_file(folder / "model.safetensors", average ? *average : model, card);
   if (average) write_safetensors(folder / kTrainingWeights, model_tensors(model));
   write_safetensors(folder / "optimizer.safetensors", optimizer_tensors(model, optimizer));
+  if (subtype_head) {
+    write_safetensors(folder / kSubtypeWeights, model_tensors(*subtype_head));
+    write_safetensors(folder / kSubtypeOptimizer, optimizer_tensors(*subtype_head, optimizer));
+  }
   nlohmann::json j = {{"epoch", state.epoch},
                       {"best_epoch", state.best_epoch},
                       {"best_metric", state.best_metric},
@@ -153,14 +172,19 @@ void load_checkpoint_weights(const std::filesystem::path& folder, torch::nn::Mod
 }
 
 CheckpointState load_checkpoint(const std::filesystem::path& folder, torch::nn::Module& model,
-                                torch::optim::Optimizer& optimizer, torch::nn::Module* average) {
-  const bool averaged = std::filesystem::exists(folder / kTrainingWeights);
-  if (averaged != (average != nullptr))
-    throw Error(folder.string() + (averaged ? ": was trained with" : ": was trained without") +
-                " weight averaging (train.ema_decay); resume it with the same setting");
+                                torch::optim::Optimizer& optimizer, torch::nn::Module* average,
+                                torch::nn::Module* subtype_head) {
+  const bool averaged = trained_with(folder, kTrainingWeights, average != nullptr,
+                                     "weight averaging (train.ema_decay)");
   load_exactly(folder / (averaged ? kTrainingWeights : "model.safetensors"), model);
   if (average) load_exactly(folder / "model.safetensors", *average);
   restore_optimizer(model, optimizer, read_safetensors(folder / "optimizer.safetensors"));
+  trained_with(folder, kSubtypeWeights, subtype_head != nullptr,
+               "the subtype target (train.subtype_weight)");
+  if (subtype_head) {
+    load_exactly(folder / kSubtypeWeights, *subtype_head);
+    restore_optimizer(*subtype_head, optimizer, read_safetensors(folder / kSubtypeOptimizer));
+  }
   const nlohmann::json j = read_json_file(folder / "state.json");
   CheckpointState state;
   state.epoch = j.at("epoch");

@@ -132,6 +132,8 @@ const std::vector<TrainField>& train_fields() {
       field("augment", "flips | standard | strong", &TrainConfig::augment),
       field("label_smoothing", "Targets y (1 - s) + s / 2", &TrainConfig::label_smoothing),
       field("ema_decay", "Weight averaging: EMA decay per step (0 = off)", &TrainConfig::ema_decay),
+      field("subtype_weight", "Auxiliary target: weight of the subtype loss (0 = none)",
+            &TrainConfig::subtype_weight),
       field("tta", "Test-time augmentation of predictions: none | flips | views",
             &TrainConfig::tta),
       rate_field("dropout", "Dropout before the classifier (default: torchvision's)",
@@ -284,6 +286,8 @@ void check_train_config(const TrainConfig& c) {
   if (!(c.label_smoothing >= 0 && c.label_smoothing < 1))
     bad("label_smoothing", "must be in [0, 1)");
   if (!(c.ema_decay >= 0 && c.ema_decay < 1)) bad("ema_decay", "must be in [0, 1)");
+  if (!(c.subtype_weight >= 0 && c.subtype_weight <= 100))
+    bad("subtype_weight", "must be in [0, 100]");
   if (c.distributed_backend != "auto" && c.distributed_backend != "gloo" &&
       c.distributed_backend != "nccl")
     bad("distributed.backend", "auto, gloo or nccl");

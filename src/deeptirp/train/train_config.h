@@ -43,6 +43,9 @@ struct TrainConfig {
   // of the weights (decay per step; 0 = off) is what is validated, checkpointed and kept.
   double label_smoothing = 0;
   double ema_decay = 0;
+  // The subtype labels as an auxiliary target (train/subtype_target.h): the weight of their
+  // cross-entropy beside the study's BCE (the logged train loss is the sum); 0 = none.
+  double subtype_weight = 0;
   // Test-time augmentation of the trained model (models/test_time.h), kept in its card: the
   // study's predictions, predict and the bundle use it; validation during training does not.
   std::string tta = "none";

@@ -15,14 +15,17 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainConfig& c,
 
 torch::Tensor forward_backward(ImageModel& model, const torch::Tensor& images,
                                const torch::Tensor& labels, const std::string& precision,
-                               double pos_weight, double grad_scale, double label_smoothing) {
+                               double pos_weight, double grad_scale, double label_smoothing,
+                               SubtypeTarget* subtype, const torch::Tensor& subtypes) {
   torch::Tensor loss;
   {
     AutocastGuard autocast(precision, images.device());
-    auto logits = model.forward(images).reshape({-1}).to(torch::kFloat32);
+    CamTap tap = model.forward_tap(images);
+    auto logits = tap.logits.reshape({-1}).to(torch::kFloat32);
     loss = torch::binary_cross_entropy_with_logits(
         logits, labels * (1 - label_smoothing) + label_smoothing / 2, {},
         torch::full({1}, pos_weight, labels.options()), at::Reduction::Mean);
+    if (subtype) loss = loss + subtype->loss(model, tap.activation, subtypes);
   }
   (loss * grad_scale).backward();
   return loss.detach();

@@ -21,6 +21,7 @@
 #include "deeptirp/train/distributed.h"
 #include "deeptirp/train/evaluate.h"
 #include "deeptirp/train/schedule.h"
+#include "deeptirp/train/subtype_target.h"
 #include "deeptirp/train/train_step.h"
 #include "deeptirp/train/weight_average.h"
 
@@ -69,6 +70,14 @@ struct LossScaler {
     return finite;
   }
 };
+
+// What the optimiser updates: the model's parameters, then the subtype layer's (when trained).
+std::vector<torch::Tensor> trained_parameters(ImageModel& model, SubtypeTarget* subtype) {
+  std::vector<torch::Tensor> params = model.parameters();
+  if (subtype)
+    for (const auto& p : subtype->head()->parameters()) params.push_back(p);
+  return params;
+}
 
 void set_lr(torch::optim::Optimizer& optimizer, double lr) {
   for (auto& group : optimizer.param_groups()) group.options().set_lr(lr);
@@ -203,7 +212,8 @@ double positive_weight(const TrainConfig& config, const RunData& d) {
 class EpochRunner {
  public:
   EpochRunner(const TrainConfig& config, const RunData& data, const ModelCard& card,
-              ImageCache& cache, const torch::Device& device, DataParallel* parallel)
+              ImageCache& cache, const torch::Device& device, DataParallel* parallel,
+              SubtypeTarget* subtype)
       : config_(config),
         data_(data),
         card_(card),
@@ -212,6 +222,7 @@ class EpochRunner {
         schedule_{config.schedule,      config.lr,     config.step_epochs, config.gamma,
                   config.warmup_epochs, config.min_lr, config.epochs},
         parallel_(parallel),
+        subtype_(subtype),
         ranks_(parallel ? parallel->world_size() : 1),
         rank_(parallel ? parallel->rank() : 0),
         share_(config.batch_size / ranks_),
@@ -275,7 +286,7 @@ class EpochRunner {
                       loader.batches_per_epoch());
     double loss_sum = 0;
     std::size_t seen = 0, micro_done = 0;
-    const auto params = model.parameters();
+    const auto params = trained_parameters(model, subtype_);
     clear_gradients(optimizer);
     for (std::size_t step = 0; step < steps; ++step) {
       set_lr(optimizer, learning_rate(schedule_, epoch, static_cast<double>(step) / steps));
@@ -291,10 +302,14 @@ class EpochRunner {
         auto b = loader.next();
         if (!b) throw Error("train: the loader ended inside a step");  // a bug, not bad input
         auto images = b->images.to(device_), labels = b->labels.to(device_);
+        const torch::Tensor subtypes =
+            subtype_ ? subtype_->classes_of(data_.manifest, b->indices).to(device_)
+                     : torch::Tensor();
         const double chunk = static_cast<double>(images.size(0));
-        const auto loss = forward_backward(
-            model, images, labels, config_.precision, pos_weight_,
-            (chunk / step_size) * (scaler_.enabled ? scaler_.scale : 1.0), config_.label_smoothing);
+        const auto loss =
+            forward_backward(model, images, labels, config_.precision, pos_weight_,
+                             (chunk / step_size) * (scaler_.enabled ? scaler_.scale : 1.0),
+                             config_.label_smoothing, subtype_, subtypes);
         loss_sum += loss.item<double>() * chunk;
         done += images.size(0);
         seen += images.size(0);
@@ -349,6 +364,7 @@ class EpochRunner {
   const torch::Device device_;
   const Schedule schedule_;
   DataParallel* parallel_;  // null: one process
+  SubtypeTarget* subtype_;  // null: no auxiliary target
   const int ranks_, rank_;
   const std::size_t share_;  // of a full step, per rank
   const std::size_t micro_;
@@ -487,7 +503,17 @@ TrainResult train(const TrainConfig& requested, const TrainControl& control) {
     write_file_atomically(run / "train_config.json", train_config_json(requested) + "\n");
 
   std::shared_ptr<ImageModel> model = initial_model(config, card, device);
-  auto optimizer = make_optimizer(config, model->parameters());
+  std::optional<SubtypeTarget> subtype;
+  if (config.subtype_weight > 0) {
+    subtype.emplace(data.manifest, data.train_cases, *model, card.image_size, card.channels,
+                    config.subtype_weight, device);
+    if (writes)
+      std::printf("subtype target: %zu subtypes, weight %g\n", subtype->subtypes().size(),
+                  config.subtype_weight);
+  }
+  torch::nn::Module* subtype_head = subtype ? subtype->head().get() : nullptr;
+  auto optimizer =
+      make_optimizer(config, trained_parameters(*model, subtype ? &*subtype : nullptr));
   std::optional<WeightAverage> average;
   if (config.ema_decay > 0)
     average.emplace(initial_model(config, card, device), *model, config.ema_decay);
@@ -495,7 +521,7 @@ TrainResult train(const TrainConfig& requested, const TrainControl& control) {
   CheckpointState state;
   if (control.resume) {
     if (auto last = checkpoint_folder(run, "last")) {
-      state = load_checkpoint(*last, *model, *optimizer, averaged);
+      state = load_checkpoint(*last, *model, *optimizer, averaged, subtype_head);
       if (average) average->restore(state.average_steps);
       if (writes)
         std::printf("resuming %s after epoch %d (best so far: epoch %d)\n", run.c_str(),
@@ -504,8 +530,10 @@ TrainResult train(const TrainConfig& requested, const TrainControl& control) {
   }
   share_weights(parallel.get(), *model);
   if (averaged) share_weights(parallel.get(), *averaged);
+  if (parallel && subtype_head) parallel->broadcast_from_main(subtype_head->parameters());
 
-  EpochRunner epochs(config, data, card, cache, device, parallel.get());
+  EpochRunner epochs(config, data, card, cache, device, parallel.get(),
+                     subtype ? &*subtype : nullptr);
   if (parallel && config.distributed_sync_batch_norm) epochs.synchronise_batch_norm(*model);
   int epochs_this_call = 0;
   for (int epoch = state.epoch; epoch < config.epochs; ++epoch) {
@@ -526,7 +554,7 @@ TrainResult train(const TrainConfig& requested, const TrainControl& control) {
       state.history.back()["allreduce_seconds"] = epochs.allreduce_seconds();
     }
     if (writes) {
-      save_checkpoint(run, *model, *optimizer, state, card, best, averaged);
+      save_checkpoint(run, *model, *optimizer, state, card, best, averaged, subtype_head);
       write_log(run, state.history);
     }
     epochs.finish(epoch_summary(config, epoch, train_loss, val, seconds, best));

@@ -87,6 +87,28 @@ TEST(BatchLoader, WorkerCountDoesNotChangeTheTensors) {
   }
 }
 
+// The trainer asks for pinned batches on CUDA only (a CPU-only LibTorch cannot pin memory).
+TEST(BatchLoader, PinnedBatchesHoldTheSameTensors) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "pinned host memory needs CUDA";
+  const auto dir = testing::scratch_dir("loader_pinned");
+  const Manifest m = make_study(dir, 7);
+  NormStats stats{0.4, 0.3, 0, 0};
+  LoaderOptions options;
+  options.batch_size = 4;
+  ImageCache cache(small_options());
+  BatchLoader plain(m, cases_in_split(m, "train"), "tumour", stats, cache, options);
+  options.pin_memory = true;
+  BatchLoader pinned(m, cases_in_split(m, "train"), "tumour", stats, cache, options);
+  const auto a = run_epoch(plain, 0), b = run_epoch(pinned, 0);
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    EXPECT_FALSE(a[i].images.is_pinned());
+    EXPECT_TRUE(b[i].images.is_pinned() && b[i].labels.is_pinned());
+    EXPECT_TRUE(torch::equal(a[i].images, b[i].images));
+    EXPECT_TRUE(torch::equal(a[i].labels, b[i].labels));
+  }
+}
+
 TEST(BatchLoader, EachEpochIsAPermutationWithItsOwnOrderAndTrueLabels) {
   const auto dir = testing::scratch_dir("loader_order");
   const Manifest m = make_study(dir, 11);

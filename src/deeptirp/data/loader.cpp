@@ -134,8 +134,9 @@ Batch BatchLoader::build(std::size_t batch) const {
   Batch b;
   b.indices.assign(order_.begin() + begin, order_.begin() + end);
   const auto n = static_cast<std::int64_t>(b.indices.size());
-  b.images = torch::empty({n, io.channels, io.size, io.size}, torch::kFloat32);
-  b.labels = torch::empty({n}, torch::kFloat32);
+  const auto memory = torch::TensorOptions(torch::kFloat32).pinned_memory(options_.pin_memory);
+  b.images = torch::empty({n, io.channels, io.size, io.size}, memory);
+  b.labels = torch::empty({n}, memory);
   float* images = b.images.data_ptr<float>();
   float* labels = b.labels.data_ptr<float>();
   const std::size_t per_image = static_cast<std::size_t>(io.channels) * io.size * io.size;

@@ -36,6 +36,9 @@ struct LoaderOptions {
   bool drop_last = false;
   int workers = 0;   // 0 = the machine's hardware threads
   int prefetch = 2;  // batches prepared ahead per worker
+  // Batches in page-locked host memory (needs CUDA): a copy to the GPU from them can be
+  // asynchronous (non_blocking), overlapping the previous step's compute.
+  bool pin_memory = false;
   std::uint64_t seed = 42;
   // Data-parallel training: of each step's `step_cases` consecutive cases of the epoch's order,
   // this loader yields the share of `rank` among `ranks` (rank_share), so that the ranks

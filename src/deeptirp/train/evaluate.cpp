@@ -32,6 +32,7 @@ std::vector<double> case_logits(ImageModel& model, const Manifest& manifest,
   LoaderOptions lo;
   lo.batch_size = 32;
   lo.workers = workers;
+  lo.pin_memory = device.is_cuda();
   BatchLoader loader(manifest, cases, positive, norm, cache, lo);
   loader.start_epoch(0);
   const bool was_training = model.is_training();
@@ -40,7 +41,7 @@ std::vector<double> case_logits(ImageModel& model, const Manifest& manifest,
   const AutocastGuard autocast(precision, device);
   const auto dtype = model.parameters().front().scalar_type();
   while (auto batch = loader.next()) {
-    auto images = batch->images.to(device, dtype);
+    auto images = batch->images.to(device, dtype, /*non_blocking=*/true);
     const auto logits =
         tta_logits([&](const torch::Tensor& view) { return model.forward(view); }, images, tta)
             .reshape({-1});

@@ -275,6 +275,7 @@ class EpochRunner {
     lo.rank = rank_;
     lo.ranks = ranks_;
     lo.step_cases = config_.batch_size;
+    lo.pin_memory = device_.is_cuda();
     BatchLoader loader(data_.manifest, cases, data_.study.positive, card_.norm, cache_, lo);
     loader.start_epoch(epoch);
 
@@ -301,7 +302,9 @@ class EpochRunner {
       for (std::size_t done = 0; done < mine;) {
         auto b = loader.next();
         if (!b) throw Error("train: the loader ended inside a step");  // a bug, not bad input
-        auto images = b->images.to(device_), labels = b->labels.to(device_);
+        // From pinned memory on CUDA: queued behind the last step's kernels, no host wait.
+        auto images = b->images.to(device_, /*non_blocking=*/true);
+        auto labels = b->labels.to(device_, /*non_blocking=*/true);
         const torch::Tensor subtypes =
             subtype_ ? subtype_->classes_of(data_.manifest, b->indices).to(device_)
                      : torch::Tensor();

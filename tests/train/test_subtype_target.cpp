@@ -11,6 +11,7 @@
 #include "deeptirp/train/checkpoint.h"
 #include "deeptirp/train/subtype_target.h"
 #include "deeptirp/train/trainer.h"
+#include "small_run.h"
 #include "synthetic_study.h"
 #include "test_support.h"
 
@@ -85,17 +86,9 @@ TEST(SubtypeTarget, FewerThanTwoSubtypesIsAnErrorNamingTheManifest) {
 }
 
 TrainConfig small_config(const testing::SyntheticStudy& study, const std::string& run) {
-  TrainConfig c = train_preset("cpu-quick");
-  c.manifest = study.manifest_path.string();
-  c.study = study.study_yaml.string();
-  c.out = (study.dir / run).string();
-  c.model = "efficientnet_b0";
+  TrainConfig c = testing::small_config(study.dir, run);
   c.image_size = 48;
-  c.batch_size = 8;
   c.epochs = 3;
-  c.workers = 2;
-  c.threads = 2;
-  c.log = "quiet";
   return c;
 }
 

@@ -21,11 +21,14 @@
 #include "deeptirp/train/schedule.h"
 #include "deeptirp/train/trainer.h"
 #include "deeptirp/version.h"
+#include "small_run.h"
 #include "synthetic_study.h"
 #include "test_support.h"
 
 namespace deeptirp {
 namespace {
+
+using testing::small_config;
 
 // A synthetic study, imported and split: the README demo in miniature.
 std::filesystem::path make_study(const std::string& name, int cases, std::uint64_t seed,
@@ -37,20 +40,6 @@ std::filesystem::path make_study(const std::string& name, int cases, std::uint64
   o.ratios = ratios;
   if (full_size) o.width = 256, o.height = 320;
   return testing::make_synthetic_study(name, o).dir;
-}
-
-TrainConfig small_config(const std::filesystem::path& study_dir, const std::string& run) {
-  TrainConfig c = train_preset("cpu-quick");
-  c.manifest = (study_dir / "manifest.csv").string();
-  c.study = (study_dir / "data/study.yaml").string();
-  c.out = (study_dir / run).string();
-  c.model = "efficientnet_b0";
-  c.image_size = 64;
-  c.batch_size = 8;
-  c.workers = 2;
-  c.threads = 2;
-  c.log = "quiet";
-  return c;
 }
 
 TEST(Schedule, StudyStepScheduleAtTheIssuesEpochs) {

@@ -100,6 +100,34 @@ TEST(TrainParallel, TwoProcessesTakeTheStepsOfOneWithTheWholeBatch) {
   EXPECT_LT(weight_difference(dir / "one", dir / "two"), 1e-5);
 }
 
+// The subtype target's layer is trained beside the model: its gradient is summed with the
+// model's, so two processes still take the steps of one, that layer's weights included.
+TEST(TrainParallel, TheSubtypeTargetTakesTheStepsOfOneProcess) {
+  if (!has_data_parallel()) GTEST_SKIP() << "built without c10d's Gloo (libgloo-dev)";
+  const fs::path dir = testing::scratch_dir("train-parallel-subtype");
+  std::string out;
+  ASSERT_EQ(testing::run_command(train_command(dir / "one", "--subtype_weight 0.5"), &out), 0)
+      << out;
+  ASSERT_EQ(
+      testing::run_command(train_command(dir / "two", "--subtype_weight 0.5 --nproc 2"), &out), 0)
+      << out;
+  const auto one = log_of(dir / "one"), two = log_of(dir / "two");
+  ASSERT_EQ(one.size(), two.size());
+  for (std::size_t e = 0; e < one.size(); ++e)
+    EXPECT_NEAR(one[e]["train_loss"].get<double>(), two[e]["train_loss"].get<double>(), 1e-5);
+  EXPECT_LT(weight_difference(dir / "one", dir / "two"), 1e-5);
+  auto head = [](const fs::path& run) {
+    const auto last = nlohmann::json::parse(std::ifstream(run / "last.json"));
+    return read_safetensors(run / last.at("folder").get<std::string>() /
+                            "subtype_head.safetensors");
+  };
+  const StateDict a = head(dir / "one"), b = head(dir / "two");
+  ASSERT_EQ(a.size(), 2u);  // weight and bias
+  ASSERT_EQ(b.size(), 2u);
+  for (std::size_t k = 0; k < a.size(); ++k)
+    EXPECT_TRUE(torch::allclose(a[k].second, b[k].second, 0, 1e-5)) << a[k].first;
+}
+
 // A batch-norm model: with train.distributed.sync_batch_norm, two processes on 16 each take the
 // steps of one process on 32 (BatchNorm2d over the whole batch), running statistics included;
 // each rank's own statistics (DDP's default) do not. The training cases (34) make a last step of

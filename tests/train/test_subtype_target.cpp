@@ -29,6 +29,13 @@ TEST(SubtypeTarget, ClassesAreTheTrainingSubtypesAndTheLossTheirWeightedCrossEnt
   auto study = testing::make_synthetic_study("subtype-loss", {60, 3});
   Manifest& m = study.manifest;
   const auto train = training_cases(m);
+  // Two cases outside training: one with a subtype no training case has, one without a subtype.
+  std::vector<std::size_t> others;
+  for (std::size_t i = 0; i < m.cases.size() && others.size() < 2; ++i)
+    if (m.cases[i].split != "train") others.push_back(i);
+  ASSERT_EQ(others.size(), 2u);
+  m.cases[others[0]].subtype = "a subtype no training case has";
+  m.cases[others[1]].subtype = "";
   ModelOptions options;
   options.image_size = 32;
   auto model = create_model("efficientnet_b0", options);
@@ -40,13 +47,9 @@ TEST(SubtypeTarget, ClassesAreTheTrainingSubtypesAndTheLossTheirWeightedCrossEnt
   EXPECT_EQ(target.subtypes(), std::vector<std::string>(expected.begin(), expected.end()));
 
   // Four cases: two known subtypes, one never seen in training, one without a subtype.
-  Manifest four = m;
-  four.cases = {m.cases[train[0]], m.cases[train[1]], m.cases[train[2]], m.cases[train[3]]};
-  four.cases[2].subtype = "a subtype no training case has";
-  four.cases[3].subtype = "";
-  const auto classes = target.classes_of(four, {0, 1, 2, 3});
+  const auto classes = target.classes_of({train[0], train[1], others[0], others[1]});
   for (int k = 0; k < 2; ++k)
-    EXPECT_EQ(target.subtypes()[classes[k].item<int64_t>()], four.cases[k].subtype);
+    EXPECT_EQ(target.subtypes()[classes[k].item<int64_t>()], m.cases[train[k]].subtype);
   EXPECT_EQ(classes[2].item<int64_t>(), -1);
   EXPECT_EQ(classes[3].item<int64_t>(), -1);
 

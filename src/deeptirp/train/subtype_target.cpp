@@ -27,19 +27,20 @@ SubtypeTarget::SubtypeTarget(const Manifest& manifest, const std::vector<std::si
     width = model.to_grid(model.features(image)).size(1);
     model.train();
   }
+  class_of_case_.reserve(manifest.cases.size());
+  for (const auto& c : manifest.cases) {
+    const auto it = std::lower_bound(subtypes_.begin(), subtypes_.end(), c.subtype);
+    class_of_case_.push_back(it != subtypes_.end() && *it == c.subtype ? it - subtypes_.begin()
+                                                                       : -1);
+  }
   head_ = torch::nn::Linear(width, static_cast<int64_t>(subtypes_.size()));
   head_->to(device);
 }
 
-torch::Tensor SubtypeTarget::classes_of(const Manifest& manifest,
-                                        const std::vector<std::size_t>& cases) const {
+torch::Tensor SubtypeTarget::classes_of(const std::vector<std::size_t>& cases) const {
   std::vector<int64_t> classes;
   classes.reserve(cases.size());
-  for (auto i : cases) {
-    const auto it = std::lower_bound(subtypes_.begin(), subtypes_.end(), manifest.cases[i].subtype);
-    const bool known = it != subtypes_.end() && *it == manifest.cases[i].subtype;
-    classes.push_back(known ? it - subtypes_.begin() : -1);
-  }
+  for (auto i : cases) classes.push_back(class_of_case_.at(i));
   return torch::tensor(classes, torch::kInt64);
 }
 

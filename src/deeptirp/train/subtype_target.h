@@ -24,8 +24,9 @@ class SubtypeTarget {
                 ImageModel& model, int image_size, int channels, double weight,
                 const torch::Device& device);
 
-  // Each case's subtype as a class index [N] (int64), -1 for a case without a known subtype.
-  torch::Tensor classes_of(const Manifest& manifest, const std::vector<std::size_t>& cases) const;
+  // The subtypes of cases (indices into the manifest given to the constructor) as class indices
+  // [N] (int64), -1 for a case without a known subtype.
+  torch::Tensor classes_of(const std::vector<std::size_t>& cases) const;
   // weight x the mean cross-entropy over the cases with a subtype (0 when none has one).
   torch::Tensor loss(const ImageModel& model, const torch::Tensor& activation,
                      const torch::Tensor& classes);
@@ -35,6 +36,7 @@ class SubtypeTarget {
 
  private:
   std::vector<std::string> subtypes_;
+  std::vector<int64_t> class_of_case_;  // per manifest case, looked up once
   double weight_;
   torch::nn::Linear head_{nullptr};
 };

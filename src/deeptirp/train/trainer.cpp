@@ -306,8 +306,7 @@ class EpochRunner {
         auto images = b->images.to(device_, /*non_blocking=*/true);
         auto labels = b->labels.to(device_, /*non_blocking=*/true);
         const torch::Tensor subtypes =
-            subtype_ ? subtype_->classes_of(data_.manifest, b->indices).to(device_)
-                     : torch::Tensor();
+            subtype_ ? subtype_->classes_of(b->indices).to(device_) : torch::Tensor();
         const double chunk = static_cast<double>(images.size(0));
         const auto loss =
             forward_backward(model, images, labels, config_.precision, pos_weight_,
@@ -514,9 +513,9 @@ TrainResult train(const TrainConfig& requested, const TrainControl& control) {
       std::printf("subtype target: %zu subtypes, weight %g\n", subtype->subtypes().size(),
                   config.subtype_weight);
   }
+  SubtypeTarget* subtype_target = subtype ? &*subtype : nullptr;
   torch::nn::Module* subtype_head = subtype ? subtype->head().get() : nullptr;
-  auto optimizer =
-      make_optimizer(config, trained_parameters(*model, subtype ? &*subtype : nullptr));
+  auto optimizer = make_optimizer(config, trained_parameters(*model, subtype_target));
   std::optional<WeightAverage> average;
   if (config.ema_decay > 0)
     average.emplace(initial_model(config, card, device), *model, config.ema_decay);
@@ -535,8 +534,7 @@ TrainResult train(const TrainConfig& requested, const TrainControl& control) {
   if (averaged) share_weights(parallel.get(), *averaged);
   if (parallel && subtype_head) parallel->broadcast_from_main(subtype_head->parameters());
 
-  EpochRunner epochs(config, data, card, cache, device, parallel.get(),
-                     subtype ? &*subtype : nullptr);
+  EpochRunner epochs(config, data, card, cache, device, parallel.get(), subtype_target);
   if (parallel && config.distributed_sync_batch_norm) epochs.synchronise_batch_norm(*model);
   int epochs_this_call = 0;
   for (int epoch = state.epoch; epoch < config.epochs; ++epoch) {

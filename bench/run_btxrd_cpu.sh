@@ -21,12 +21,27 @@ out=${3:-btxrd-cpu}
 # standard augmentation, the mask's share in the clinical model, and B0 three times, from three
 # seeds (the study's, and 1000 and 2000 past it), whose mean is the ensemble's image half
 # (`halves`): on validation that beat one B0 (0.955 vs 0.945) and the four parts weighted alike
-# (`zmean`, 0.944). ENSEMBLE replaces the `ensemble:` mapping.
-member() {  # name, study seed, seed offset (0: the study's own seed, the entry unchanged)
-  local train='{epochs: 10}'
-  [ "$3" = 0 ] || train="{epochs: 10, seed: $(( $2 + $3 ))}"
-  printf '  - name: %s\n    architecture: efficientnet_b0\n    preset: cpu-quick\n    train: %s\n' \
-    "$1" "$train"
+# (`zmean`, 0.944). ENSEMBLE replaces the `ensemble:` mapping. MEMBERS lists the image models by
+# architecture (`b0`: EfficientNet-B0, `vit-ti`: ViT-Ti/16 with AdamW 5e-4 and weight decay 0.05;
+# MEMBERS="b0 vit-ti" is the README's B0 + ViT-Ti row); an architecture's k-th model is named
+# `b0-k` and trained from the seed 1000 (k - 1) past the study's.
+member() {  # architecture token, study seed, repeat k (1: the study's own seed)
+  local name=$1 arch train='epochs: 10'
+  case $1 in
+    b0) arch=efficientnet_b0 ;;
+    vit-ti) arch=vit_ti_16 train='epochs: 10, lr: 0.0005, weight_decay: 0.05' ;;
+    *) echo "MEMBERS: unknown architecture '$1' (b0, vit-ti)" >&2; exit 2 ;;
+  esac
+  [ "$3" = 1 ] || { name="$1-$3"; train="$train, seed: $(( $2 + 1000 * ($3 - 1) ))"; }
+  printf '  - name: %s\n    architecture: %s\n    preset: cpu-quick\n    train: {%s}\n' \
+    "$name" "$arch" "$train"
+}
+members() {  # study seed: the `models:` list of MEMBERS
+  local -A seen=()
+  for token in ${MEMBERS:-b0 b0 b0}; do
+    seen[$token]=$(( ${seen[$token]:-0} + 1 ))
+    member "$token" "$1" "${seen[$token]}"
+  done
 }
 default_train='image_size: 128, batch_size: 32, class_balance: pos-weight, log: plain, augment: standard'
 default_image='size: 128, channels: 3, roi_margin: 0.1, intensity: clahe'
@@ -34,7 +49,7 @@ default_explain='{methods: [gradcam], cases: 1}'
 default_ensemble='{kinds: [halves]}'
 for seed in ${SEEDS:-1 2 3}; do
   dir="$out/seed-$seed"
-  default_models=$(member b0 "$seed" 0; member b0-2 "$seed" 1000; member b0-3 "$seed" 2000)
+  default_models=$(members "$seed")
   mkdir -p "$dir"
   cat > "$dir/study.yaml" <<YAML
 study:

@@ -6,7 +6,7 @@
 # once per training seed (the split stays seed 2025's). Prints each part's validation,
 # internal-test and centre-2 AUC as the mean and range over the seeds, with the mean 95% CI, and
 # each seed's wall time.
-#   bench/run_btxrd_cpu.sh [BUILD_DIR] [SHARED_DIR] [OUT_DIR]      SEEDS="1 2 3"
+#   bench/run_btxrd_cpu.sh [BUILD_DIR] [SHARED_DIR] [OUT_DIR]      SEEDS="1 2 3" MEMBERS="b0 b0 b0"
 # Other studies on the same data and split (bench/run_btxrd_bf16.sh, ablations) replace sections
 # of the YAML: TITLE, MODELS (the `models:` list), TRAIN (the `train:` mapping's keys, without
 # braces; the seed is added), IMAGE (the `image:` mapping's keys), EXPLAIN and CLINICAL_NUMERIC
@@ -38,6 +38,7 @@ member() {  # architecture token, study seed, repeat k (1: the study's own seed)
 }
 members() {  # study seed: the `models:` list of MEMBERS
   local -A seen=()
+  local token
   for token in ${MEMBERS:-b0 b0 b0}; do
     seen[$token]=$(( ${seen[$token]:-0} + 1 ))
     member "$token" "$1" "${seen[$token]}"
